@@ -1,0 +1,39 @@
+import { getLink, Link } from "../linux/link";
+import { netnsOwner } from "../linux/netns";
+
+/**
+ * Decides what create may do with an object of the name it wants: "absent" (create it) or
+ * "ours" (it carries this resource's own marker: a crash between create and the engine saving
+ * state; adopt it). Anything else is someone else's object: throws, saying what exists and how
+ * to proceed, and touches nothing.
+ */
+export type Claim = "absent" | "ours";
+
+export async function claimNetns(name: string, owner: string): Promise<Claim> {
+    const found = await netnsOwner(name);
+    if (found === null) return "absent";
+    if (found === owner) return "ours";
+    throw new Error(
+        `namespace "${name}" already exists and is not owned by this resource ` +
+            (found === undefined ? "(it has no pulumi-netns marker)" : `(it belongs to ${found})`) +
+            `: delete it first (ip netns delete ${name}) or choose another name`,
+    );
+}
+
+/** Like {@link claimNetns} for a link: ours when its alias is our token and its kind is `kind`. */
+export async function claimLink(name: string, netns: string | undefined, owner: string, kind: string): Promise<{ claim: Claim; link?: Link }> {
+    const link = await getLink(name, netns);
+    if (!link) return { claim: "absent" };
+    if (link.alias === owner && link.kind === kind) return { claim: "ours", link };
+    const where = netns ? `namespace "${netns}"` : "the root namespace";
+    throw new Error(
+        `link "${name}" already exists in ${where} and is not owned by this resource ` +
+            (link.alias?.startsWith("pulumi-netns:") ? `(it belongs to ${link.alias})` : `(kind ${link.kind ?? "unknown"}, alias ${JSON.stringify(link.alias ?? "")})`) +
+            `: delete it first (ip${netns ? ` -n ${netns}` : ""} link delete ${name}) or choose another name`,
+    );
+}
+
+/** True when the link exists and carries our token (read and delete act only on such links). */
+export function owned(link: Link | undefined, owner: string): link is Link {
+    return link !== undefined && link.alias === owner;
+}

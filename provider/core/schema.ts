@@ -1,0 +1,130 @@
+import { z } from "zod";
+import { addressFamily, hasHostBits, networkOf, parsePrefix } from "./ip";
+
+/** What Pulumi sends for a value not known yet (during `pulumi preview`). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(v: unknown): boolean {
+    return v === UNKNOWN;
+}
+
+const SAFE = /^[A-Za-z0-9_.@+-]+$/;
+
+/** Rules shared by interface and namespace names: no option injection, no path tricks, plain ASCII. */
+function safeName(kind: string, max: number, why: string) {
+    return z
+        .string({ error: `${kind} must be a string` })
+        .min(1, `${kind} must not be empty`)
+        .max(max, `${kind} must be at most ${max} characters (${why})`)
+        .refine((s) => !s.startsWith("-"), `${kind} must not start with '-' (it would be read as an option)`)
+        .refine((s) => s !== "." && s !== "..", `${kind} must not be '.' or '..'`)
+        .refine(
+            (s) => SAFE.test(s),
+            `${kind} may contain only ASCII letters, digits and . _ - @ + (no '/', ':', whitespace, quotes or shell characters)`,
+        );
+}
+
+/** A Linux interface name: 1–15 characters (IFNAMSIZ), see {@link safeName}. */
+export const IfName = safeName("an interface name", 15, "the kernel's IFNAMSIZ limit");
+
+/** A named network namespace (a file under /run/netns): up to 255 characters, see {@link safeName}. */
+export const NetnsName = safeName("a namespace name", 255, "a file name under /run/netns");
+
+/** An interface address with its prefix length, IPv4 or IPv6 ("10.1.1.1/16", "fd00::1/64"). Host bits are expected. */
+export const InterfaceAddress = z.string().refine((s) => s.includes("/") && parsePrefix(s) !== undefined, {
+    error: "must be an address with a prefix length, e.g. 10.1.1.1/24 or fd00::1/64",
+});
+
+/** A network prefix ("10.1.0.0/16"): host bits must be zero, as `ip route` and iptables require. */
+export const Network = z.string().superRefine((s, ctx) => {
+    const p = s.includes("/") ? parsePrefix(s) : undefined;
+    if (!p) {
+        ctx.addIssue({ code: "custom", message: "must be a network prefix, e.g. 10.1.0.0/16 or fd00::/64" });
+    } else if (hasHostBits(p)) {
+        ctx.addIssue({ code: "custom", message: `has host bits set: did you mean ${networkOf(p)}?` });
+    }
+});
+
+/** A single IPv4 or IPv6 address. */
+export const IpAddress = z.string().refine((s) => addressFamily(s) !== undefined, {
+    error: "must be an IPv4 or IPv6 address",
+});
+
+/** An MTU: 68 (the IPv4 minimum) to 65535. */
+export const Mtu = z.number().int("mtu must be a whole number").min(68, "mtu must be at least 68").max(65535, "mtu must be at most 65535");
+
+/** The ownership token every resource carries (set by the resource class, see `ownerToken`). */
+export const Owner = z.string().regex(/^pulumi-netns:[0-9a-f]{16}$/, "must be a pulumi-netns ownership token");
+
+/** A check failure as Pulumi reports it. */
+export interface CheckFailure {
+    property: string;
+    reason: string;
+}
+
+/** True when the value at `path` in `obj`, or any value on the way there, is unknown. */
+function touchesUnknown(obj: unknown, path: PropertyKey[]): boolean {
+    let cur: unknown = obj;
+    for (const key of path) {
+        if (isUnknown(cur)) return true;
+        if (cur === null || typeof cur !== "object") return false;
+        cur = (cur as Record<PropertyKey, unknown>)[key];
+    }
+    return isUnknown(cur);
+}
+
+/**
+ * Validates `news` against `schema` without running anything, and returns the normalised
+ * inputs (defaults filled in) with the failures, each naming the property and the rule it
+ * broke. Values not known yet (during `pulumi preview`) pass: failures about them are
+ * dropped, and the defaults of the other properties are still filled in.
+ */
+export function checkWith(
+    schema: z.ZodObject,
+    news: Record<string, unknown>,
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const { __provider, ...rest } = news;
+    const result = schema.safeParse(rest);
+    if (result.success) {
+        return { inputs: stripUndefined(result.data as Record<string, unknown>), failures: [] };
+    }
+    const failures: CheckFailure[] = [];
+    for (const issue of result.error.issues) {
+        if (touchesUnknown(rest, issue.path)) continue;
+        if (issue.code === "unrecognized_keys") {
+            for (const key of issue.keys) {
+                failures.push({ property: key, reason: `unknown property '${key}' (check its spelling)` });
+            }
+            continue;
+        }
+        const property = issue.path.map(String).join(".") || "(resource)";
+        failures.push({ property, reason: issue.message });
+    }
+    if (failures.length > 0) {
+        return { inputs: rest, failures };
+    }
+    // Only unknown values failed: fill in the defaults of the properties that were left out.
+    const inputs: Record<string, unknown> = { ...rest };
+    for (const [key, field] of Object.entries(schema.shape)) {
+        if (inputs[key] !== undefined) continue;
+        const filled = (field as z.ZodType).safeParse(undefined);
+        if (filled.success && filled.data !== undefined) inputs[key] = filled.data;
+    }
+    return { inputs, failures: [] };
+}
+
+/** Removes keys whose value is undefined (the engine's protocol has no undefined), recursively. */
+export function stripUndefined<T extends Record<string, unknown>>(obj: T): T {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+        if (v === undefined) continue;
+        out[k] = v !== null && typeof v === "object" && !Array.isArray(v) ? stripUndefined(v as Record<string, unknown>) : v;
+    }
+    return out as T;
+}
+
+/** The inputs without the engine's `__provider` key. */
+export function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
+    const { __provider, ...rest } = props;
+    return rest;
+}

@@ -1,0 +1,3 @@
+export * from "./resources/netns";
+export { CommandError } from "./linux/exec";
+export { ownerToken } from "./core/owner";

@@ -1,0 +1,94 @@
+import { CommandError, run, tryRun } from "./exec";
+import { ipIn } from "./netns";
+
+/** A link as the kernel reports it (`ip -json -details link show`). */
+export interface Link {
+    name: string;
+    ifindex: number;
+    kind: string | undefined;
+    mtu: number;
+    up: boolean;
+    mac: string;
+    alias: string | undefined;
+    master: string | undefined;
+}
+
+/** stderr of `ip` when the device or the namespace is missing. */
+const MISSING = /does not exist|Cannot find device|Cannot open network namespace|No such device/;
+
+/**
+ * Reads one link; undefined when the link, or the namespace it would be in, does not exist.
+ * Equivalent to: `ip [-n NS] -json -details link show dev NAME`.
+ */
+export async function getLink(name: string, netns?: string): Promise<Link | undefined> {
+    const argv = [...ipIn(netns), "-json", "-details", "link", "show", "dev", name];
+    const r = await tryRun(argv);
+    if (r.exitCode !== 0) {
+        if (MISSING.test(r.stderr)) return undefined;
+        throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+    }
+    const [j] = JSON.parse(r.stdout) as any[];
+    return {
+        name: j.ifname,
+        ifindex: j.ifindex,
+        kind: j.linkinfo?.info_kind,
+        mtu: j.mtu,
+        up: Array.isArray(j.flags) && j.flags.includes("UP"),
+        mac: j.address,
+        alias: j.ifalias || undefined,
+        master: j.master || undefined,
+    };
+}
+
+/**
+ * Creates a veth pair with each end directly in its namespace (no move afterwards), tagged
+ * with `alias` on both ends. Equivalent to:
+ * `ip link add name NAME [mtu M] [netns NS] type veth peer name PEER [mtu M] [netns PEERNS]` then
+ * `ip link set dev NAME alias A` in each namespace.
+ */
+export async function addVeth(
+    end: { name: string; netns?: string },
+    peer: { name: string; netns?: string },
+    opts: { mtu?: number; alias: string },
+): Promise<void> {
+    const mtu = opts.mtu === undefined ? [] : ["mtu", String(opts.mtu)];
+    await run([
+        "ip", "link", "add", "name", end.name, ...mtu, ...(end.netns ? ["netns", end.netns] : []),
+        "type", "veth", "peer", "name", peer.name, ...mtu, ...(peer.netns ? ["netns", peer.netns] : []),
+    ]);
+}
+
+/** Creates a bridge. Equivalent to: `ip [-n NS] link add name NAME [mtu M] type bridge`. */
+export async function addBridge(name: string, netns: string | undefined, mtu?: number): Promise<void> {
+    await run([...ipIn(netns), "link", "add", "name", name, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"]);
+}
+
+/** Deletes a link; one already gone (or whose namespace is gone) is success. Equivalent to: `ip [-n NS] link delete dev NAME`. */
+export async function deleteLink(name: string, netns?: string): Promise<void> {
+    const argv = [...ipIn(netns), "link", "delete", "dev", name];
+    const r = await tryRun(argv);
+    if (r.exitCode !== 0 && !MISSING.test(r.stderr)) {
+        throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+    }
+}
+
+/** What {@link setLink} can change in one call; `master: null` detaches from a bridge. */
+export interface LinkSettings {
+    mtu?: number;
+    master?: string | null;
+    alias?: string;
+    up?: boolean;
+}
+
+/**
+ * Changes a link's settings in one command.
+ * Equivalent to: `ip [-n NS] link set dev NAME [mtu M] [master BR | nomaster] [alias A] [up | down]`.
+ */
+export async function setLink(name: string, netns: string | undefined, s: LinkSettings): Promise<void> {
+    const argv = [...ipIn(netns), "link", "set", "dev", name];
+    if (s.mtu !== undefined) argv.push("mtu", String(s.mtu));
+    if (s.master !== undefined) argv.push(...(s.master === null ? ["nomaster"] : ["master", s.master]));
+    if (s.alias !== undefined) argv.push("alias", s.alias);
+    if (s.up !== undefined) argv.push(s.up ? "up" : "down");
+    if (argv.length > ipIn(netns).length + 4) await run(argv);
+}

@@ -1,0 +1,81 @@
+import { promises as fs } from "fs";
+import * as path from "path";
+import { CommandError, run } from "./exec";
+
+/** Where iproute2 keeps named namespaces (bind mounts of nsfs). */
+export const NETNS_DIR = "/run/netns";
+/** Where pulumi-netns keeps namespace ownership markers. Under /run, so they vanish on reboot with the namespaces. */
+export const MARKER_DIR = "/run/pulumi-netns/netns";
+
+/** The `ip` argv prefix that targets a namespace: `ip -n NS` (or plain `ip` for the root namespace). */
+export function ipIn(netns: string | undefined): string[] {
+    return netns ? ["ip", "-n", netns] : ["ip"];
+}
+
+/** The inode of a named namespace, or undefined when it does not exist. */
+export async function netnsInode(name: string): Promise<number | undefined> {
+    try {
+        return (await fs.stat(path.join(NETNS_DIR, name))).ino;
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+    }
+}
+
+/** Creates a named namespace. Equivalent to: `ip netns add NAME`. */
+export async function addNetns(name: string): Promise<void> {
+    await run(["ip", "netns", "add", name]);
+}
+
+/** Deletes a named namespace; one already gone is success. Equivalent to: `ip netns delete NAME`. */
+export async function deleteNetns(name: string): Promise<void> {
+    if ((await netnsInode(name)) === undefined) return;
+    try {
+        await run(["ip", "netns", "delete", name]);
+    } catch (err) {
+        if (err instanceof CommandError && (await netnsInode(name)) === undefined) return;
+        throw err;
+    }
+}
+
+/** An ownership marker: which resource made the namespace, and the namespace's inode at the time. */
+export interface NetnsMarker {
+    owner: string;
+    inode: number;
+}
+
+/** Reads the ownership marker of a namespace (a small JSON file under {@link MARKER_DIR}). */
+export async function readNetnsMarker(name: string): Promise<NetnsMarker | undefined> {
+    try {
+        const data = JSON.parse(await fs.readFile(path.join(MARKER_DIR, name), "utf8"));
+        if (typeof data?.owner === "string" && typeof data?.inode === "number") return data;
+        return undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Writes the ownership marker of a namespace. */
+export async function writeNetnsMarker(name: string, marker: NetnsMarker): Promise<void> {
+    await fs.mkdir(MARKER_DIR, { recursive: true });
+    const file = path.join(MARKER_DIR, name);
+    await fs.writeFile(`${file}.tmp`, JSON.stringify(marker));
+    await fs.rename(`${file}.tmp`, file);
+}
+
+/** Removes the ownership marker of a namespace; a missing one is success. */
+export async function removeNetnsMarker(name: string): Promise<void> {
+    await fs.rm(path.join(MARKER_DIR, name), { force: true });
+}
+
+/**
+ * Who owns a namespace now: its marker's owner when the marker matches the namespace that
+ * exists (same inode), undefined for a namespace without a valid marker, null when there is
+ * no such namespace.
+ */
+export async function netnsOwner(name: string): Promise<string | undefined | null> {
+    const inode = await netnsInode(name);
+    if (inode === undefined) return null;
+    const marker = await readNetnsMarker(name);
+    return marker && marker.inode === inode ? marker.owner : undefined;
+}
