@@ -3,8 +3,20 @@
  * resource kind → provider implementation.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { bridgeProvider } from "./resources/bridge";
+import { forwardRuleProvider } from "./resources/forward";
+import { masqueradeRuleProvider } from "./resources/masquerade";
 import { netnsProvider } from "./resources/netns";
+import { routeProvider } from "./resources/route";
+import { sysctlForwardProvider } from "./resources/sysctl";
+import { vethPairProvider } from "./resources/veth";
 
 export const handlers: Record<string, pulumi.dynamic.ResourceProvider> = {
     Netns: netnsProvider,
+    VethPair: vethPairProvider,
+    Bridge: bridgeProvider,
+    Route: routeProvider,
+    MasqueradeRule: masqueradeRuleProvider,
+    ForwardRule: forwardRuleProvider,
+    SysctlForward: sysctlForwardProvider,
 };
