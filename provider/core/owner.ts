@@ -19,3 +19,21 @@ export function ownerToken(project: string, stack: string, type: string, name: s
 export function resourceOwner(type: string, name: string): string {
     return ownerToken(pulumi.getProject(), pulumi.getStack(), type, name);
 }
+
+/**
+ * The property map a resource constructor hands to `pulumi.dynamic.Resource`: every input key
+ * (so each is an output too, even when omitted), the ownership token, and the output-only keys.
+ */
+export function resourceProps(
+    type: string,
+    name: string,
+    args: object,
+    keys: readonly string[],
+    outputOnly: readonly string[],
+): Record<string, unknown> {
+    const props: Record<string, unknown> = {};
+    for (const k of keys) props[k] = (args as Record<string, unknown>)[k];
+    for (const k of outputOnly) props[k] = undefined;
+    props.owner = resourceOwner(type, name);
+    return props;
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressFamily, hasHostBits, networkOf, parsePrefix } from "./ip";
+import { addressFamily, canonicalPrefix, hasHostBits, networkOf, parsePrefix } from "./ip";
 
 /** What Pulumi sends for a value not known yet (during `pulumi preview`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -30,25 +30,41 @@ export const IfName = safeName("an interface name", 15, "the kernel's IFNAMSIZ l
 /** A named network namespace (a file under /run/netns): up to 255 characters, see {@link safeName}. */
 export const NetnsName = safeName("a namespace name", 255, "a file name under /run/netns");
 
-/** An interface address with its prefix length, IPv4 or IPv6 ("10.1.1.1/16", "fd00::1/64"). Host bits are expected. */
-export const InterfaceAddress = z.string().refine((s) => s.includes("/") && parsePrefix(s) !== undefined, {
-    error: "must be an address with a prefix length, e.g. 10.1.1.1/24 or fd00::1/64",
-});
+/**
+ * An interface address with its prefix length, IPv4 or IPv6 ("10.1.1.1/16", "fd00::1/64"),
+ * normalised to the form the kernel prints ("FD00:0::1/64" → "fd00::1/64"). Host bits are expected.
+ */
+export const InterfaceAddress = z
+    .string()
+    .refine((s) => s.includes("/") && parsePrefix(s) !== undefined, {
+        error: "must be an address with a prefix length, e.g. 10.1.1.1/24 or fd00::1/64",
+    })
+    .transform(canonicalPrefix);
+
+/** A list of interface addresses without repeats. */
+export const InterfaceAddresses = z
+    .array(InterfaceAddress)
+    .refine((list) => new Set(list).size === list.length, "must not list the same address twice")
+    .default([]);
 
 /** A network prefix ("10.1.0.0/16"): host bits must be zero, as `ip route` and iptables require. */
-export const Network = z.string().superRefine((s, ctx) => {
-    const p = s.includes("/") ? parsePrefix(s) : undefined;
-    if (!p) {
-        ctx.addIssue({ code: "custom", message: "must be a network prefix, e.g. 10.1.0.0/16 or fd00::/64" });
-    } else if (hasHostBits(p)) {
-        ctx.addIssue({ code: "custom", message: `has host bits set: did you mean ${networkOf(p)}?` });
-    }
-});
+export const Network = z
+    .string()
+    .superRefine((s, ctx) => {
+        const p = s.includes("/") ? parsePrefix(s) : undefined;
+        if (!p) {
+            ctx.addIssue({ code: "custom", message: "must be a network prefix, e.g. 10.1.0.0/16 or fd00::/64" });
+        } else if (hasHostBits(p)) {
+            ctx.addIssue({ code: "custom", message: `has host bits set: did you mean ${networkOf(p)}?` });
+        }
+    })
+    .transform(canonicalPrefix);
 
-/** A single IPv4 or IPv6 address. */
-export const IpAddress = z.string().refine((s) => addressFamily(s) !== undefined, {
-    error: "must be an IPv4 or IPv6 address",
-});
+/** A single IPv4 or IPv6 address, normalised ("FD00:0::1" → "fd00::1"). */
+export const IpAddress = z
+    .string()
+    .refine((s) => addressFamily(s) !== undefined, { error: "must be an IPv4 or IPv6 address" })
+    .transform(canonicalPrefix);
 
 /** An MTU: 68 (the IPv4 minimum) to 65535. */
 export const Mtu = z.number().int("mtu must be a whole number").min(68, "mtu must be at least 68").max(65535, "mtu must be at most 65535");

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimNetns } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { resourceOwner } from "../core/owner";
+import { resourceProps } from "../core/owner";
 import { checkWith, NetnsName, Owner, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
 import { getLink, setLink } from "../linux/link";
@@ -103,13 +103,6 @@ export class Netns extends pulumi.dynamic.Resource {
     declare readonly owner: pulumi.Output<string>;
 
     constructor(name: string, args: NetnsInputs = {}, opts?: pulumi.CustomResourceOptions) {
-        super(
-            providerFor("Netns"),
-            name,
-            { name: args.name ?? name, loopbackUp: args.loopbackUp, owner: resourceOwner("Netns", name), path: undefined },
-            opts,
-            "netns",
-            "Netns",
-        );
+        super(providerFor("Netns"), name, resourceProps("Netns", name, { name, ...args }, KEYS, ["path"]), opts, "netns", "Netns");
     }
 }

@@ -1,0 +1,93 @@
+import { CommandError, run, tryRun } from "./exec";
+import { ipIn } from "./netns";
+
+/** The route protocol number that marks routes made by pulumi-netns (`proto 250` in `ip route`). */
+export const ROUTE_PROTO = 250;
+
+/** A route as pulumi-netns manages it. `table` is a number or "main". */
+export interface RouteSpec {
+    family: 4 | 6;
+    destination: string;
+    gateway?: string;
+    device?: string;
+    metric?: number;
+    table?: number | "main";
+    source?: string;
+}
+
+/** A route as the kernel reports it (`ip -json route show`). */
+export interface KernelRoute {
+    destination: string;
+    gateway?: string;
+    device?: string;
+    metric: number;
+    protocol: string;
+    source?: string;
+}
+
+/** The kernel's metric for a route added without one. */
+export function defaultMetric(family: 4 | 6): number {
+    return family === 6 ? 1024 : 0;
+}
+
+function selector(r: RouteSpec): string[] {
+    return [r.destination, "table", String(r.table ?? "main"), "metric", String(r.metric ?? defaultMetric(r.family))];
+}
+
+function attributes(r: RouteSpec): string[] {
+    return [
+        ...(r.gateway ? ["via", r.gateway] : []),
+        ...(r.device ? ["dev", r.device] : []),
+        ...(r.source ? ["src", r.source] : []),
+        "proto",
+        String(ROUTE_PROTO),
+    ];
+}
+
+const MISSING_NETNS = /Cannot open network namespace/;
+
+/**
+ * Reads the route with this destination, table and metric; undefined when there is none (or
+ * no such namespace). Equivalent to: `ip -4|-6 [-n NS] -json route show table T exact DEST`.
+ */
+export async function getRoute(r: RouteSpec, netns?: string): Promise<KernelRoute | undefined> {
+    const argv = [...ipIn(netns), `-${r.family}`, "-json", "route", "show", "table", String(r.table ?? "main"), "exact", r.destination];
+    const res = await tryRun(argv);
+    if (res.exitCode !== 0) {
+        if (MISSING_NETNS.test(res.stderr)) return undefined;
+        throw new CommandError(argv, res.exitCode, res.stdout, res.stderr);
+    }
+    const metric = r.metric ?? defaultMetric(r.family);
+    const found = (JSON.parse(res.stdout || "[]") as any[]).find((j) => (j.metric ?? 0) === metric);
+    if (!found) return undefined;
+    return {
+        destination: found.dst,
+        gateway: found.gateway,
+        device: found.dev,
+        metric,
+        protocol: String(found.protocol ?? ""),
+        source: found.prefsrc,
+    };
+}
+
+/** Adds a route marked as ours. Equivalent to: `ip -4|-6 [-n NS] route add DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */
+export async function addRoute(r: RouteSpec, netns?: string): Promise<void> {
+    await run([...ipIn(netns), `-${r.family}`, "route", "add", ...selector(r), ...attributes(r)]);
+}
+
+/** Changes a route in place. Equivalent to: `ip -4|-6 [-n NS] route replace DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */
+export async function replaceRoute(r: RouteSpec, netns?: string): Promise<void> {
+    await run([...ipIn(netns), `-${r.family}`, "route", "replace", ...selector(r), ...attributes(r)]);
+}
+
+/**
+ * Deletes our route (only one marked `proto 250`); one already gone is success.
+ * Equivalent to: `ip -4|-6 [-n NS] route delete DEST table T metric M proto 250`.
+ */
+export async function deleteRoute(r: RouteSpec, netns?: string): Promise<void> {
+    const argv = [...ipIn(netns), `-${r.family}`, "route", "delete", ...selector(r), "proto", String(ROUTE_PROTO)];
+    const res = await tryRun(argv);
+    if (res.exitCode !== 0 && !/No such process|Cannot open network namespace|Cannot find device/.test(res.stderr)) {
+        throw new CommandError(argv, res.exitCode, res.stdout, res.stderr);
+    }
+}

@@ -1,0 +1,111 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { claimLink, owned } from "../core/claim";
+import { diffInputs } from "../core/diff";
+import { applyLinkEnd, readLinkEnd } from "../core/linkend";
+import { resourceProps } from "../core/owner";
+import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { providerFor } from "../core/shim";
+import { addBridge, deleteLink, getLink } from "../linux/link";
+
+/** Inputs of a {@link Bridge}, validated and with defaults filled. */
+export const BridgeArgs = z
+    .object({
+        name: IfName,
+        netns: NetnsName.optional(),
+        addresses: InterfaceAddresses,
+        mtu: Mtu.optional(),
+        up: z.boolean().default(true),
+        owner: Owner,
+    })
+    .strict();
+export type BridgeArgs = z.infer<typeof BridgeArgs>;
+
+/** State of a {@link Bridge}: the inputs plus its MAC address. */
+export interface BridgeOutputs extends BridgeArgs {
+    mac: string;
+}
+
+const KEYS = ["name", "netns", "addresses", "mtu", "up", "owner"] as const;
+
+async function outputs(a: BridgeArgs): Promise<BridgeOutputs> {
+    return stripUndefined({ ...a, mac: (await getLink(a.name, a.netns))?.mac ?? "" });
+}
+
+/** The provider behind {@link Bridge}. */
+export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds, news) {
+        return checkWith(BridgeArgs, news);
+    },
+
+    async diff(_id, olds, news) {
+        // A replacement always has a new name or namespace, so old and new never collide.
+        const { changed, replaces } = diffInputs(olds, news, KEYS, ["name", "netns"], ["mtu"]);
+        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs) {
+        const a = BridgeArgs.parse(withoutProvider(inputs));
+        const { claim } = await claimLink(a.name, a.netns, a.owner, "bridge");
+        if (claim === "absent") await addBridge(a.name, a.netns, a.mtu);
+        try {
+            await applyLinkEnd({ ...a }, a.owner, false);
+        } catch (err) {
+            if (claim === "absent") await deleteLink(a.name, a.netns);
+            throw err;
+        }
+        return { id: `${a.netns ?? ""}/${a.name}`, outs: await outputs(a) };
+    },
+
+    async read(id, props) {
+        const a = props as BridgeOutputs;
+        const link = await getLink(a.name, a.netns);
+        if (!owned(link, a.owner)) return { id: "", props: {} };
+        const e = await readLinkEnd(a, link);
+        return { id, props: stripUndefined({ ...a, addresses: e.addresses, mtu: e.mtu, up: e.up, mac: link.mac }) };
+    },
+
+    async update(_id, _olds, news) {
+        const a = BridgeArgs.parse(withoutProvider(news));
+        await applyLinkEnd(a, a.owner, false);
+        return { outs: await outputs(a) };
+    },
+
+    async delete(_id, props) {
+        const a = props as BridgeOutputs;
+        // Links still attached are detached by the kernel, not deleted.
+        if (owned(await getLink(a.name, a.netns), a.owner)) await deleteLink(a.name, a.netns);
+    },
+};
+
+/** Arguments of {@link Bridge}. */
+export interface BridgeInputs {
+    /** The bridge's interface name (1–15 characters). */
+    name: pulumi.Input<string>;
+    /** Namespace to create it in; omitted = the root namespace. */
+    netns?: pulumi.Input<string>;
+    /** Addresses on the bridge, e.g. the gateway "10.1.1.3/16". */
+    addresses?: pulumi.Input<pulumi.Input<string>[]>;
+    /** MTU; omitted = the kernel's default, left alone afterwards. */
+    mtu?: pulumi.Input<number>;
+    /** Bring the bridge up. Default: true. */
+    up?: pulumi.Input<boolean>;
+}
+
+/**
+ * A Linux bridge. Equivalent to: `ip [-n NS] link add name NAME type bridge`,
+ * `ip address add CIDR dev NAME`, `ip link set dev NAME up`.
+ */
+export class Bridge extends pulumi.dynamic.Resource {
+    declare readonly name: pulumi.Output<string>;
+    declare readonly netns: pulumi.Output<string | undefined>;
+    declare readonly addresses: pulumi.Output<string[]>;
+    declare readonly mtu: pulumi.Output<number | undefined>;
+    declare readonly up: pulumi.Output<boolean>;
+    declare readonly mac: pulumi.Output<string>;
+    declare readonly owner: pulumi.Output<string>;
+
+    constructor(name: string, args: BridgeInputs, opts?: pulumi.CustomResourceOptions) {
+        super(providerFor("Bridge"), name, resourceProps("Bridge", name, args, KEYS, ["mac"]), opts, "netns", "Bridge");
+    }
+}

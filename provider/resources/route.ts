@@ -1,0 +1,160 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { diffInputs } from "../core/diff";
+import { addressFamily, parsePrefix } from "../core/ip";
+import { resourceProps } from "../core/owner";
+import { checkWith, IfName, IpAddress, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { providerFor } from "../core/shim";
+import { addRoute, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
+
+/** Inputs of a {@link Route}, validated and with defaults filled. */
+export const RouteArgs = z
+    .object({
+        destination: z.union([z.literal("default"), Network], { error: 'must be "default" or a network prefix such as 10.1.0.0/16' }),
+        gateway: IpAddress.optional(),
+        device: IfName.optional(),
+        netns: NetnsName.optional(),
+        metric: z.number().int("metric must be a whole number").min(0).max(4294967295).optional(),
+        table: z.union([z.literal("main"), z.number().int().min(1).max(4294967295)], { error: 'must be "main" or a table number 1–4294967295' }).default("main"),
+        source: IpAddress.optional(),
+        owner: Owner,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+        if (a.gateway === undefined && a.device === undefined) {
+            ctx.addIssue({ code: "custom", path: ["gateway"], message: "a route needs a gateway or a device (or both)" });
+        }
+        const families = (["destination", "gateway", "source"] as const)
+            .map((k) => [k, familyOf(a[k])] as const)
+            .filter(([, f]) => f !== undefined);
+        const [first] = families;
+        for (const [k, f] of families) {
+            if (f !== first[1]) {
+                ctx.addIssue({ code: "custom", path: [k], message: `is IPv${f} but ${first[0]} is IPv${first[1]}` });
+            }
+        }
+    });
+export type RouteArgs = z.infer<typeof RouteArgs>;
+
+/** The family of a destination, gateway or source; undefined for "default", absent or unknown values. */
+function familyOf(v: string | undefined): 4 | 6 | undefined {
+    if (v === undefined || v === "default" || isUnknown(v)) return undefined;
+    return v.includes("/") ? parsePrefix(v)?.family : addressFamily(v);
+}
+
+/** State of a {@link Route}: the inputs plus its family. */
+export interface RouteOutputs extends RouteArgs {
+    family: 4 | 6;
+}
+
+const KEYS = ["destination", "gateway", "device", "netns", "metric", "table", "source", "owner"] as const;
+/** What identifies a route to the kernel: changing any of these makes a new route. */
+const IDENTITY = ["destination", "netns", "metric", "table"];
+
+function spec(a: RouteArgs): RouteSpec {
+    const family = familyOf(a.destination) ?? familyOf(a.gateway) ?? familyOf(a.source) ?? 4;
+    return { family, destination: a.destination, gateway: a.gateway, device: a.device, metric: a.metric, table: a.table, source: a.source };
+}
+
+function outputs(a: RouteArgs): RouteOutputs {
+    return stripUndefined({ ...a, family: spec(a).family });
+}
+
+/** The provider behind {@link Route}. */
+export const routeProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds, news) {
+        return checkWith(RouteArgs, news);
+    },
+
+    async diff(_id, olds, news) {
+        const { changed, replaces } = diffInputs(olds, news, KEYS, IDENTITY);
+        // A change of family (a v4 default route becoming a v6 one) is a different route too.
+        const newFamily = familyOf(news.destination as string) ?? familyOf(news.gateway as string) ?? familyOf(news.source as string) ?? 4;
+        if (newFamily !== olds.family) {
+            replaces.push(...changed.filter((k) => ["gateway", "source"].includes(k)));
+        }
+        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs) {
+        const a = RouteArgs.parse(withoutProvider(inputs));
+        const r = spec(a);
+        const existing = await getRoute(r, a.netns);
+        if (!existing) {
+            await addRoute(r, a.netns);
+        } else if (existing.protocol === String(ROUTE_PROTO)) {
+            await replaceRoute(r, a.netns); // ours, left by a create whose result was never saved: adopt it
+        } else {
+            throw new Error(
+                `a route to ${a.destination} (table ${a.table}, metric ${existing.metric}) already exists in ` +
+                    `${a.netns ? `namespace "${a.netns}"` : "the root namespace"} and was not made by pulumi-netns ` +
+                    `(proto ${existing.protocol}): delete it first or give this route another metric or table`,
+            );
+        }
+        return { id: [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/"), outs: outputs(a) };
+    },
+
+    async read(id, props) {
+        const a = props as RouteOutputs;
+        const found = await getRoute(spec(a), a.netns);
+        if (!found || found.protocol !== String(ROUTE_PROTO)) return { id: "", props: {} };
+        return {
+            id,
+            props: stripUndefined({
+                ...a,
+                gateway: found.gateway,
+                device: a.device === undefined ? undefined : found.device,
+                source: a.source === undefined ? undefined : found.source,
+            }),
+        };
+    },
+
+    async update(_id, _olds, news) {
+        const a = RouteArgs.parse(withoutProvider(news));
+        await replaceRoute(spec(a), a.netns);
+        return { outs: outputs(a) };
+    },
+
+    async delete(_id, props) {
+        const a = props as RouteOutputs;
+        await deleteRoute(spec(a), a.netns);
+    },
+};
+
+/** Arguments of {@link Route}. */
+export interface RouteInputs {
+    /** "default" or a network prefix, IPv4 or IPv6 ("10.2.0.0/16", "fd00:2::/64"). */
+    destination: pulumi.Input<string>;
+    /** Next hop address. At least one of gateway and device is required. */
+    gateway?: pulumi.Input<string>;
+    /** Outgoing interface. */
+    device?: pulumi.Input<string>;
+    /** Namespace whose routing table gets the route; omitted = the root namespace. */
+    netns?: pulumi.Input<string>;
+    /** Route metric; omitted = the kernel's default (0 for IPv4, 1024 for IPv6). */
+    metric?: pulumi.Input<number>;
+    /** Routing table: "main" (default) or a number. */
+    table?: pulumi.Input<number | "main">;
+    /** Preferred source address (`src`). */
+    source?: pulumi.Input<string>;
+}
+
+/**
+ * A route. Equivalent to: `ip [-n NS] route add DEST [via GW] [dev DEV] [metric M] [table T] [src S] proto 250`
+ * (the protocol number marks it as made by pulumi-netns).
+ */
+export class Route extends pulumi.dynamic.Resource {
+    declare readonly destination: pulumi.Output<string>;
+    declare readonly gateway: pulumi.Output<string | undefined>;
+    declare readonly device: pulumi.Output<string | undefined>;
+    declare readonly netns: pulumi.Output<string | undefined>;
+    declare readonly metric: pulumi.Output<number | undefined>;
+    declare readonly table: pulumi.Output<number | "main">;
+    declare readonly source: pulumi.Output<string | undefined>;
+    declare readonly family: pulumi.Output<number>;
+    declare readonly owner: pulumi.Output<string>;
+
+    constructor(name: string, args: RouteInputs, opts?: pulumi.CustomResourceOptions) {
+        super(providerFor("Route"), name, resourceProps("Route", name, args, KEYS, ["family"]), opts, "netns", "Route");
+    }
+}
