@@ -44,7 +44,8 @@ function attributes(r: RouteSpec): string[] {
     ];
 }
 
-const MISSING_NETNS = /Cannot open network namespace/;
+/** stderr of `ip route show` when there is nothing to show: no such namespace, or a table never used. */
+const NOTHING = /Cannot open network namespace|FIB table does not exist/;
 
 /**
  * Reads the route with this destination, table and metric; undefined when there is none (or
@@ -54,7 +55,7 @@ export async function getRoute(r: RouteSpec, netns?: string): Promise<KernelRout
     const argv = [...ipIn(netns), `-${r.family}`, "-json", "route", "show", "table", String(r.table ?? "main"), "exact", r.destination];
     const res = await tryRun(argv);
     if (res.exitCode !== 0) {
-        if (MISSING_NETNS.test(res.stderr)) return undefined;
+        if (NOTHING.test(res.stderr)) return undefined;
         throw new CommandError(argv, res.exitCode, res.stdout, res.stderr);
     }
     const metric = r.metric ?? defaultMetric(r.family);

@@ -1,0 +1,287 @@
+/**
+ * iptables system calls. Every call passes `-w` (wait for the xtables lock), IPv6 rules go
+ * through `ip6tables`, and a rule in a named namespace runs as `ip netns exec NS iptables ...`
+ * (iptables has no namespace option). pulumi-netns marks each of its rules with
+ * `-m comment --comment <owner token>` and only ever deletes rules carrying its own token.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { diffInputs } from "../core/diff";
+import { parsePrefix } from "../core/ip";
+import { checkWith, isUnknown, stripUndefined, withoutProvider } from "../core/schema";
+import { CommandError, RunResult, tryRun } from "./exec";
+
+export type Family = 4 | 6;
+export type Table = "nat" | "filter";
+
+/** One rule: where it lives, its match and target arguments, and the owner token it carries as a comment. */
+export interface Rule {
+    family: Family;
+    table: Table;
+    chain: string;
+    /** Match and target arguments, e.g. `["-s", "10.0.0.0/8", "-j", "MASQUERADE"]` (no comment: see {@link ruleArgs}). */
+    spec: string[];
+    comment: string;
+    netns?: string;
+}
+
+/** Where a new rule goes: appended at the end of the chain, or inserted as its first rule. */
+export type Placement = "append" | "insert";
+
+/** The iptables implementation behind the `iptables` binary. */
+export type IptablesVariant = "nf_tables" | "legacy";
+
+/** A failed iptables command: a {@link CommandError} whose message also names the iptables variant used. */
+export class IptablesError extends CommandError {
+    readonly variant: IptablesVariant | undefined;
+
+    constructor(err: CommandError, variant: IptablesVariant | undefined) {
+        super(err.command, err.exitCode, err.stdout, err.stderr, err);
+        this.name = "IptablesError";
+        this.variant = variant;
+        this.message = `${this.message} (iptables variant: ${variant ?? "unknown"})`;
+    }
+}
+
+/** stderr of `ip netns exec` when the namespace does not exist. */
+const NETNS_GONE = /Cannot open network namespace/;
+/** stderr of `-C`/`-D` when no such rule exists. */
+const NO_RULE = /Bad rule|does a matching rule exist|No chain\/target\/match by that name/;
+
+/** The argv prefix that runs (ip6)tables in the given family and namespace: `[ip netns exec NS] iptables -w`. */
+function iptablesIn(family: Family, netns: string | undefined): string[] {
+    return [...(netns ? ["ip", "netns", "exec", netns] : []), family === 6 ? "ip6tables" : "iptables", "-w"];
+}
+
+/** The rule's arguments after the chain name: its matches, `-m comment --comment TOKEN`, then its target. */
+export function ruleArgs(rule: Rule): string[] {
+    const j = rule.spec.lastIndexOf("-j");
+    const [matches, target] = j < 0 ? [rule.spec, []] : [rule.spec.slice(0, j), rule.spec.slice(j)];
+    return [...matches, "-m", "comment", "--comment", rule.comment, ...target];
+}
+
+/** The rule as `iptables -S` prints it, e.g. `-A POSTROUTING -s 10.0.0.0/8 -m comment --comment "pulumi-netns:…" -j MASQUERADE`. */
+export function formatRule(rule: Rule): string {
+    // Like iptables' xtables_save_string: a comment is quoted unless it is only letters, digits, '_' and '-'.
+    const quote = (a: string) => (/^[\w-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, "\\$1")}"`);
+    return ["-A", rule.chain, ...ruleArgs(rule)].map((a, i, all) => (all[i - 1] === "--comment" ? quote(a) : a)).join(" ");
+}
+
+/** Splits a line of `iptables -S` into arguments, undoing its double quotes and backslash escapes. */
+export function parseRuleLine(line: string): string[] {
+    const args: string[] = [];
+    let cur: string | undefined;
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (quoted) {
+            if (c === "\\" && i + 1 < line.length) cur += line[++i];
+            else if (c === '"') quoted = false;
+            else cur += c;
+        } else if (c === '"') {
+            quoted = true;
+            cur ??= "";
+        } else if (/\s/.test(c)) {
+            if (cur !== undefined) args.push(cur);
+            cur = undefined;
+        } else {
+            cur = (cur ?? "") + c;
+        }
+    }
+    if (cur !== undefined) args.push(cur);
+    return args;
+}
+
+/** True when a listed line (`-A CHAIN ...`) is exactly this rule, comparing arguments rather than quoting. */
+export function isSameRule(line: string, rule: Rule): boolean {
+    return JSON.stringify(parseRuleLine(line)) === JSON.stringify(["-A", rule.chain, ...ruleArgs(rule)]);
+}
+
+/** True when a listed line carries this comment (`-m comment --comment TOKEN`). */
+function hasComment(line: string, comment: string): boolean {
+    const args = parseRuleLine(line);
+    return args.some((a, i) => a === "--comment" && args[i + 1] === comment);
+}
+
+/**
+ * The variant behind the `iptables` (or `ip6tables`) binary, from its version line
+ * (`iptables v1.8.9 (nf_tables)`); undefined when it cannot be told. Equivalent to: `iptables -V`.
+ */
+export async function iptablesVariant(family: Family = 4): Promise<IptablesVariant | undefined> {
+    const r = await tryRun([family === 6 ? "ip6tables" : "iptables", "-V"]).catch(() => undefined);
+    const m = /\((nf_tables|legacy)\)/.exec(r?.stdout ?? "");
+    return m ? (m[1] as IptablesVariant) : undefined;
+}
+
+/** Runs an iptables argv; a failure becomes an {@link IptablesError} naming the variant. */
+async function runIptables(family: Family, argv: string[], accept?: (r: RunResult) => boolean): Promise<RunResult> {
+    const r = await tryRun(argv);
+    if (r.exitCode === 0 || accept?.(r)) return r;
+    throw new IptablesError(new CommandError(argv, r.exitCode, r.stdout, r.stderr), await iptablesVariant(family));
+}
+
+/**
+ * True when exactly this rule (comment included) is in its chain.
+ * Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -C CHAIN SPEC -m comment --comment TOKEN TARGET`.
+ */
+export async function ruleExists(rule: Rule): Promise<boolean> {
+    const argv = [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-C", rule.chain, ...ruleArgs(rule)];
+    const r = await runIptables(rule.family, argv, (r) => r.exitCode === 1 && NO_RULE.test(r.stderr));
+    return r.exitCode === 0;
+}
+
+/** Appends a rule at the end of its chain. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -A CHAIN ARGS`. */
+export async function appendRule(rule: Rule): Promise<void> {
+    await runIptables(rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-A", rule.chain, ...ruleArgs(rule)]);
+}
+
+/** Inserts a rule as the first of its chain. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -I CHAIN 1 ARGS`. */
+export async function insertRule(rule: Rule): Promise<void> {
+    await runIptables(rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-I", rule.chain, "1", ...ruleArgs(rule)]);
+}
+
+/**
+ * Deletes one rule given by its arguments (as built by {@link ruleArgs} or listed by {@link listRules});
+ * a rule, or namespace, already gone is success. Returns whether a rule was deleted.
+ * Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -D CHAIN ARGS`.
+ */
+export async function deleteRuleArgs(family: Family, table: Table, chain: string, args: string[], netns?: string): Promise<boolean> {
+    const argv = [...iptablesIn(family, netns), "-t", table, "-D", chain, ...args];
+    const r = await runIptables(family, argv, (r) => (r.exitCode === 1 && NO_RULE.test(r.stderr)) || NETNS_GONE.test(r.stderr));
+    return r.exitCode === 0;
+}
+
+/** Deletes exactly this rule; one already gone is success. Equivalent to: `iptables -w -t TABLE -D CHAIN ARGS`. */
+export async function deleteRule(rule: Rule): Promise<boolean> {
+    return deleteRuleArgs(rule.family, rule.table, rule.chain, ruleArgs(rule), rule.netns);
+}
+
+/**
+ * The rules of one chain as `iptables -S` prints them (`-A CHAIN ...` lines only, policy left
+ * out); undefined when the namespace does not exist. Equivalent to:
+ * `[ip netns exec NS] iptables -w -t TABLE -S CHAIN`.
+ */
+export async function listRules(table: Table, chain: string, family: Family, netns?: string): Promise<string[] | undefined> {
+    const argv = [...iptablesIn(family, netns), "-t", table, "-S", chain];
+    const r = await runIptables(family, argv, (r) => NETNS_GONE.test(r.stderr));
+    if (r.exitCode !== 0) return undefined;
+    return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
+}
+
+/**
+ * The listed rules of a chain that carry this comment; undefined when the namespace does not
+ * exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S CHAIN`, filtered.
+ */
+export async function findRulesByComment(
+    table: Table, chain: string, family: Family, comment: string, netns?: string,
+): Promise<string[] | undefined> {
+    return (await listRules(table, chain, family, netns))?.filter((l) => hasComment(l, comment));
+}
+
+/** `-s NET` / `-d NET`; nothing for an absent or /0 network, which iptables leaves out of its listing too. */
+export function networkMatch(flag: "-s" | "-d", network: string | undefined): string[] {
+    return network === undefined || parsePrefix(network)?.length === 0 ? [] : [flag, network];
+}
+
+// The lifecycle shared by the rule resources (MasqueradeRule, ForwardRule).
+
+/** Adds the rule unless exactly it is already there (adopting a rule left by an interrupted create). */
+export async function ensureRule(rule: Rule, placement: Placement): Promise<void> {
+    if (await ruleExists(rule)) return;
+    await (placement === "insert" ? insertRule(rule) : appendRule(rule));
+}
+
+/**
+ * The rule carrying `rule.comment` as the kernel lists it (exactly `rule` when present, else the first
+ * rule with the comment, i.e. one altered by hand); undefined when there is none or the namespace is gone.
+ * One `iptables -S CHAIN` call.
+ */
+export async function readOwnedRule(rule: Rule): Promise<string | undefined> {
+    const lines = await findRulesByComment(rule.table, rule.chain, rule.family, rule.comment, rule.netns);
+    return lines?.find((l) => isSameRule(l, rule)) ?? lines?.[0];
+}
+
+/**
+ * Deletes every rule of the chain carrying `rule.comment` (by its listed arguments, so a rule
+ * altered by hand goes too), except one exactly equal to `keep`. Never touches rules without
+ * the comment; nothing to delete (or no namespace) is success.
+ */
+export async function removeOwnedRules(rule: Rule, keep?: Rule): Promise<void> {
+    const lines = await findRulesByComment(rule.table, rule.chain, rule.family, rule.comment, rule.netns);
+    const kept = (line: string) =>
+        keep !== undefined && keep.family === rule.family && keep.table === rule.table && keep.netns === rule.netns && isSameRule(line, keep);
+    for (const line of lines ?? []) {
+        if (!kept(line)) await deleteRuleArgs(rule.family, rule.table, rule.chain, parseRuleLine(line).slice(2), rule.netns);
+    }
+}
+
+/** What a rule resource declares: its schema, its input keys, how its inputs make a rule, and where the rule goes. */
+export interface RuleResourceSpec<A extends { owner: string }> {
+    schema: z.ZodType<A> & z.ZodObject;
+    keys: readonly (keyof A & string)[];
+    toRule(args: A): Rule;
+    placement: Placement;
+}
+
+/** State of a rule resource: its inputs, the rule's address family, and the rule as `iptables -S` lists it. */
+export type RuleOutputs<A> = A & { family: Family; rule: string };
+
+/**
+ * The provider of a rule resource. check and diff run nothing. Any change but the owner's is a
+ * replacement, done delete-first (`deleteBeforeReplace`): the old and the new rule carry the same
+ * owner comment, so the old one must be gone before the new one is added. A rule found altered
+ * by hand at read shows in the `rule` output, and the next diff replaces it. Delete removes every
+ * rule carrying the owner comment (never any other rule, never a flush or policy change).
+ */
+export function ruleResourceProvider<A extends { owner: string }>(r: RuleResourceSpec<A>): pulumi.dynamic.ResourceProvider {
+    const parse = (props: Record<string, unknown>): A => {
+        const { family: _f, rule: _r, ...rest } = withoutProvider(props);
+        // `family` is an input of some rules (ForwardRule) and an output of all: keep it when it is an input.
+        return r.schema.parse(r.keys.includes("family" as keyof A & string) ? { ...rest, family: _f } : rest);
+    };
+    const outputs = (a: A, listed?: string): RuleOutputs<A> => {
+        const rule = r.toRule(a);
+        return stripUndefined({ ...a, family: rule.family, rule: listed ?? formatRule(rule) });
+    };
+    return {
+        async check(_olds, news) {
+            return checkWith(r.schema, news);
+        },
+
+        async diff(_id, olds, news) {
+            const replaceKeys = r.keys.filter((k) => k !== "owner");
+            const { changed, replaces } = diffInputs(olds, news, r.keys, replaceKeys);
+            const known = r.keys.every((k) => !isUnknown(news[k]));
+            if (known && typeof olds.rule === "string" && !isSameRule(olds.rule, r.toRule(parse(news)))) {
+                changed.push("rule");
+                replaces.push("rule");
+            }
+            return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+        },
+
+        async create(inputs) {
+            const a = parse(inputs);
+            await ensureRule(r.toRule(a), r.placement);
+            return { id: a.owner, outs: outputs(a) };
+        },
+
+        async read(id, props) {
+            const a = parse(props);
+            const listed = await readOwnedRule(r.toRule(a));
+            return listed === undefined ? { id: "", props: {} } : { id, props: outputs(a, listed) };
+        },
+
+        /** Only an owner change gets here: add the rule with the new comment, then delete the old one. */
+        async update(_id, olds, news) {
+            const a = parse(news);
+            const rule = r.toRule(a);
+            await ensureRule(rule, r.placement);
+            await removeOwnedRules(r.toRule(parse(olds)), rule);
+            return { outs: outputs(a) };
+        },
+
+        async delete(_id, props) {
+            await removeOwnedRules(r.toRule(parse(props)));
+        },
+    };
+}

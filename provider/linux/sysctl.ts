@@ -1,0 +1,46 @@
+/**
+ * sysctl system calls. The root namespace's values are read straight from /proc/sys (the
+ * network sysctls there belong to the reading process's namespace); a named namespace's
+ * values need a process inside it: `ip netns exec NS sysctl ...`.
+ */
+import { promises as fs } from "fs";
+import { CommandError, run, tryRun } from "./exec";
+
+/** The /proc/sys file of a dotted key ("net.ipv4.ip_forward" → /proc/sys/net/ipv4/ip_forward). */
+export function sysctlPath(key: string): string {
+    return `/proc/sys/${key.replace(/\./g, "/")}`;
+}
+
+/** A key must look like a sysctl name (no option or path injection). */
+function checkKey(key: string): void {
+    if (!/^[a-z0-9_]+(\.[A-Za-z0-9_@+-]+)+$/.test(key)) throw new Error(`not a sysctl key: ${JSON.stringify(key)}`);
+}
+
+/**
+ * Reads a sysctl; undefined when the key does not exist (e.g. `net.ipv6.*` with IPv6 disabled).
+ * Equivalent to: `cat /proc/sys/KEY/PATH` (root namespace) or `ip netns exec NS sysctl -n KEY`.
+ * Throws a {@link CommandError} when the namespace does not exist.
+ */
+export async function getSysctl(key: string, netns?: string): Promise<string | undefined> {
+    checkKey(key);
+    if (!netns) {
+        try {
+            return (await fs.readFile(sysctlPath(key), "utf8")).trim();
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+            throw err;
+        }
+    }
+    const argv = ["ip", "netns", "exec", netns, "sysctl", "-n", key];
+    const r = await tryRun(argv);
+    if (r.exitCode === 0) return r.stdout.trim();
+    if (/cannot stat .*No such file or directory/.test(r.stderr)) return undefined;
+    throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+}
+
+/** Sets a sysctl. Equivalent to: `[ip netns exec NS] sysctl -q -w KEY=VALUE`. */
+export async function setSysctl(key: string, value: string, netns?: string): Promise<void> {
+    checkKey(key);
+    if (!/^[\w.-]+$/.test(value)) throw new Error(`not a sysctl value: ${JSON.stringify(value)}`);
+    await run([...(netns ? ["ip", "netns", "exec", netns] : []), "sysctl", "-q", "-w", `${key}=${value}`]);
+}

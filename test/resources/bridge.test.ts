@@ -1,0 +1,62 @@
+import { strict as assert } from "assert";
+import { bridgeProvider } from "../../provider/resources/bridge";
+import { describePrivileged } from "../helpers/sandbox";
+import { addrs, freshNetnsName, link, sh } from "../helpers/kernel";
+import { checked, commandsDuring, owner } from "../helpers/provider";
+
+const O = owner("Bridge", "br");
+
+describe("resources/bridge: diff (no commands)", () => {
+    it("replaces on rename or move, updates addresses in place", async () => {
+        const o = { name: "br0", addresses: ["10.0.0.1/24"], up: true, owner: O, mac: "m" };
+        const cmds = await commandsDuring(async () => {
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, name: "br1" }), { changes: true, replaces: ["name"], deleteBeforeReplace: false });
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, netns: "n" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: false });
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, addresses: [] }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        });
+        assert.deepEqual(cmds, []);
+    });
+});
+
+describePrivileged("resources/bridge: against the kernel", () => {
+    let ns: string;
+    beforeEach(async () => {
+        ns = freshNetnsName();
+        await sh(["ip", "netns", "add", ns]);
+    });
+    afterEach(() => sh(["ip", "netns", "del", ns]));
+
+    it("creates, reads drift, updates and deletes", async () => {
+        const inputs = await checked(bridgeProvider, { name: "br0", netns: ns, addresses: ["192.168.1.254/24"], owner: O });
+        const { id, outs } = await bridgeProvider.create(inputs);
+        const br = await link("br0", ns);
+        assert.equal(br.linkinfo.info_kind, "bridge");
+        assert.equal(br.ifalias, O);
+        assert.ok(br.flags.includes("UP"));
+        assert.equal(outs.mac, br.address);
+        assert.deepEqual(await addrs("br0", ns), ["192.168.1.254/24"]);
+        assert.deepEqual((await bridgeProvider.read!(id, outs)).props, outs);
+
+        await sh(["ip", "-n", ns, "address", "add", "10.9.9.9/8", "dev", "br0"]);
+        await sh(["ip", "-n", ns, "link", "set", "dev", "br0", "down"]);
+        const drifted = (await bridgeProvider.read!(id, outs)).props!;
+        assert.deepEqual(drifted.addresses, ["192.168.1.254/24", "10.9.9.9/8"]);
+        assert.equal(drifted.up, false);
+
+        await bridgeProvider.update!(id, drifted, inputs);
+        assert.deepEqual(await addrs("br0", ns), ["192.168.1.254/24"]);
+        assert.ok((await link("br0", ns)).flags.includes("UP"));
+
+        await bridgeProvider.delete!(id, outs);
+        assert.equal(await link("br0", ns).catch(() => undefined), undefined);
+        await bridgeProvider.delete!(id, outs);
+    });
+
+    it("refuses a bridge it does not own", async () => {
+        await sh(["ip", "-n", ns, "link", "add", "name", "br9", "type", "bridge"]);
+        const inputs = await checked(bridgeProvider, { name: "br9", netns: ns, owner: O });
+        await assert.rejects(bridgeProvider.create(inputs), /not owned by this resource/);
+        await bridgeProvider.delete!("x", { ...inputs, mac: "" });
+        assert.equal((await link("br9", ns)).linkinfo.info_kind, "bridge");
+    });
+});

@@ -1,0 +1,128 @@
+import { strict as assert } from "assert";
+import { vethPairProvider } from "../../provider/resources/veth";
+import { describePrivileged } from "../helpers/sandbox";
+import { addrs, freshNetnsName, link, ping, sh } from "../helpers/kernel";
+import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
+
+const O = owner("VethPair", "v");
+
+describe("resources/veth: check and diff (no commands)", () => {
+    it("validates and normalises, running nothing", async () => {
+        const cmds = await commandsDuring(async () => {
+            const inputs = await checked(vethPairProvider, { name: "veth0", peerName: "veth1", addresses: ["FD00:0::1/64"], owner: O });
+            assert.deepEqual(inputs, { name: "veth0", peerName: "veth1", addresses: ["fd00::1/64"], peerAddresses: [], up: true, owner: O });
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0", peerName: "veth0", owner: O }), ["peerName"]);
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0-too-long-x", peerName: "p", mtu: 10, owner: O }), ["mtu", "name"]);
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", addresses: ["10.0.0.1"], owner: O }), ["addresses.0"]);
+        });
+        assert.deepEqual(cmds, []);
+    });
+    it("replaces on name or namespace changes, deleting first only when a name would collide", async () => {
+        const o = { name: "a", peerName: "b", netns: "n1", addresses: [], peerAddresses: [], up: true, owner: O, mac: "m", peerMac: "p" };
+        const diff = (n: object) => vethPairProvider.diff!("x", o, { ...o, ...n });
+        assert.deepEqual(await diff({ addresses: ["10.0.0.1/24"] }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ master: "br0" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ peerName: "c" }), { changes: true, replaces: ["peerName"], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ name: "x", peerName: "y" }), { changes: true, replaces: ["name", "peerName"], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ netns: "n2" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ mac: "m" }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ mtu: undefined }), { changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+});
+
+describePrivileged("resources/veth: against the kernel", () => {
+    let a: string, b: string;
+    beforeEach(async () => {
+        a = freshNetnsName();
+        b = freshNetnsName();
+        await sh(["ip", "netns", "add", a]);
+        await sh(["ip", "netns", "add", b]);
+    });
+    afterEach(async () => {
+        await sh(["ip", "netns", "del", a]);
+        await sh(["ip", "netns", "del", b]);
+    });
+
+    it("creates both ends in place, reads drift back, updates and deletes (seed 004, direct veth)", async () => {
+        const inputs = await checked(vethPairProvider, {
+            name: "veth1", netns: a, addresses: ["192.168.1.1/24"],
+            peerName: "veth2", peerNetns: b, peerAddresses: ["192.168.1.2/24"], mtu: 1400, owner: O,
+        });
+        const { id, outs } = await vethPairProvider.create(inputs);
+        const end = await link("veth1", a);
+        const peer = await link("veth2", b);
+        assert.equal(end.linkinfo.info_kind, "veth");
+        assert.equal(end.ifalias, O);
+        assert.equal(peer.ifalias, O);
+        assert.equal(end.mtu, 1400);
+        assert.ok(end.flags.includes("UP") && peer.flags.includes("UP"));
+        assert.equal(outs.mac, end.address);
+        assert.equal(outs.peerMac, peer.address);
+        assert.deepEqual(await addrs("veth1", a), ["192.168.1.1/24"]);
+        assert.deepEqual(await addrs("veth2", b), ["192.168.1.2/24"]);
+        assert.ok(await ping(a, "192.168.1.2"), "ns a reaches ns b over the pair");
+
+        assert.deepEqual((await vethPairProvider.read!(id, outs)).props, outs, "no drift right after create");
+
+        await sh(["ip", "-n", a, "address", "del", "192.168.1.1/24", "dev", "veth1"]);
+        await sh(["ip", "-n", a, "link", "set", "dev", "veth1", "mtu", "1300", "down"]);
+        const drifted = (await vethPairProvider.read!(id, outs)).props!;
+        assert.deepEqual(drifted.addresses, []);
+        assert.equal(drifted.mtu, 1300);
+        assert.equal(drifted.up, false);
+        assert.equal((await vethPairProvider.diff!(id, drifted, inputs)).changes, true);
+
+        const updated = await vethPairProvider.update!(id, drifted, { ...inputs, addresses: ["192.168.1.1/24", "fd00::1/64"] });
+        assert.deepEqual(await addrs("veth1", a), ["192.168.1.1/24", "fd00::1/64"]);
+        assert.equal((await link("veth1", a)).mtu, 1400);
+        assert.ok((await link("veth1", a)).flags.includes("UP"));
+        assert.equal(Object.values(updated!.outs).includes(undefined), false);
+
+        await vethPairProvider.delete!(id, updated!.outs);
+        assert.equal(await link("veth1", a).catch(() => undefined), undefined);
+        assert.equal(await link("veth2", b).catch(() => undefined), undefined);
+        await vethPairProvider.delete!(id, updated!.outs);
+        assert.deepEqual(await vethPairProvider.read!(id, updated!.outs), { id: "", props: {} });
+    });
+
+    it("attaches to and detaches from a bridge", async () => {
+        await sh(["ip", "-n", a, "link", "add", "name", "br0", "type", "bridge"]);
+        const inputs = await checked(vethPairProvider, { name: "h0", netns: a, master: "br0", peerName: "c0", peerNetns: b, owner: O });
+        const { id, outs } = await vethPairProvider.create(inputs);
+        assert.equal((await link("h0", a)).master, "br0");
+        const { master, ...rest } = inputs;
+        await vethPairProvider.update!(id, outs, rest);
+        assert.equal((await link("h0", a)).master, undefined);
+        await vethPairProvider.delete!(id, outs);
+    });
+
+    it("leaves nothing behind when a create fails half-way, and the error names the command", async () => {
+        const inputs = await checked(vethPairProvider, { name: "h1", netns: a, master: "nosuchbr", peerName: "c1", peerNetns: b, owner: O });
+        await assert.rejects(vethPairProvider.create(inputs), (err: any) => {
+            assert.match(err.message, /ip -n \S+ link set dev h1 .*master nosuchbr/);
+            assert.ok(err.exitCode > 0 && /nosuchbr/.test(err.stderr + err.message));
+            return true;
+        });
+        assert.equal(await link("h1", a).catch(() => undefined), undefined);
+        assert.equal(await link("c1", b).catch(() => undefined), undefined);
+    });
+
+    it("refuses a link it does not own and does not touch it", async () => {
+        await sh(["ip", "-n", a, "link", "add", "name", "taken", "type", "bridge"]);
+        const inputs = await checked(vethPairProvider, { name: "taken", netns: a, peerName: "c2", peerNetns: b, owner: O });
+        await assert.rejects(vethPairProvider.create(inputs), /link "taken" already exists in namespace .* not owned/);
+        const peerTaken = await checked(vethPairProvider, { name: "new0", netns: a, peerName: "taken", peerNetns: a, owner: O });
+        await assert.rejects(vethPairProvider.create(peerTaken), /link "taken" already exists/);
+        assert.equal(await link("new0", a).catch(() => undefined), undefined, "nothing created when the peer name is taken");
+        await vethPairProvider.delete!("x", { ...inputs, mac: "", peerMac: "" });
+        assert.equal((await link("taken", a))!.linkinfo!.info_kind, "bridge");
+    });
+
+    it("adopts a pair it made when create runs again (crash before state was saved)", async () => {
+        const inputs = await checked(vethPairProvider, { name: "h3", netns: a, peerName: "c3", peerNetns: b, addresses: ["10.3.0.1/24"], owner: O });
+        await vethPairProvider.create(inputs);
+        const { outs } = await vethPairProvider.create(inputs);
+        assert.deepEqual(await addrs("h3", a), ["10.3.0.1/24"]);
+        await vethPairProvider.delete!("x", outs);
+    });
+});
