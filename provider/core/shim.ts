@@ -21,7 +21,7 @@ export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
             mod = require(entry);
         } catch (err) {
             try {
-                mod = require("pulumi-netns/dist/provider/handlers");
+                mod = require("pulumi-netns/handlers");
             } catch {
                 throw err;
             }
