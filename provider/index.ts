@@ -7,3 +7,4 @@ export * from "./resources/forward";
 export * from "./resources/sysctl";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";
+export * from "./components/bridged-network";

@@ -1,0 +1,103 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { BridgedNetwork, planLan } from "../../provider/components/bridged-network";
+
+function value<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+describe("components/bridged-network: planLan (pure)", () => {
+    const names = Array.from({ length: 30 }, (_, i) => `ns${i}`);
+
+    it("gives each namespace an address that survives adding and removing others", () => {
+        const all = planLan({ bridge: "br0", cidr: "10.50.0.0/24", namespaces: names });
+        const at = (p: ReturnType<typeof planLan>) => Object.fromEntries(p.members.map((m) => [m.netns, m]));
+        const full = at(all);
+        assert.equal(all.gateway, "10.50.0.1");
+        assert.equal(new Set(all.members.map((m) => m.address)).size, 30, "addresses are distinct");
+        assert.ok(all.members.every((m) => m.address !== "10.50.0.1" && m.address !== "10.50.0.0" && m.address !== "10.50.0.255"));
+        const appended = at(planLan({ bridge: "br0", cidr: "10.50.0.0/24", namespaces: [...names, "late"] }));
+        for (const n of names) assert.deepEqual(appended[n], full[n], `${n} unchanged when one is appended`);
+        // Removing namespaces keeps every survivor that did not lose a hash collision to a removed one.
+        const fewer = at(planLan({ bridge: "br0", cidr: "10.50.0.0/24", namespaces: names.filter((_, i) => i % 3 !== 0) }));
+        const moved = Object.keys(fewer).filter((n) => fewer[n].address !== full[n].address);
+        assert.ok(moved.length <= 2, `moved: ${moved}`);
+        for (const n of Object.keys(fewer)) assert.equal(fewer[n].hostVeth, full[n].hostVeth);
+    });
+
+    it("derives short, distinct host-side veth names", () => {
+        const plan = planLan({ bridge: "br0", cidr: "10.50.0.0/16", namespaces: ["averyveryverylongname1", "averyveryverylongname2", "x"] });
+        for (const m of plan.members) assert.ok(m.hostVeth.length <= 15, m.hostVeth);
+        assert.equal(new Set(plan.members.map((m) => m.hostVeth)).size, 3);
+    });
+
+    it("honours pinned addresses and an explicit gateway", () => {
+        const plan = planLan({ bridge: "br0", cidr: "192.168.1.0/24", gateway: "192.168.1.254", namespaces: [{ name: "ns1", address: "192.168.1.1" }, "ns2"] });
+        assert.equal(plan.gateway, "192.168.1.254");
+        assert.equal(plan.members[0].address, "192.168.1.1");
+        assert.notEqual(plan.members[1].address, "192.168.1.254");
+    });
+
+    it("refuses plans that cannot work, with a clear message", () => {
+        assert.throws(() => planLan({ bridge: "br0", cidr: "10.0.0.0/30", namespaces: ["a", "b"] }), /has 2 usable addresses, too few for the gateway and 2 namespaces/);
+        assert.throws(() => planLan({ bridge: "br0", cidr: "10.0.0.0/24", namespaces: ["a", "a"] }), /listed twice/);
+        assert.throws(() => planLan({ bridge: "br0", cidr: "10.0.0.0/24", gateway: "10.0.1.1", namespaces: [] }), /not a usable address/);
+        assert.throws(() => planLan({ bridge: "br0", cidr: "10.0.0.0/24", namespaces: [{ name: "a", address: "10.0.0.1" }] }), /already used/);
+        assert.throws(() => planLan({ bridge: "br0", cidr: "10.0.0.5/24", namespaces: [] }), /host bits set/);
+    });
+
+    it("plans IPv6 LANs", () => {
+        const plan = planLan({ bridge: "br6", cidr: "fd00:50::/64", namespaces: ["a"] });
+        assert.equal(plan.gateway, "fd00:50::1");
+        assert.match(plan.members[0].address, /^fd00:50::/);
+    });
+});
+
+describe("components/bridged-network: resource graph under mocks", () => {
+    const made: pulumi.runtime.MockResourceArgs[] = [];
+    before(() => {
+        pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    made.push(args);
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: () => ({}),
+            },
+            "proj",
+            "dev",
+            false,
+        );
+    });
+
+    it("builds one Netns, VethPair and Route per namespace, plus NAT and forwarding, parented to the component", async () => {
+        const lan = new BridgedNetwork("lan", { bridge: "br-lan", cidr: "192.168.50.0/24", namespaces: ["blue", "red"], nat: { outInterface: "eth0" } });
+        const addresses = await value(lan.addresses);
+        assert.deepEqual(Object.keys(addresses), ["blue", "red"]);
+        assert.equal(await value(lan.gateway), "192.168.50.1");
+        assert.equal(await value(lan.bridgeName), "br-lan");
+
+        const urns = await Promise.all([lan.bridge, ...Object.values(lan.members).flatMap((m) => [m.netns, m.veth, m.route])].map((r) => value(r.urn)));
+        for (const u of urns) assert.match(u, /::netns:index:BridgedNetwork\$pulumi-nodejs:dynamic\/netns:\w+::lan-/, u);
+
+        const byName = Object.fromEntries(made.map((m) => [m.name, m]));
+        assert.deepEqual(
+            Object.keys(byName).filter((n) => n.startsWith("lan-")).sort(),
+            ["lan-blue", "lan-blue-default", "lan-blue-veth", "lan-bridge", "lan-forwarding", "lan-from-lan", "lan-masquerade", "lan-red", "lan-red-default", "lan-red-veth", "lan-to-lan"],
+        );
+        const veth = byName["lan-blue-veth"].inputs;
+        assert.equal(veth.master, "br-lan", "the veth is wired to the bridge's output");
+        assert.equal(veth.peerNetns, "blue", "and to the namespace's output");
+        assert.deepEqual(veth.peerAddresses, [`${addresses.blue}/24`]);
+        assert.equal(byName["lan-blue-default"].inputs.gateway, "192.168.50.1");
+        assert.deepEqual(byName["lan-bridge"].inputs.addresses, ["192.168.50.1/24"]);
+        assert.equal(byName["lan-masquerade"].inputs.source, "192.168.50.0/24");
+        assert.equal(byName["lan-masquerade"].inputs.outInterface, "eth0");
+        assert.equal(byName["lan-to-lan"].inputs.established, true);
+    });
+
+    it("rejects bad arguments when the program runs (at preview)", () => {
+        assert.throws(() => new BridgedNetwork("bad", { bridge: "br-with-a-long-name", cidr: "10.0.0.0/24", namespaces: [] }), /BridgedNetwork "bad": bridge: .*at most 15/);
+        assert.throws(() => new BridgedNetwork("small", { bridge: "br0", cidr: "10.0.0.0/30", namespaces: ["a", "b", "c"] }), /too few/);
+    });
+});
