@@ -7,4 +7,5 @@ export * from "./resources/forward";
 export * from "./resources/sysctl";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";
+export { defaultRouteDevice } from "./linux/route";
 export * from "./components/bridged-network";

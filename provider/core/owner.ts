@@ -33,7 +33,7 @@ export function resourceProps(
 ): Record<string, unknown> {
     const props: Record<string, unknown> = {};
     for (const k of keys) props[k] = (args as Record<string, unknown>)[k];
-    for (const k of outputOnly) props[k] = undefined;
+    for (const k of outputOnly) if (!keys.includes(k)) props[k] = undefined;
     props.owner = resourceOwner(type, name);
     return props;
 }

@@ -92,3 +92,19 @@ export async function deleteRoute(r: RouteSpec, netns?: string): Promise<void> {
         throw new CommandError(argv, res.exitCode, res.stdout, res.stderr);
     }
 }
+
+/**
+ * The device of the root namespace's IPv4 default route (the host's uplink), or undefined when
+ * there is none. Read-only, and synchronous so a program can use it to fill in its arguments.
+ * Equivalent to: `ip -4 -json route show default`.
+ */
+export function defaultRouteDevice(): string | undefined {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFileSync } = require("child_process") as typeof import("child_process");
+    try {
+        const routes = JSON.parse(execFileSync("ip", ["-4", "-json", "route", "show", "default"], { encoding: "utf8" }) || "[]");
+        return routes.find((r: { dev?: string }) => r.dev)?.dev;
+    } catch {
+        return undefined;
+    }
+}

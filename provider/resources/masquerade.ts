@@ -1,19 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs } from "../core/diff";
-import { canonicalPrefix, parsePrefix } from "../core/ip";
-import { resourceOwner } from "../core/owner";
-import { checkWith, IfName, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { parsePrefix } from "../core/ip";
+import { resourceProps } from "../core/owner";
+import { IfName, NetnsName, Network, Owner } from "../core/schema";
 import { providerFor } from "../core/shim";
-import { ensureRule, Family, formatRule, isSameRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
+import { Family, networkMatch, Rule } from "../linux/iptables";
+import { ruleResourceProvider } from "../core/rule-provider";
 
 /** Inputs of a {@link MasqueradeRule}, validated and normalised (networks in the kernel's canonical form). */
 export const MasqueradeRuleArgs = z
     .object({
-        source: Network.transform(canonicalPrefix),
+        source: Network,
         outInterface: IfName.optional(),
         excludeOutInterface: IfName.optional(),
-        destination: Network.transform(canonicalPrefix).optional(),
+        destination: Network.optional(),
         netns: NetnsName.optional(),
         owner: Owner,
     })
@@ -28,20 +28,7 @@ export const MasqueradeRuleArgs = z
     });
 export type MasqueradeRuleArgs = z.infer<typeof MasqueradeRuleArgs>;
 
-/** State of a {@link MasqueradeRule}: the inputs, the address family and the rule as `iptables -S` lists it. */
-export interface MasqueradeRuleOutputs extends MasqueradeRuleArgs {
-    family: Family;
-    rule: string;
-}
-
 const KEYS = ["source", "outInterface", "excludeOutInterface", "destination", "netns", "owner"] as const;
-/** A rule cannot be edited in place: any change but the owner's is a replacement. */
-const REPLACE_KEYS = KEYS.filter((k) => k !== "owner");
-
-/** `-s SRC/N` etc.; a /0 network is left out, as iptables leaves it out of its listing. */
-export function networkMatch(flag: "-s" | "-d", network: string | undefined): string[] {
-    return network === undefined || parsePrefix(network)?.length === 0 ? [] : [flag, network];
-}
 
 /** The iptables rule of a MasqueradeRule (arguments in the order `iptables -S` prints them). */
 export function masqueradeRule(a: MasqueradeRuleArgs): Rule {
@@ -61,66 +48,16 @@ export function masqueradeRule(a: MasqueradeRuleArgs): Rule {
     };
 }
 
-function outputs(a: MasqueradeRuleArgs, rule?: string): MasqueradeRuleOutputs {
-    const r = masqueradeRule(a);
-    return stripUndefined({ ...a, family: r.family, rule: rule ?? formatRule(r) });
-}
-
-const args = (props: Record<string, unknown>) => MasqueradeRuleArgs.parse(withoutProvider(props));
-
 /**
- * The provider behind {@link MasqueradeRule}. Replacements delete the old rule first
- * (`deleteBeforeReplace`): old and new rule carry the same owner comment, and deleting
- * by comment must not take the new one along.
+ * The provider behind {@link MasqueradeRule} (see {@link ruleResourceProvider}). The rule is
+ * appended to POSTROUTING: NAT rules a person put there first keep precedence.
  */
-export const masqueradeRuleProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds, news) {
-        return checkWith(MasqueradeRuleArgs, news);
-    },
-
-    async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, REPLACE_KEYS);
-        // A rule altered by hand (found by read) is put back by a replacement.
-        const known = KEYS.every((k) => !isUnknown(news[k]));
-        if (known && typeof olds.rule === "string" && !isSameRule(olds.rule, masqueradeRule(args(news)))) {
-            changed.push("rule");
-            replaces.push("rule");
-        }
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
-    },
-
-    /** Appends to POSTROUTING (after any SNAT a person put first); adopts exactly this rule when present. */
-    async create(inputs) {
-        const a = args(inputs);
-        await ensureRule(masqueradeRule(a), "append");
-        return { id: a.owner, outs: outputs(a) };
-    },
-
-    async read(id, props) {
-        const a = args(stripOutputs(props));
-        const found = await readOwnedRule(masqueradeRule(a));
-        return found === undefined ? { id: "", props: {} } : { id, props: outputs(a, found) };
-    },
-
-    /** Only an owner change gets here: add the rule with the new comment, then delete the old one. */
-    async update(_id, olds, news) {
-        const a = args(news);
-        const rule = masqueradeRule(a);
-        await ensureRule(rule, "append");
-        await removeOwnedRules(masqueradeRule(args(stripOutputs(olds))), rule);
-        return { outs: outputs(a) };
-    },
-
-    async delete(_id, props) {
-        await removeOwnedRules(masqueradeRule(args(stripOutputs(props))));
-    },
-};
-
-/** The inputs part of a state (outputs without `family` and `rule`). */
-function stripOutputs(props: Record<string, unknown>): Record<string, unknown> {
-    const { family, rule, ...rest } = props;
-    return rest;
-}
+export const masqueradeRuleProvider = ruleResourceProvider({
+    schema: MasqueradeRuleArgs,
+    keys: KEYS,
+    toRule: masqueradeRule,
+    placement: "append",
+});
 
 /** Arguments of {@link MasqueradeRule}. */
 export interface MasqueradeRuleInputs {
@@ -153,13 +90,6 @@ export class MasqueradeRule extends pulumi.dynamic.Resource {
     declare readonly rule: pulumi.Output<string>;
 
     constructor(name: string, args: MasqueradeRuleInputs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            providerFor("MasqueradeRule"),
-            name,
-            { ...args, owner: resourceOwner("MasqueradeRule", name), family: undefined, rule: undefined },
-            opts,
-            "netns",
-            "MasqueradeRule",
-        );
+        super(providerFor("MasqueradeRule"), name, resourceProps("MasqueradeRule", name, args, KEYS, ["family", "rule"]), opts, "netns", "MasqueradeRule");
     }
 }

@@ -157,10 +157,11 @@ export async function netnsList(): Promise<string[]> {
 }
 
 function stripComments(text: string): string {
-    return text.split("\n").filter((l) => !l.startsWith("#")).join("\n");
+    // Packet counters ([packets:bytes]) change with traffic, not with configuration.
+    return text.split("\n").filter((l) => !l.startsWith("#")).join("\n").replace(/\[\d+:\d+\]/g, "[0:0]");
 }
 
-/** `iptables-save` (in NS via `ip netns exec`), '#' comment lines (timestamps) removed. */
+/** `iptables-save` (in NS via `ip netns exec`), '#' comment lines (timestamps) removed, counters zeroed. */
 export async function iptablesSave(netns?: string): Promise<string> {
     return stripComments(await sh(inNs(netns, ["iptables-save"])));
 }

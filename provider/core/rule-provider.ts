@@ -1,0 +1,78 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { diffInputs } from "./diff";
+import { checkWith, stripUndefined, withoutProvider } from "./schema";
+import { ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
+
+/** What a rule resource declares: its schema, its input keys, how its inputs make a rule, and where the rule goes. */
+export interface RuleResourceSpec<A extends { owner: string }> {
+    schema: z.ZodType<A> & z.ZodObject;
+    keys: readonly (keyof A & string)[];
+    /** Optional inputs left alone by diff when omitted (their output is computed, e.g. ForwardRule's `family`). */
+    computedWhenOmitted?: readonly (keyof A & string)[];
+    toRule(args: A): Rule;
+    placement: Placement;
+}
+
+/** State of a rule resource: its inputs, the rule's address family, and the rule as `iptables -S` lists it. */
+export type RuleOutputs<A> = A & { family: Family; rule: string };
+
+/**
+ * The provider of a rule resource. check and diff run nothing. Any change but the owner's is a
+ * replacement, done delete-first (`deleteBeforeReplace`): the old and the new rule carry the same
+ * owner comment, so the old one must be gone before the new one is added. A rule found altered
+ * by hand at read shows in the `rule` output, and the next diff replaces it. Delete removes every
+ * rule carrying the owner comment (never any other rule, never a flush or policy change).
+ */
+export function ruleResourceProvider<A extends { owner: string }>(r: RuleResourceSpec<A>): pulumi.dynamic.ResourceProvider {
+    const parse = (props: Record<string, unknown>): A => {
+        const { family: _f, rule: _r, ...rest } = withoutProvider(props);
+        // `family` is an input of some rules (ForwardRule) and an output of all: keep it when it is an input.
+        return r.schema.parse(r.keys.includes("family" as keyof A & string) ? { ...rest, family: _f } : rest);
+    };
+    const outputs = (a: A, listed?: string): RuleOutputs<A> => {
+        const rule = r.toRule(a);
+        return stripUndefined({ ...a, family: rule.family, rule: listed ?? formatRule(rule) });
+    };
+    return {
+        async check(_olds, news) {
+            return checkWith(r.schema, news);
+        },
+
+        async diff(_id, olds, news) {
+            const replaceKeys = r.keys.filter((k) => k !== "owner");
+            const { changed, replaces } = diffInputs(olds, news, r.keys, replaceKeys, r.computedWhenOmitted);
+            // Drift found by read: the kernel's rule (olds.rule) is not the one the old inputs make.
+            if (typeof olds.rule === "string" && !isSameRule(olds.rule, r.toRule(parse(olds)))) {
+                changed.push("rule");
+                replaces.push("rule");
+            }
+            return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+        },
+
+        async create(inputs) {
+            const a = parse(inputs);
+            await ensureRule(r.toRule(a), r.placement);
+            return { id: a.owner, outs: outputs(a) };
+        },
+
+        async read(id, props) {
+            const a = parse(props);
+            const listed = await readOwnedRule(r.toRule(a));
+            return listed === undefined ? { id: "", props: {} } : { id, props: outputs(a, listed) };
+        },
+
+        /** Only an owner change gets here: add the rule with the new comment, then delete the old one. */
+        async update(_id, olds, news) {
+            const a = parse(news);
+            const rule = r.toRule(a);
+            await ensureRule(rule, r.placement);
+            await removeOwnedRules(r.toRule(parse(olds)), rule);
+            return { outs: outputs(a) };
+        },
+
+        async delete(_id, props) {
+            await removeOwnedRules(r.toRule(parse(props)));
+        },
+    };
+}

@@ -1,0 +1,119 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { parsePrefix } from "../core/ip";
+import { resourceProps } from "../core/owner";
+import { IfName, NetnsName, Network, Owner } from "../core/schema";
+import { providerFor } from "../core/shim";
+import { Family, networkMatch, Rule } from "../linux/iptables";
+import { ruleResourceProvider } from "../core/rule-provider";
+
+/** Inputs of a {@link ForwardRule}, validated and normalised (networks in the kernel's canonical form). */
+export const ForwardRuleArgs = z
+    .object({
+        inInterface: IfName.optional(),
+        outInterface: IfName.optional(),
+        source: Network.optional(),
+        destination: Network.optional(),
+        established: z.boolean().default(false),
+        family: z.union([z.literal(4), z.literal(6)], { error: "must be 4 or 6" }).optional(),
+        netns: NetnsName.optional(),
+        owner: Owner,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+        if (!a.inInterface && !a.outInterface && !a.source && !a.destination && !a.established) {
+            ctx.addIssue({
+                code: "custom",
+                path: [],
+                message: "give at least one of inInterface, outInterface, source, destination, established (a rule without a match would accept all forwarded traffic)",
+            });
+        }
+        const families = (["source", "destination"] as const).filter((k) => a[k] !== undefined);
+        for (const k of families) {
+            const f = parsePrefix(a[k]!)?.family;
+            const expected = a.family ?? parsePrefix(a[families[0]]!)?.family;
+            if (f !== expected) {
+                ctx.addIssue({ code: "custom", path: [k], message: `is IPv${f}, but the rule is IPv${expected} (source, destination and family must agree)` });
+            }
+        }
+    });
+export type ForwardRuleArgs = z.infer<typeof ForwardRuleArgs>;
+
+const KEYS = ["inInterface", "outInterface", "source", "destination", "established", "family", "netns", "owner"] as const;
+
+/** The family of a ForwardRule: the given one, else its networks', else IPv4. */
+function familyOf(a: ForwardRuleArgs): Family {
+    return a.family ?? parsePrefix(a.source ?? a.destination ?? "0.0.0.0/0")!.family;
+}
+
+/** The iptables rule of a ForwardRule (arguments in the order `iptables -S` prints them). */
+export function forwardRule(a: ForwardRuleArgs): Rule {
+    return {
+        family: familyOf(a),
+        table: "filter",
+        chain: "FORWARD",
+        spec: [
+            ...networkMatch("-s", a.source),
+            ...networkMatch("-d", a.destination),
+            ...(a.inInterface ? ["-i", a.inInterface] : []),
+            ...(a.outInterface ? ["-o", a.outInterface] : []),
+            ...(a.established ? ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"] : []),
+            "-j", "ACCEPT",
+        ],
+        comment: a.owner,
+        netns: a.netns,
+    };
+}
+
+/**
+ * The provider behind {@link ForwardRule} (see {@link ruleResourceProvider}). The rule is
+ * inserted first in FORWARD (`-I FORWARD 1`), so that it takes effect on hosts whose FORWARD
+ * policy is DROP and whose FORWARD chain already ends in rejects (e.g. Docker's chains).
+ */
+export const forwardRuleProvider = ruleResourceProvider({
+    schema: ForwardRuleArgs,
+    keys: KEYS,
+    computedWhenOmitted: ["family"],
+    toRule: forwardRule,
+    placement: "insert",
+});
+
+/** Arguments of {@link ForwardRule}. Give at least one match. */
+export interface ForwardRuleInputs {
+    /** Accept packets arriving on this interface (`-i`), e.g. a bridge. */
+    inInterface?: pulumi.Input<string>;
+    /** Accept packets leaving through this interface (`-o`). */
+    outInterface?: pulumi.Input<string>;
+    /** Accept packets from this network (`-s`). */
+    source?: pulumi.Input<string>;
+    /** Accept packets to this network (`-d`). */
+    destination?: pulumi.Input<string>;
+    /** Accept only replies and related traffic (`-m conntrack --ctstate RELATED,ESTABLISHED`). Default: false. */
+    established?: pulumi.Input<boolean>;
+    /** 4 (iptables) or 6 (ip6tables). Default: the family of source/destination, else 4. */
+    family?: pulumi.Input<4 | 6>;
+    /** The namespace whose filter table holds the rule. Default: the root namespace. */
+    netns?: pulumi.Input<string>;
+}
+
+/**
+ * Accepts forwarded traffic. Equivalent to:
+ * `iptables -I FORWARD 1 [-s SRC] [-d DST] [-i IN] [-o OUT] [-m conntrack --ctstate RELATED,ESTABLISHED] -m comment --comment OWNER -j ACCEPT`
+ * (`ip netns exec NS` first when netns is given; `ip6tables` for IPv6). Outputs `family` and
+ * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
+ */
+export class ForwardRule extends pulumi.dynamic.Resource {
+    declare readonly inInterface: pulumi.Output<string | undefined>;
+    declare readonly outInterface: pulumi.Output<string | undefined>;
+    declare readonly source: pulumi.Output<string | undefined>;
+    declare readonly destination: pulumi.Output<string | undefined>;
+    declare readonly established: pulumi.Output<boolean>;
+    declare readonly family: pulumi.Output<Family>;
+    declare readonly netns: pulumi.Output<string | undefined>;
+    declare readonly owner: pulumi.Output<string>;
+    declare readonly rule: pulumi.Output<string>;
+
+    constructor(name: string, args: ForwardRuleInputs, opts?: pulumi.CustomResourceOptions) {
+        super(providerFor("ForwardRule"), name, resourceProps("ForwardRule", name, args, KEYS, ["family", "rule"]), opts, "netns", "ForwardRule");
+    }
+}

@@ -1,0 +1,172 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { diffInputs } from "../core/diff";
+import { resourceProps } from "../core/owner";
+import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { providerFor } from "../core/shim";
+import { netnsInode } from "../linux/netns";
+import { getSysctl, setSysctl, sysctlPath } from "../linux/sysctl";
+
+/** Inputs of a {@link SysctlForward}, validated and with defaults filled. */
+export const SysctlForwardArgs = z
+    .object({
+        netns: NetnsName.optional(),
+        ipv4: z.boolean().default(true),
+        ipv6: z.boolean().default(false),
+        restoreOnDelete: z.boolean().default(true),
+        owner: Owner,
+    })
+    .strict()
+    .refine((a) => a.ipv4 || a.ipv6, { path: ["ipv4"], error: "at least one of ipv4 and ipv6 must be true (otherwise there is nothing to enable)" });
+export type SysctlForwardArgs = z.infer<typeof SysctlForwardArgs>;
+
+/**
+ * State of a {@link SysctlForward}: the inputs plus, for each sysctl this resource holds, the
+ * value found before it set it (0 or 1). `ipv4`/`ipv6` read back true only when the kernel says 1.
+ */
+export type SysctlForwardOutputs = SysctlForwardArgs & {
+    previousIpv4?: number;
+    previousIpv6?: number;
+};
+
+/** The two sysctls, and the output that remembers each one's previous value. */
+const SETTINGS = {
+    ipv4: { key: "net.ipv4.ip_forward", previous: "previousIpv4" },
+    ipv6: { key: "net.ipv6.conf.all.forwarding", previous: "previousIpv6" },
+} as const;
+type Which = keyof typeof SETTINGS;
+const WHICH: Which[] = ["ipv4", "ipv6"];
+
+const KEYS = ["netns", "ipv4", "ipv6", "restoreOnDelete", "owner"] as const;
+
+function parse(props: Record<string, unknown>): SysctlForwardArgs {
+    const { previousIpv4, previousIpv6, ...rest } = withoutProvider(props);
+    return SysctlForwardArgs.parse(rest);
+}
+
+/** Sets the sysctl to 1 and returns the value it had before (or `previous`, when this resource already held it). */
+async function hold(which: Which, netns: string | undefined, previous: number | undefined): Promise<number> {
+    const { key } = SETTINGS[which];
+    const current = await getSysctl(key, netns);
+    if (current === undefined) {
+        throw new Error(
+            `cannot enable ${which} forwarding in ${netns ? `namespace ${netns}` : "the root namespace"}: ` +
+                `${sysctlPath(key)} does not exist (is ${which === "ipv6" ? "IPv6 disabled, e.g. ipv6.disable=1" : "IPv4 unavailable"}?)`,
+        );
+    }
+    if (current !== "1") await setSysctl(key, "1", netns);
+    return previous ?? Number(current);
+}
+
+/**
+ * Gives a held sysctl back: when `restore` is set and it was not 1 before, it is set back to its
+ * previous value, but only while it is still 1 (the value this resource set). A value someone
+ * changed since is theirs: it is left alone, without failing.
+ */
+async function release(which: Which, netns: string | undefined, previous: number, restore: boolean): Promise<void> {
+    if (!restore || previous === 1) return;
+    const { key } = SETTINGS[which];
+    if ((await getSysctl(key, netns)) === "1") await setSysctl(key, String(previous), netns);
+}
+
+/** True when the resource's namespace is gone (the root namespace never is). */
+async function netnsGone(netns: string | undefined): Promise<boolean> {
+    return netns !== undefined && (await netnsInode(netns)) === undefined;
+}
+
+/**
+ * The provider behind {@link SysctlForward}. A sysctl cannot carry an ownership marker: what
+ * this resource holds is recorded in its state only (`previousIpv4`/`previousIpv6`). A create
+ * that finds forwarding already on (e.g. after a crash between its set and its save) records 1
+ * as the previous value, and then does not turn it off on delete.
+ */
+export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds, news) {
+        return checkWith(SysctlForwardArgs, news);
+    },
+
+    async diff(_id, olds, news) {
+        const { changed, replaces } = diffInputs(olds, news, KEYS, ["netns"]);
+        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs) {
+        const a = parse(inputs);
+        const outs: SysctlForwardOutputs = { ...a };
+        for (const w of WHICH) {
+            if (a[w]) outs[SETTINGS[w].previous] = await hold(w, a.netns, undefined);
+        }
+        return { id: a.owner, outs: stripUndefined(outs) };
+    },
+
+    async read(id, props) {
+        const state = props as SysctlForwardOutputs;
+        if (await netnsGone(state.netns)) return { id: "", props: {} };
+        // The state as it is (not re-validated: drift may have turned both flags false).
+        const outs = { ...withoutProvider(props) } as unknown as SysctlForwardOutputs;
+        for (const w of WHICH) {
+            if (state[SETTINGS[w].previous] !== undefined) outs[w] = (await getSysctl(SETTINGS[w].key, state.netns)) === "1";
+        }
+        return { id, props: stripUndefined(outs) };
+    },
+
+    /** Turns on what is now wanted, and gives back (see {@link release}) what no longer is. */
+    async update(_id, olds, news) {
+        const a = parse(news);
+        const old = olds as SysctlForwardOutputs;
+        const outs: SysctlForwardOutputs = { ...a };
+        for (const w of WHICH) {
+            const previous = old[SETTINGS[w].previous];
+            if (a[w]) outs[SETTINGS[w].previous] = await hold(w, a.netns, previous);
+            else if (previous !== undefined) await release(w, a.netns, previous, a.restoreOnDelete);
+        }
+        return { outs: stripUndefined(outs) };
+    },
+
+    /** Restores the previous values when `restoreOnDelete` (see {@link release}); a namespace that is gone needs nothing. */
+    async delete(_id, props) {
+        const state = props as SysctlForwardOutputs;
+        if (await netnsGone(state.netns)) return;
+        for (const w of WHICH) {
+            const previous = state[SETTINGS[w].previous];
+            if (previous !== undefined) await release(w, state.netns, previous, state.restoreOnDelete !== false);
+        }
+    },
+};
+
+/** Arguments of {@link SysctlForward}. */
+export interface SysctlForwardInputs {
+    /** The namespace whose forwarding is turned on. Default: the root namespace. */
+    netns?: pulumi.Input<string>;
+    /** Turn on `net.ipv4.ip_forward`. Default: true. */
+    ipv4?: pulumi.Input<boolean>;
+    /**
+     * Turn on `net.ipv6.conf.all.forwarding` (which also turns forwarding on for every interface,
+     * and makes them ignore router advertisements unless accept_ra=2). Default: false.
+     */
+    ipv6?: pulumi.Input<boolean>;
+    /**
+     * On delete, set each sysctl this resource turned on back to its previous value, if it is
+     * still 1 (a value changed by someone else since is left alone). Default: true.
+     */
+    restoreOnDelete?: pulumi.Input<boolean>;
+}
+
+/**
+ * IP forwarding in a namespace. Equivalent to: `sysctl -w net.ipv4.ip_forward=1` and/or
+ * `sysctl -w net.ipv6.conf.all.forwarding=1` (`ip netns exec NS` first when netns is given).
+ * Outputs `previousIpv4`/`previousIpv6`: the values found at create, restored on delete.
+ */
+export class SysctlForward extends pulumi.dynamic.Resource {
+    declare readonly netns: pulumi.Output<string | undefined>;
+    declare readonly ipv4: pulumi.Output<boolean>;
+    declare readonly ipv6: pulumi.Output<boolean>;
+    declare readonly restoreOnDelete: pulumi.Output<boolean>;
+    declare readonly owner: pulumi.Output<string>;
+    declare readonly previousIpv4: pulumi.Output<number | undefined>;
+    declare readonly previousIpv6: pulumi.Output<number | undefined>;
+
+    constructor(name: string, args: SysctlForwardInputs = {}, opts?: pulumi.CustomResourceOptions) {
+        super(providerFor("SysctlForward"), name, resourceProps("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"]), opts, "netns", "SysctlForward");
+    }
+}

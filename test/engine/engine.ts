@@ -1,0 +1,264 @@
+/**
+ * Engine double, core: the step logic of `pulumi up` / `preview` / `refresh` / `destroy`
+ * applied to registrations, driving the real dynamic-provider host (test/helpers/host.ts).
+ * Shared by the child process (up/preview run a program) and the parent (refresh/destroy).
+ */
+import * as os from "os";
+import { isDeepStrictEqual } from "util";
+import type { Host, Props } from "../helpers/host";
+
+export type Op = "create" | "update" | "replace" | "delete" | "same" | "refresh" | "drift" | "gone";
+
+/** One step the engine planned (preview) or performed. */
+export interface Step {
+    op: Op;
+    urn: string;
+    type: string;
+    name: string;
+    /** Properties forcing a replacement (op "replace"). */
+    replaces?: string[];
+}
+
+/** One resource in the stack state. Components (custom=false) are never sent to the host. */
+export interface ResourceState {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    id: string;
+    /** Checked inputs (incl. `__provider` for dynamic resources). */
+    inputs: Props;
+    /** Provider outputs (what the program sees). */
+    outputs: Props;
+    /** URNs this resource depends on (dependencies ∪ propertyDependencies). */
+    dependencies: string[];
+    parent?: string;
+}
+
+export interface StackState {
+    resources: Record<string, ResourceState>;
+    /** Stack outputs of the last successful `up`. */
+    outputs: Props;
+    /** Old copies of create-before-delete replacements not deleted yet (a failed `up`). */
+    pendingDeletes: ResourceState[];
+}
+
+export const emptyState = (): StackState => ({ resources: {}, outputs: {}, pendingDeletes: [] });
+
+/** The engine's default parallelism: 4 × CPUs operations in flight. */
+export const PARALLEL = 4 * os.cpus().length;
+
+/** A counting semaphore. */
+export class Limiter {
+    private active = 0;
+    private readonly waiting: (() => void)[] = [];
+    constructor(readonly max: number) {}
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+        if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+        this.active++;
+        try {
+            return await fn();
+        } finally {
+            this.active--;
+            this.waiting.shift()?.();
+        }
+    }
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwraps secret envelopes (the dynamic host does not accept secrets, so the engine strips them). */
+export function plain(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(plain);
+    if (v !== null && typeof v === "object") {
+        const o = v as Props;
+        if (o[SECRET_SIG] === SECRET_VALUE) return plain(o.value);
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
+    }
+    return v;
+}
+
+export const isDynamic = (type: string) => type.startsWith("pulumi-nodejs:dynamic/");
+
+function opError(what: string, r: { name: string; type: string }, err: unknown): Error {
+    return new Error(`${what} ${r.name} (${r.type}): ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/**
+ * Deletes `items` dependents first (a resource goes only once nothing left in the set depends on it
+ * or has it as parent), in waves of at most PARALLEL host calls. Components need no host call.
+ * Calls `done` per deleted item; stops after the first failing wave and throws.
+ */
+export async function deleteInOrder(host: Host, items: ResourceState[], steps: Step[], done: (r: ResourceState) => void,
+    limiter = new Limiter(PARALLEL)): Promise<void> {
+    let left = [...items];
+    while (left.length > 0) {
+        const needed = new Set(left.flatMap((r) => [...r.dependencies, ...(r.parent ? [r.parent] : [])]));
+        let wave = left.filter((r) => !needed.has(r.urn));
+        if (wave.length === 0) wave = left; // a cycle (cannot happen with real programs): delete the rest
+        const results = await Promise.allSettled(wave.map((r) => limiter.run(async () => {
+            if (r.custom) {
+                try {
+                    await host.delete(r.urn, r.id, r.outputs);
+                } catch (e) {
+                    throw opError("delete", r, e);
+                }
+            }
+            steps.push({ op: "delete", urn: r.urn, type: r.type, name: r.name });
+            done(r);
+        })));
+        const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
+        if (failed) throw failed.reason;
+        left = left.filter((r) => !wave.includes(r));
+    }
+}
+
+/** One RegisterResource request, decoded. `inputs` is the raw property struct (unknown sentinels kept). */
+export interface Registration {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    parent?: string;
+    dependencies: string[];
+    inputs: Props;
+}
+
+/** The steps of one `up` or `preview`: feed it registrations, then call finish(). */
+export class Deployment {
+    readonly steps: Step[] = [];
+    /** Failures (check failures, provider errors); after the first, new registrations are refused. */
+    readonly errors: Error[] = [];
+    private readonly registered = new Map<string, ResourceState>();
+    private readonly deleted = new Set<ResourceState>();
+    private readonly replaced: ResourceState[] = [];
+    private readonly limiter = new Limiter(PARALLEL);
+    private readonly inFlight = new Set<Promise<unknown>>();
+
+    constructor(private readonly host: Host, private readonly prior: StackState, readonly preview: boolean) {}
+
+    /** Handles one registration; resolves the id and the properties the program sees. */
+    register(r: Registration): Promise<{ id: string; object: Props }> {
+        const p = this.step(r).catch((e: unknown) => {
+            const err = e instanceof Error ? e : new Error(String(e));
+            if (!/^skipped:/.test(err.message)) this.errors.push(err);
+            throw err;
+        });
+        this.inFlight.add(p);
+        const forget = () => this.inFlight.delete(p);
+        p.then(forget, forget);
+        return p;
+    }
+
+    /** Resolves once no registration is being processed. */
+    async drain(): Promise<void> {
+        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    }
+
+    private async step(r: Registration): Promise<{ id: string; object: Props }> {
+        if (this.registered.has(r.urn)) throw new Error(`duplicate resource URN ${r.urn}`);
+        const old = this.prior.resources[r.urn];
+        const base = { urn: r.urn, type: r.type, name: r.name, custom: r.custom, dependencies: r.dependencies, parent: r.parent };
+        const record = (op: Op, s: ResourceState, extra: Partial<Step> = {}) => {
+            this.steps.push({ op, urn: r.urn, type: r.type, name: r.name, ...extra });
+            this.registered.set(r.urn, s);
+            return { id: s.id, object: s.outputs };
+        };
+        if (!r.custom) {
+            // Components: recorded only (outputs come later via RegisterResourceOutputs).
+            return record(old ? "same" : "create", { ...base, id: "", inputs: r.inputs, outputs: old?.outputs ?? r.inputs });
+        }
+        if (!isDynamic(r.type)) throw new Error(`engine double supports only dynamic resources, not ${r.type} (${r.name})`);
+        return this.limiter.run(async () => {
+            if (this.errors.length > 0) throw new Error(`skipped: ${r.name} (an earlier step failed)`);
+            const news = plain(r.inputs) as Props;
+            const chk = await this.host.check(r.urn, old?.inputs ?? {}, news).catch((e) => { throw opError("check", r, e); });
+            if (chk.failures.length > 0) {
+                throw new Error(`check failed for ${r.name} (${r.type}): ` +
+                    chk.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
+            }
+            const inputs = chk.inputs;
+            const create = async (op: Op, extra: Partial<Step> = {}) => {
+                if (this.preview) return record(op, { ...base, id: "", inputs, outputs: inputs }, extra);
+                const c = await this.host.create(r.urn, inputs).catch((e) => { throw opError("create", r, e); });
+                return record(op, { ...base, id: c.id, inputs, outputs: c.outs }, extra);
+            };
+            if (!old) return create("create");
+            const d = await this.host.diff(r.urn, old.id, old.outputs, inputs).catch((e) => { throw opError("diff", r, e); });
+            const changed = d.changes === "some" || (d.changes === "unknown" && !isDeepStrictEqual(old.inputs, inputs));
+            if (!changed) return record("same", { ...base, id: old.id, inputs, outputs: old.outputs });
+            if (d.replaces.length > 0) {
+                if (this.preview) return create("replace", { replaces: d.replaces });
+                if (d.deleteBeforeReplace) {
+                    await this.host.delete(r.urn, old.id, old.outputs).catch((e) => { throw opError("delete", r, e); });
+                    this.deleted.add(old);
+                } else this.replaced.push(old);
+                return create("replace", { replaces: d.replaces });
+            }
+            if (this.preview) return record("update", { ...base, id: old.id, inputs, outputs: inputs });
+            const u = await this.host.update(r.urn, old.id, old.outputs, inputs).catch((e) => { throw opError("update", r, e); });
+            return record("update", { ...base, id: old.id, inputs, outputs: u.outs });
+        });
+    }
+
+    /**
+     * After the program: deletes (or, in a preview, plans deleting) the old copies of replaced
+     * resources and every resource of the prior state that was not registered, dependents first.
+     */
+    async finish(): Promise<void> {
+        const gone = [
+            ...this.prior.pendingDeletes,
+            ...this.replaced,
+            ...Object.values(this.prior.resources).filter((r) => !this.registered.has(r.urn) && !this.deleted.has(r)),
+        ];
+        if (this.preview) {
+            for (const r of gone) this.steps.push({ op: "delete", urn: r.urn, type: r.type, name: r.name });
+            return;
+        }
+        await deleteInOrder(this.host, gone, this.steps, (r) => this.deleted.add(r), this.limiter);
+    }
+
+    /** The state after this deployment (the prior state for a preview). */
+    state(outputs: Props | undefined): StackState {
+        if (this.preview) return this.prior;
+        const resources: Record<string, ResourceState> = {};
+        for (const [urn, s] of this.registered) resources[urn] = s;
+        for (const [urn, s] of Object.entries(this.prior.resources)) {
+            if (!(urn in resources) && !this.deleted.has(s)) resources[urn] = s;
+        }
+        const pendingDeletes = [...this.prior.pendingDeletes, ...this.replaced].filter((s) => !this.deleted.has(s));
+        return { resources, outputs: outputs ?? this.prior.outputs, pendingDeletes };
+    }
+}
+
+/** `pulumi refresh`: Read every custom resource; gone ones leave the state, drifted ones get the new outputs. */
+export async function refresh(host: Host, state: StackState): Promise<{ steps: Step[]; state: StackState }> {
+    const steps: Step[] = [];
+    const resources: Record<string, ResourceState> = { ...state.resources };
+    const limiter = new Limiter(PARALLEL);
+    await Promise.all(Object.values(state.resources).filter((r) => r.custom).map((r) => limiter.run(async () => {
+        const got = await host.read(r.urn, r.id, r.outputs, r.inputs).catch((e) => { throw opError("read", r, e); });
+        const step = (op: Op) => steps.push({ op, urn: r.urn, type: r.type, name: r.name });
+        if (got.id === "") {
+            delete resources[r.urn];
+            step("gone");
+        } else if (!isDeepStrictEqual(got.props, r.outputs)) {
+            resources[r.urn] = { ...r, id: got.id, outputs: got.props, inputs: got.inputs ?? r.inputs };
+            step("drift");
+        } else step("refresh");
+    })));
+    return { steps, state: { ...state, resources } };
+}
+
+/** `pulumi destroy`: deletes everything, dependents first. On failure the survivors stay in the state. */
+export async function destroy(host: Host, state: StackState): Promise<{ steps: Step[]; state: StackState; error?: Error }> {
+    const steps: Step[] = [];
+    const deleted = new Set<ResourceState>();
+    let error: Error | undefined;
+    await deleteInOrder(host, [...state.pendingDeletes, ...Object.values(state.resources)], steps, (r) => deleted.add(r))
+        .catch((e: Error) => (error = e));
+    const resources = Object.fromEntries(Object.entries(state.resources).filter(([, r]) => !deleted.has(r)));
+    const done = Object.keys(resources).length === 0;
+    return { steps, error, state: { resources, outputs: done ? {} : state.outputs, pendingDeletes: state.pendingDeletes.filter((r) => !deleted.has(r)) } };
+}
