@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `npm run up|preview|refresh|destroy`: runs the Pulumi CLI on the top-level project (Pulumi.yaml,
+# whose program is examples/nat-gateway) with stack `dev` and a local file backend in the checkout.
+# Overridable as usual: PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE(_FILE), PULUMI_STACK.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cmd="${1:?usage: examples/pulumi.sh up|preview|refresh|destroy}"
+shift
+
+fail() { printf 'npm run %s: %s\n' "$cmd" "$*" >&2; exit 1; }
+
+# The stack creates namespaces, links, iptables rules and sysctls on this machine: it needs root.
+if [[ "$(id -u)" -ne 0 ]]; then
+    fail "pulumi-netns changes this machine's networking and needs root (CAP_NET_ADMIN): run it as root, e.g. sudo -E npm run $cmd"
+fi
+for tool in ip iptables sysctl; do
+    command -v "$tool" >/dev/null || fail "'$tool' is missing: install it (Debian/Ubuntu: apt-get install iproute2 iptables procps)"
+done
+
+# The Pulumi CLI: `pulumi` on PATH, else the official `pulumi` npm package (it fetches the CLI on first use).
+if command -v pulumi >/dev/null && pulumi version >/dev/null 2>&1; then
+    pulumi=(pulumi)
+elif [[ -x node_modules/.bin/pulumi ]] && out="$(node_modules/.bin/pulumi version 2>&1)"; then
+    pulumi=(node_modules/.bin/pulumi)
+else
+    fail "no Pulumi CLI can run here: none on PATH, and the 'pulumi' npm package could not fetch it (${out:-not installed}).
+Install it (https://www.pulumi.com/docs/install/: curl -fsSL https://get.pulumi.com | sh), or give this machine network access so the 'pulumi' npm package can fetch it, then try again."
+fi
+
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi}"
+if [[ -z "${PULUMI_CONFIG_PASSPHRASE+x}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
+    export PULUMI_CONFIG_PASSPHRASE=""
+fi
+mkdir -p .pulumi
+stack="${PULUMI_STACK:-dev}"
+
+npm run --silent build
+"${pulumi[@]}" stack select --create "$stack" --non-interactive >/dev/null
+case "$cmd" in
+    up) "${pulumi[@]}" up --yes --stack "$stack" "$@"
+        echo
+        echo "Try it:  $("${pulumi[@]}" stack output tryThis --stack "$stack")"
+        echo "Undo it: npm run destroy" ;;
+    preview) "${pulumi[@]}" preview --stack "$stack" "$@" ;;
+    refresh) "${pulumi[@]}" refresh --yes --stack "$stack" "$@" ;;
+    destroy) "${pulumi[@]}" destroy --yes --stack "$stack" "$@" ;;
+    *) fail "unknown command (use up, preview, refresh or destroy)" ;;
+esac
