@@ -93,8 +93,17 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const a = parse(inputs);
         const outs: SysctlForwardOutputs = { ...a };
-        for (const w of WHICH) {
-            if (a[w]) outs[SETTINGS[w].previous] = await hold(w, a.netns, undefined);
+        const held: Which[] = [];
+        try {
+            for (const w of WHICH) {
+                if (!a[w]) continue;
+                outs[SETTINGS[w].previous] = await hold(w, a.netns, undefined);
+                held.push(w);
+            }
+        } catch (err) {
+            // A failure half-way gives back what this call already set.
+            for (const w of held) await release(w, a.netns, outs[SETTINGS[w].previous]!, true);
+            throw err;
         }
         return { id: a.owner, outs: stripUndefined(outs) };
     },
