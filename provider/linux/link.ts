@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { CommandError, run, tryRun } from "./exec";
 import { ipIn } from "./netns";
 
@@ -58,9 +59,20 @@ export async function addVeth(
     ]);
 }
 
-/** Creates a bridge. Equivalent to: `ip [-n NS] link add name NAME [mtu M] type bridge`. */
-export async function addBridge(name: string, netns: string | undefined, mtu?: number): Promise<void> {
-    await run([...ipIn(netns), "link", "add", "name", name, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"]);
+/**
+ * Creates a bridge with a fixed MAC address (without one, a bridge takes the lowest MAC of its
+ * ports and changes it as ports come and go). Equivalent to:
+ * `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
+ */
+export async function addBridge(name: string, netns: string | undefined, mac: string, mtu?: number): Promise<void> {
+    await run([...ipIn(netns), "link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"]);
+}
+
+/** A locally administered unicast MAC address derived from `seed` (the same seed, the same MAC). */
+export function stableMac(seed: string): string {
+    const bytes = createHash("sha256").update(seed).digest().subarray(0, 6);
+    bytes[0] = (bytes[0] & 0xfc) | 0x02;
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 /** Deletes a link; one already gone (or whose namespace is gone) is success. Equivalent to: `ip [-n NS] link delete dev NAME`. */

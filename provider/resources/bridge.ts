@@ -6,7 +6,7 @@ import { applyLinkEnd, readLinkEnd } from "../core/linkend";
 import { resourceProps } from "../core/owner";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
-import { addBridge, deleteLink, getLink } from "../linux/link";
+import { addBridge, deleteLink, getLink, stableMac } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
 export const BridgeArgs = z
@@ -47,7 +47,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const a = BridgeArgs.parse(withoutProvider(inputs));
         const { claim } = await claimLink(a.name, a.netns, a.owner, "bridge");
-        if (claim === "absent") await addBridge(a.name, a.netns, a.mtu);
+        if (claim === "absent") await addBridge(a.name, a.netns, stableMac(a.owner), a.mtu);
         try {
             await applyLinkEnd({ ...a }, a.owner, false);
         } catch (err) {
@@ -93,7 +93,8 @@ export interface BridgeInputs {
 }
 
 /**
- * A Linux bridge. Equivalent to: `ip [-n NS] link add name NAME type bridge`,
+ * A Linux bridge, with a fixed MAC address derived from its owner token: it does not change as
+ * ports come and go, nor when a rename replaces the bridge (neighbours' ARP caches stay valid). Equivalent to: `ip [-n NS] link add name NAME address MAC type bridge`,
  * `ip address add CIDR dev NAME`, `ip link set dev NAME up`.
  */
 export class Bridge extends pulumi.dynamic.Resource {

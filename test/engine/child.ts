@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     // The program's own @pulumi/pulumi instance (the one its resources register through).
     const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [req.programDir] }));
     const pulumi = require(pulumiDir) as typeof import("@pulumi/pulumi");
-    const settings = require(path.join(pulumiDir, "runtime", "settings")) as typeof import("@pulumi/pulumi/runtime/settings");
+    const settings = require(path.join(pulumiDir, "runtime", "settings")) as
+        typeof import("@pulumi/pulumi/runtime/settings") & { waitForRPCs(): Promise<void> }; // waitForRPCs is @internal
     const { MockMonitor } = require(path.join(pulumiDir, "runtime", "mocks")) as typeof import("@pulumi/pulumi/runtime/mocks");
     const { getStore } = require(path.join(pulumiDir, "runtime", "state")) as { getStore(): Record<string, unknown> };
     const resproto = require(path.join(pulumiDir, "proto", "resource_pb")) as typeof import("@pulumi/pulumi/proto/resource_pb");
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
         constructor() {
             super({ newResource: () => { throw new Error("unused"); }, call: () => { throw new Error("invokes are not supported"); } });
         }
-        registerResource(r: RegisterReq, cb: Callback): void {
+        async registerResource(r: RegisterReq, cb: Callback): Promise<void> {
             const urn = newUrn(r.getParent(), r.getType(), r.getName());
             types.set(urn, r.getType());
             if (r.getType() === ROOT_STACK_TYPE) rootUrn = urn;
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
                 urn, type: r.getType(), name: r.getName(), custom: r.getCustom(), parent: r.getParent() || undefined,
                 dependencies: [...deps], inputs: r.getObject()?.toJavaScript() ?? {},
             };
-            deployment.register(reg).then(({ id, object }) => {
+            await deployment.register(reg).then(({ id, object }) => {
                 const resp = new resproto.RegisterResourceResponse();
                 resp.setUrn(urn);
                 resp.setId(id);
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
                 cb(null, resp);
             }, (e: Error) => cb(e));
         }
-        registerResourceOutputs(r: { getUrn(): string; getOutputs(): Pb | undefined }, cb: Callback): void {
+        registerResourceOutputs(r: { getUrn(): string; getOutputs(): Pb | undefined }, cb: Callback): void { // stack outputs only
             if (r.getUrn() === rootUrn) stackOutputs = plain(r.getOutputs()?.toJavaScript() ?? {}) as Props;
             cb(null, {});
         }

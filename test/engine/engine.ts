@@ -17,6 +17,8 @@ export interface Step {
     name: string;
     /** Properties forcing a replacement (op "replace"). */
     replaces?: string[];
+    /** Output properties that changed (op "drift"). */
+    diffs?: string[];
 }
 
 /** One resource in the stack state. Components (custom=false) are never sent to the host. */
@@ -239,13 +241,14 @@ export async function refresh(host: Host, state: StackState): Promise<{ steps: S
     const limiter = new Limiter(PARALLEL);
     await Promise.all(Object.values(state.resources).filter((r) => r.custom).map((r) => limiter.run(async () => {
         const got = await host.read(r.urn, r.id, r.outputs, r.inputs).catch((e) => { throw opError("read", r, e); });
-        const step = (op: Op) => steps.push({ op, urn: r.urn, type: r.type, name: r.name });
+        const step = (op: Op, diffs?: string[]) => steps.push({ op, urn: r.urn, type: r.type, name: r.name, ...(diffs ? { diffs } : {}) });
         if (got.id === "") {
             delete resources[r.urn];
             step("gone");
         } else if (!isDeepStrictEqual(got.props, r.outputs)) {
             resources[r.urn] = { ...r, id: got.id, outputs: got.props, inputs: got.inputs ?? r.inputs };
-            step("drift");
+            const keys = [...new Set([...Object.keys(r.outputs), ...Object.keys(got.props)])];
+            step("drift", keys.filter((k) => !isDeepStrictEqual(r.outputs[k], got.props[k])).sort());
         } else step("refresh");
     })));
     return { steps, state: { ...state, resources } };

@@ -192,9 +192,11 @@ export async function snapshotHost(): Promise<string> {
         operstate: l.operstate, flags: l.flags, kind: l.linkinfo?.info_kind ?? null,
     }));
     const addrText = parseJson<{ ifname: string; addr_info?: AddrInfo[] }>(await sh(["ip", "-json", "addr", "show"]))
-        .map((l) => ({ ifname: l.ifname, addrs: (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`).sort() }));
+        .map((l) => ({ ifname: l.ifname, addrs: (l.addr_info ?? []).filter((a) => !isLinkLocal6(a)).map((a) => `${a.local}/${a.prefixlen}`).sort() }));
     const routesAll = async (fam: 4 | 6) =>
         parseJson<Record<string, unknown>>(await sh(["ip", "-json", `-${fam}`, "route", "show", "table", "all"]))
+            // IPv6 link-local addresses (and their local routes) appear a moment after a link comes up.
+            .filter((r) => !/^fe[89ab][0-9a-f]:/i.test(String(r.dst)) || r.dst === "fe80::/64")
             .map((r) => { const { expires: _e, ...rest } = r; return JSON.stringify(rest); }).sort();
     const snapshot = {
         netns: (await netnsList()).sort(),

@@ -37,6 +37,12 @@ describePrivileged("resources/bridge: against the kernel", () => {
         assert.deepEqual(await addrs("br0", ns), ["192.168.1.254/24"]);
         assert.deepEqual((await bridgeProvider.read!(id, outs)).props, outs);
 
+        // A bridge without a fixed MAC would take its lowest port's MAC: ours keeps its own.
+        await sh(["ip", "-n", ns, "link", "add", "name", "p0", "address", "00:00:00:00:00:01", "type", "veth", "peer", "name", "p1"]);
+        await sh(["ip", "-n", ns, "link", "set", "dev", "p0", "master", "br0"]);
+        assert.equal((await link("br0", ns))!.address, outs.mac);
+        assert.deepEqual((await bridgeProvider.read!(id, outs)).props, outs, "a port joining is not drift");
+
         await sh(["ip", "-n", ns, "address", "add", "10.9.9.9/8", "dev", "br0"]);
         await sh(["ip", "-n", ns, "link", "set", "dev", "br0", "down"]);
         const drifted = (await bridgeProvider.read!(id, outs)).props!;
