@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# npm test: build, then run mocha. As root, everything runs inside a private
-# network+mount namespace sandbox (never touches the host's networking).
+# npm test: build, then run mocha. As root, everything runs inside the private sandbox of
+# test/sandbox.sh (never touches the host's networking).
 # Extra args go to mocha; if any look like test files, they replace the default glob.
 # PULUMI_NETNS_SKIP_BUILD=1 skips `npm run build` (local iteration only).
 set -euo pipefail
@@ -23,19 +23,9 @@ run_mocha() {
   exit "$rc"
 }
 
-# Stage 2: we are inside `unshare --net --mount --propagation private`.
-if [[ "${1:-}" == "--__in-sandbox" ]]; then
+# Inside the sandbox (see test/sandbox.sh).
+if [[ "${1:-}" == "--__mocha" ]]; then
   shift
-  # Reference = PID 1's netns if readable, else the netns recorded by stage 1 before unshare.
-  ref="$(readlink /proc/1/ns/net 2>/dev/null || true)"; ref="${ref:-${PULUMI_NETNS_HOST_NETNS:-}}"
-  if [[ -z "$ref" || "$(readlink /proc/self/ns/net)" == "$ref" ]]; then
-    echo "FATAL: sandbox stage is not in a private network namespace; refusing to run" >&2; exit 1
-  fi
-  ip link set lo up
-  mount -t tmpfs -o mode=0755 tmpfs-pulumi-netns /run
-  mkdir -p /run/netns
-  mount -t tmpfs -o mode=0755 tmpfs-pulumi-netns /etc/netns
-  export PULUMI_NETNS_SANDBOX=1
   run_mocha "$@"
 fi
 
@@ -45,13 +35,7 @@ if [[ "${PULUMI_NETNS_SKIP_BUILD:-}" != "1" ]]; then
 fi
 
 if [[ "$(id -u)" -eq 0 ]]; then
-  command -v unshare >/dev/null || { echo "FATAL: 'unshare' (util-linux) not found; cannot create the test sandbox" >&2; exit 1; }
-  command -v ip >/dev/null || { echo "FATAL: 'ip' (iproute2) not found" >&2; exit 1; }
-  unshare --net --mount --propagation private true || {
-    echo "FATAL: 'unshare --net --mount' failed; cannot create the test sandbox (need CAP_SYS_ADMIN/CAP_NET_ADMIN)" >&2; exit 1; }
-  mkdir -p /etc/netns
-  PULUMI_NETNS_HOST_NETNS="$(readlink /proc/self/ns/net)"; export PULUMI_NETNS_HOST_NETNS
-  exec unshare --net --mount --propagation private bash "$ROOT/test/run.sh" --__in-sandbox "$@"
+  exec bash "$ROOT/test/sandbox.sh" bash "$ROOT/test/run.sh" --__mocha "$@"
 fi
 
 if [[ "${CI:-}" == "true" ]]; then

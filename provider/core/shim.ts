@@ -14,6 +14,16 @@ import type * as pulumi from "@pulumi/pulumi";
  * installed package by name, resolved from the program's directory.
  */
 export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
+    // One object per kind: Pulumi caches serializations by object, so every resource of a kind
+    // shares one serialization instead of paying for its own.
+    let provider = providers.get(kind);
+    if (!provider) providers.set(kind, (provider = makeProvider(kind)));
+    return provider;
+}
+
+const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+function makeProvider(kind: string): pulumi.dynamic.ResourceProvider {
     const entry = path.join(__dirname, "..", "handlers");
     const load = (): Record<string, pulumi.dynamic.ResourceProvider> => {
         let mod: { handlers: Record<string, pulumi.dynamic.ResourceProvider> };
