@@ -25,6 +25,8 @@ export interface ChildResult {
     steps: Step[];
     outputs: Props;
     error?: string;
+    /** Peak resident memory of the dynamic-provider host (kB). */
+    hostPeakRssKb?: number;
 }
 
 const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
         steps: deployment.steps,
         outputs: stackOutputs ?? {},
         error: errors.length > 0 ? errors.map((e) => (e instanceof Error ? e.message : String(e))).join("\n") : undefined,
+        hostPeakRssKb: host.peakRssKb(),
     };
     fs.writeFileSync(resFile, JSON.stringify(result));
     await host.stop();

@@ -33,6 +33,8 @@ export interface OpResult {
     changes: number;
     /** Stack outputs (up/preview; unknown values are the unknown sentinel in a preview). */
     outputs: Props;
+    /** Peak resident memory of the dynamic-provider host during the operation (kB). */
+    hostPeakRssKb?: number;
 }
 
 /** An operation failed; the state keeps what was done before the failure. */
@@ -119,10 +121,10 @@ export class Stack {
         });
     }
 
-    private async withHost<T>(fn: (host: Host) => Promise<T>): Promise<T> {
+    private async withHost(fn: (host: Host) => Promise<OpResult>): Promise<OpResult> {
         const host = await startHost();
         try {
-            return await fn(host);
+            return { ...(await fn(host)), hostPeakRssKb: host.peakRssKb() };
         } finally {
             await host.stop();
         }
@@ -148,7 +150,7 @@ export class Stack {
             const res = JSON.parse(fs.readFileSync(resFile, "utf8")) as ChildResult;
             this.checkpoint = res.state;
             if (res.error !== undefined) throw new EngineError(res.error, res.steps);
-            return summarize(res.steps, res.outputs);
+            return { ...summarize(res.steps, res.outputs), hostPeakRssKb: res.hostPeakRssKb };
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench`: the package (BridgedNetwork through the engine double, i.e. the real
+ * dynamic-provider host) against the hand-written script (script.sh), alternating A B A B, for
+ * N = 10, 50, 200 namespaces. Prints a table of medians, writes results.json and results.svg.
+ * Runs inside test/sandbox.sh (see run.sh). BENCH_SIZES and BENCH_REPS override the defaults.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "../engine/stack";
+
+const SIZES = (process.env.BENCH_SIZES ?? "10,50,200").split(",").map(Number);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const OUT = path.join(__dirname, "results");
+const TRACE = "/run/pulumi-netns-bench.trace";
+
+type Sample = Record<string, number[]>;
+
+function sh(...argv: string[]): void {
+    execFileSync(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Commands the provider ran since the last call (PULUMI_NETNS_TRACE, one argv per line). */
+function tracedCommands(): number {
+    if (!fs.existsSync(TRACE)) return 0;
+    const n = fs.readFileSync(TRACE, "utf8").split("\n").filter(Boolean).length;
+    fs.rmSync(TRACE);
+    return n;
+}
+
+async function timed(sample: Sample, key: string, fn: () => unknown): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    (sample[key] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+function assertClean(): void {
+    const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).trim();
+    if (left) throw new Error(`namespaces left behind: ${left}`);
+}
+
+async function packageRun(n: number, s: Sample): Promise<void> {
+    const stack = new Stack({ program: "test/bench/program", config: { n }, stack: "bench", timeoutMs: 600000 });
+    const resources = 3 * n + 7; // per namespace: Netns, VethPair, Route; plus bridge, sysctl, masquerade, 2 forward rules, component... (counted below)
+    tracedCommands();
+    let peak = 0;
+    const track = (r: { hostPeakRssKb?: number }) => (peak = Math.max(peak, r.hostPeakRssKb ?? 0));
+    await timed(s, "up", async () => track(await stack.up()));
+    const custom = Object.values(stack.state).filter((r) => r.custom).length || resources;
+    (s["procs/resource: up"] ??= []).push(tracedCommands() / custom);
+    await timed(s, "no-op up", async () => {
+        const r = await stack.up();
+        if (r.changes !== 0) throw new Error(`no-op up changed ${r.changes} resources`);
+        track(r);
+    });
+    (s["procs: no-op up"] ??= []).push(tracedCommands());
+    await timed(s, "preview", async () => track(await stack.preview()));
+    (s["procs: preview"] ??= []).push(tracedCommands());
+    await timed(s, "refresh", async () => {
+        const r = await stack.refresh();
+        if (r.changes !== 0) throw new Error(`refresh found drift in ${r.changes} resources`);
+        track(r);
+    });
+    (s["procs/resource: refresh"] ??= []).push(tracedCommands() / custom);
+    await timed(s, "destroy", async () => track(await stack.destroy()));
+    (s["procs/resource: destroy"] ??= []).push(tracedCommands() / custom);
+    (s["host peak RSS MB"] ??= []).push(peak / 1024);
+    assertClean();
+}
+
+async function scriptRun(n: number, s: Sample): Promise<void> {
+    const script = path.join(__dirname, "script.sh");
+    await timed(s, "script create", () => sh("bash", script, "create", String(n), "up0"));
+    await timed(s, "script delete", () => sh("bash", script, "delete", String(n), "up0"));
+    assertClean();
+}
+
+async function main(): Promise<void> {
+    process.env.PULUMI_NETNS_TRACE = TRACE;
+    sh("ip", "link", "add", "name", "up0", "type", "veth", "peer", "name", "up1");
+    sh("ip", "link", "set", "dev", "up0", "up");
+    // The engine double's own cost (child process, TypeScript, the Pulumi runtime, the host), measured on an empty LAN.
+    const overhead: Sample = {};
+    for (let i = 0; i < REPS; i++) await packageRun(0, overhead);
+    const results: Record<number, Record<string, number>> = {};
+    for (const n of SIZES) {
+        const s: Sample = {};
+        for (let i = 0; i < REPS; i++) {
+            await packageRun(n, s); // A
+            await scriptRun(n, s); // B
+            process.stderr.write(`N=${n} rep ${i + 1}/${REPS} done\n`);
+        }
+        results[n] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
+    }
+    const fixed = Object.fromEntries(Object.entries(overhead).map(([k, v]) => [k, median(v)]));
+    report(results, fixed);
+}
+
+function report(results: Record<number, Record<string, number>>, fixed: Record<string, number>): void {
+    const f = (x: number) => x.toFixed(2);
+    const lines = [
+        `| N | up | no-op up | preview | refresh | destroy | script create | script delete | up / create | destroy / delete | up − fixed / create | destroy − fixed / delete |`,
+        `|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    ];
+    for (const [n, r] of Object.entries(results)) {
+        lines.push(`| ${n} | ${f(r.up)} s | ${f(r["no-op up"])} s | ${f(r.preview)} s | ${f(r.refresh)} s | ${f(r.destroy)} s | ${f(r["script create"])} s | ${f(r["script delete"])} s | ` +
+            `${f(r.up / r["script create"])}× | ${f(r.destroy / r["script delete"])}× | ${f((r.up - fixed.up) / r["script create"])}× | ${f((r.destroy - fixed.destroy) / r["script delete"])}× |`);
+    }
+    lines.push("", `| N | processes per resource: up | refresh | destroy | processes: preview | no-op up | host peak RSS |`, `|---|---|---|---|---|---|---|`);
+    for (const [n, r] of Object.entries(results)) {
+        lines.push(`| ${n} | ${f(r["procs/resource: up"])} | ${f(r["procs/resource: refresh"])} | ${f(r["procs/resource: destroy"])} | ${r["procs: preview"]} | ${r["procs: no-op up"]} | ${f(r["host peak RSS MB"])} MB |`);
+    }
+    lines.push("", `Fixed cost of the engine double (an empty LAN): up ${f(fixed.up)} s, no-op up ${f(fixed["no-op up"])} s, preview ${f(fixed.preview)} s, refresh ${f(fixed.refresh)} s, destroy ${f(fixed.destroy)} s.`);
+    const table = lines.join("\n");
+    console.log(table);
+    fs.mkdirSync(OUT, { recursive: true });
+    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed }, null, 1) + "\n");
+    fs.writeFileSync(path.join(OUT, "results.md"), table + "\n");
+    fs.writeFileSync(path.join(OUT, "results.svg"), chart(results));
+}
+
+/** Seconds per namespace for up/create and destroy/delete, package vs script, one group per N. */
+function chart(results: Record<number, Record<string, number>>): string {
+    const series: [string, string, string][] = [
+        ["up", "package up", "#3b6ea8"], ["script create", "script create", "#a0b9d6"],
+        ["destroy", "package destroy", "#b5542c"], ["script delete", "script delete", "#e2b09a"],
+    ];
+    const ns = Object.keys(results).map(Number);
+    const perNs = (n: number, k: string) => (results[n][k] / n) * 1000;
+    const max = Math.max(...ns.flatMap((n) => series.map(([k]) => perNs(n, k))));
+    const W = 640, H = 300, left = 50, bottom = 40, top = 40, groupW = (W - left - 20) / ns.length, barW = groupW / 6;
+    const y = (v: number) => H - bottom - (v / max) * (H - bottom - top);
+    let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`;
+    svg += `<text x="${left}" y="16" font-size="13">Milliseconds per namespace (median), lower is better</text>`;
+    series.forEach(([, label, color], i) => {
+        svg += `<rect x="${left + i * 150}" y="24" width="10" height="10" fill="${color}"/><text x="${left + i * 150 + 14}" y="33">${label}</text>`;
+    });
+    svg += `<line x1="${left}" y1="${H - bottom}" x2="${W - 10}" y2="${H - bottom}" stroke="#333"/>`;
+    ns.forEach((n, g) => {
+        series.forEach(([k, , color], i) => {
+            const v = perNs(n, k), x = left + g * groupW + barW * (i + 1);
+            svg += `<rect x="${x}" y="${y(v)}" width="${barW - 4}" height="${H - bottom - y(v)}" fill="${color}"/>`;
+            svg += `<text x="${x + (barW - 4) / 2}" y="${y(v) - 3}" text-anchor="middle">${v.toFixed(0)}</text>`;
+        });
+        svg += `<text x="${left + g * groupW + groupW / 2}" y="${H - bottom + 16}" text-anchor="middle">N = ${n}</text>`;
+    });
+    return svg + "</svg>\n";
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});
