@@ -1,6 +1,5 @@
-import { canonicalPrefix } from "./ip";
-import { listAddrs, syncAddrs } from "../linux/addr";
-import { Link, setLink } from "../linux/link";
+import { addrLines } from "../linux/addr";
+import { configureLink, Link } from "../linux/link";
 
 /** What a resource declares for one link (a bridge, or one end of a veth pair). */
 export interface LinkEnd {
@@ -13,29 +12,28 @@ export interface LinkEnd {
 }
 
 /**
- * Makes a link match its declaration: alias (ownership marker), mtu, master, up, then the
- * exact set of addresses. `master` undefined detaches from any bridge, `mtu` undefined leaves it.
- * Equivalent to: `ip link set dev NAME alias A [mtu M] master BR|nomaster up|down` and
- * `ip address add/delete` for the differences.
+ * Makes a link match its declaration in one process: alias (the ownership marker), mtu, master,
+ * up, then exactly the declared addresses. `current` is the link as read (undefined for a link
+ * just created: no addresses yet). `master` undefined detaches from any bridge when `detach`;
+ * `mtu` undefined leaves it. Equivalent to: `ip [-n NS] -batch -` with
+ * `link set dev NAME alias A [mtu M] [master BR | nomaster] up|down` and `address add|delete` lines.
  */
-export async function applyLinkEnd(end: LinkEnd, owner: string, detach: boolean): Promise<void> {
-    await setLink(end.name, end.netns, {
-        alias: owner,
-        mtu: end.mtu,
-        master: end.master ?? (detach ? null : undefined),
-        up: end.up,
-    });
-    await syncAddrs(end.name, end.addresses, end.netns);
+export async function applyLinkEnd(end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
+    await configureLink(
+        end.name,
+        end.netns,
+        { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up },
+        addrLines(end.name, current?.addresses ?? [], end.addresses),
+    );
 }
 
 /**
  * What the kernel has for a declared link end, in the declaration's terms: the declared
  * order of addresses is kept when the set is the same, so a refresh without drift changes nothing.
  */
-export async function readLinkEnd(end: LinkEnd, link: Link): Promise<LinkEnd> {
-    const have = await listAddrs(end.name, end.netns);
-    const declared = end.addresses.map(canonicalPrefix);
-    const sameSet = have.length === declared.length && have.every((a) => declared.includes(a));
+export function readLinkEnd(end: LinkEnd, link: Link): LinkEnd {
+    const have = link.addresses;
+    const sameSet = have.length === end.addresses.length && have.every((a) => end.addresses.includes(a));
     return {
         name: end.name,
         netns: end.netns,

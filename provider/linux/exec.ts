@@ -1,6 +1,9 @@
+import { appendFileSync } from "fs";
+
 /**
  * The one place where pulumi-netns starts a process. Every system call of the
  * package goes through {@link run}: an argv array handed to execa, never a shell.
+ * With PULUMI_NETNS_TRACE=FILE set, each argv is appended to FILE as a JSON line.
  */
 
 /** Thrown when a command fails: carries the argv, exit code, stdout and stderr, and keeps the cause. */
@@ -10,10 +13,15 @@ export class CommandError extends Error {
     readonly stdout: string;
     readonly stderr: string;
 
-    constructor(command: string[], exitCode: number | undefined, stdout: string, stderr: string, cause?: unknown) {
+    /** What the command read on standard input (e.g. the lines of `ip -batch -`), if anything. */
+    readonly input: string | undefined;
+
+    constructor(command: string[], exitCode: number | undefined, stdout: string, stderr: string, cause?: unknown, input?: string) {
         const status = exitCode === undefined ? "could not be started" : `failed with exit code ${exitCode}`;
         const detail = stderr.trim() || (cause instanceof Error ? cause.message : "");
-        super(`command \`${formatCommand(command)}\` ${status}${detail ? `: ${detail}` : ""}`, { cause });
+        const fed = input === undefined ? "" : ` (reading: ${JSON.stringify(input.trimEnd().split("\n"))})`;
+        super(`command \`${formatCommand(command)}\`${fed} ${status}${detail ? `: ${detail}` : ""}`, { cause });
+        this.input = input;
         this.name = "CommandError";
         this.command = command;
         this.exitCode = exitCode;
@@ -58,7 +66,7 @@ let execaModule: Promise<Execa> | undefined;
 export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
     const result = await tryRun(argv, options);
     if (result.exitCode !== 0) {
-        throw new CommandError(argv, result.exitCode, result.stdout, result.stderr);
+        throw new CommandError(argv, result.exitCode, result.stdout, result.stderr, undefined, options.input);
     }
     return result;
 }
@@ -69,6 +77,7 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
         throw new Error(`refusing to run a malformed command: ${JSON.stringify(argv)}`);
     }
     observer?.(argv.slice());
+    if (process.env.PULUMI_NETNS_TRACE) appendFileSync(process.env.PULUMI_NETNS_TRACE, JSON.stringify(argv) + "\n");
     execaModule ??= import("execa");
     const { execa } = await execaModule;
     try {

@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import { CommandError, run, tryRun } from "./exec";
 import { ipIn } from "./netns";
 
-/** A link as the kernel reports it (`ip -json -details link show`). */
+/** A link as the kernel reports it (`ip -json -details address show`), with its addresses. */
 export interface Link {
     name: string;
     ifindex: number;
@@ -12,17 +12,19 @@ export interface Link {
     mac: string;
     alias: string | undefined;
     master: string | undefined;
+    /** "address/prefix" in the kernel's form, without the IPv6 link-local ones the kernel adds itself. */
+    addresses: string[];
 }
 
 /** stderr of `ip` when the device or the namespace is missing. */
 const MISSING = /does not exist|Cannot find device|Cannot open network namespace|No such device/;
 
 /**
- * Reads one link; undefined when the link, or the namespace it would be in, does not exist.
- * Equivalent to: `ip [-n NS] -json -details link show dev NAME`.
+ * Reads one link and its addresses in one call; undefined when the link, or the namespace it
+ * would be in, does not exist. Equivalent to: `ip [-n NS] -json -details address show dev NAME`.
  */
 export async function getLink(name: string, netns?: string): Promise<Link | undefined> {
-    const argv = [...ipIn(netns), "-json", "-details", "link", "show", "dev", name];
+    const argv = [...ipIn(netns), "-json", "-details", "address", "show", "dev", name];
     const r = await tryRun(argv);
     if (r.exitCode !== 0) {
         if (MISSING.test(r.stderr)) return undefined;
@@ -38,24 +40,26 @@ export async function getLink(name: string, netns?: string): Promise<Link | unde
         mac: j.address,
         alias: j.ifalias || undefined,
         master: j.master || undefined,
+        addresses: ((j.addr_info ?? []) as any[])
+            .filter((a) => !(a.family === "inet6" && a.scope === "link"))
+            .map((a) => `${a.local}/${a.prefixlen}`),
     };
 }
 
 /**
- * Creates a veth pair with each end directly in its namespace (no move afterwards), tagged
- * with `alias` on both ends. Equivalent to:
- * `ip link add name NAME [mtu M] [netns NS] type veth peer name PEER [mtu M] [netns PEERNS]` then
- * `ip link set dev NAME alias A` in each namespace.
+ * Creates a veth pair with each end directly in its namespace (no move afterwards) and with the
+ * given MAC addresses. Equivalent to:
+ * `ip link add name NAME address MAC [mtu M] [netns NS] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
  */
 export async function addVeth(
-    end: { name: string; netns?: string },
-    peer: { name: string; netns?: string },
-    opts: { mtu?: number; alias: string },
+    end: { name: string; netns?: string; mac: string },
+    peer: { name: string; netns?: string; mac: string },
+    mtu?: number,
 ): Promise<void> {
-    const mtu = opts.mtu === undefined ? [] : ["mtu", String(opts.mtu)];
+    const m = mtu === undefined ? [] : ["mtu", String(mtu)];
     await run([
-        "ip", "link", "add", "name", end.name, ...mtu, ...(end.netns ? ["netns", end.netns] : []),
-        "type", "veth", "peer", "name", peer.name, ...mtu, ...(peer.netns ? ["netns", peer.netns] : []),
+        "ip", "link", "add", "name", end.name, "address", end.mac, ...m, ...(end.netns ? ["netns", end.netns] : []),
+        "type", "veth", "peer", "name", peer.name, "address", peer.mac, ...m, ...(peer.netns ? ["netns", peer.netns] : []),
     ]);
 }
 
@@ -97,10 +101,24 @@ export interface LinkSettings {
  * Equivalent to: `ip [-n NS] link set dev NAME [mtu M] [master BR | nomaster] [alias A] [up | down]`.
  */
 export async function setLink(name: string, netns: string | undefined, s: LinkSettings): Promise<void> {
-    const argv = [...ipIn(netns), "link", "set", "dev", name];
-    if (s.mtu !== undefined) argv.push("mtu", String(s.mtu));
-    if (s.master !== undefined) argv.push(...(s.master === null ? ["nomaster"] : ["master", s.master]));
-    if (s.alias !== undefined) argv.push("alias", s.alias);
-    if (s.up !== undefined) argv.push(s.up ? "up" : "down");
-    if (argv.length > ipIn(netns).length + 4) await run(argv);
+    await run([...ipIn(netns), ...linkSetArgs(name, s)]);
+}
+
+function linkSetArgs(name: string, s: LinkSettings): string[] {
+    const args = ["link", "set", "dev", name];
+    if (s.mtu !== undefined) args.push("mtu", String(s.mtu));
+    if (s.master !== undefined) args.push(...(s.master === null ? ["nomaster"] : ["master", s.master]));
+    if (s.alias !== undefined) args.push("alias", s.alias);
+    if (s.up !== undefined) args.push(s.up ? "up" : "down");
+    return args;
+}
+
+/**
+ * Applies a link's settings and address changes in one process (names and addresses are
+ * validated, so no line needs quoting). Equivalent to: `ip [-n NS] -batch -` reading
+ * `link set dev NAME …` and the given `address add|delete …` lines.
+ */
+export async function configureLink(name: string, netns: string | undefined, s: LinkSettings, addrLines: string[]): Promise<void> {
+    const lines = [linkSetArgs(name, s).join(" "), ...addrLines];
+    await run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
 }

@@ -28,8 +28,8 @@ export interface BridgeOutputs extends BridgeArgs {
 
 const KEYS = ["name", "netns", "addresses", "mtu", "up", "owner"] as const;
 
-async function outputs(a: BridgeArgs): Promise<BridgeOutputs> {
-    return stripUndefined({ ...a, mac: (await getLink(a.name, a.netns))?.mac ?? "" });
+function outputs(a: BridgeArgs, mac: string): BridgeOutputs {
+    return stripUndefined({ ...a, mac });
 }
 
 /** The provider behind {@link Bridge}. */
@@ -46,29 +46,32 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const a = BridgeArgs.parse(withoutProvider(inputs));
-        const { claim } = await claimLink(a.name, a.netns, a.owner, "bridge");
-        if (claim === "absent") await addBridge(a.name, a.netns, stableMac(a.owner), a.mtu);
+        const mac = stableMac(a.owner);
+        const { claim, link } = await claimLink(a.name, a.netns, a.owner, "bridge");
+        if (claim === "absent") await addBridge(a.name, a.netns, mac, a.mtu);
         try {
-            await applyLinkEnd({ ...a }, a.owner, false);
+            await applyLinkEnd(a, a.owner, link, false);
         } catch (err) {
             if (claim === "absent") await deleteLink(a.name, a.netns);
             throw err;
         }
-        return { id: `${a.netns ?? ""}/${a.name}`, outs: await outputs(a) };
+        return { id: `${a.netns ?? ""}/${a.name}`, outs: outputs(a, link?.mac ?? mac) };
     },
 
     async read(id, props) {
         const a = props as BridgeOutputs;
         const link = await getLink(a.name, a.netns);
         if (!owned(link, a.owner)) return { id: "", props: {} };
-        const e = await readLinkEnd(a, link);
+        const e = readLinkEnd(a, link);
         return { id, props: stripUndefined({ ...a, addresses: e.addresses, mtu: e.mtu, up: e.up, mac: link.mac }) };
     },
 
     async update(_id, _olds, news) {
         const a = BridgeArgs.parse(withoutProvider(news));
-        await applyLinkEnd(a, a.owner, false);
-        return { outs: await outputs(a) };
+        const link = await getLink(a.name, a.netns);
+        if (!owned(link, a.owner)) throw new Error(`bridge "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
+        await applyLinkEnd(a, a.owner, link, false);
+        return { outs: outputs(a, link.mac) };
     },
 
     async delete(_id, props) {

@@ -5,7 +5,8 @@ import { addressFamily, parsePrefix } from "../core/ip";
 import { resourceProps } from "../core/owner";
 import { checkWith, IfName, IpAddress, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
-import { addRoute, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
+import { CommandError } from "../linux/exec";
+import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
 
 /** Inputs of a {@link Route}, validated and with defaults filled. */
 export const RouteArgs = z
@@ -76,20 +77,23 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
 
+    /** Adds the route optimistically (one `ip route add`); if it exists, adopts it only when it is ours (`proto 250`). */
     async create(inputs) {
         const a = RouteArgs.parse(withoutProvider(inputs));
         const r = spec(a);
-        const existing = await getRoute(r, a.netns);
-        if (!existing) {
+        try {
             await addRoute(r, a.netns);
-        } else if (existing.protocol === String(ROUTE_PROTO)) {
+        } catch (err) {
+            if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
+            const existing = await getRoute(r, a.netns);
+            if (existing?.protocol !== String(ROUTE_PROTO)) {
+                throw new Error(
+                    `a route to ${a.destination} (table ${a.table}, metric ${r.metric ?? defaultMetric(r.family)}) already exists in ` +
+                        `${a.netns ? `namespace "${a.netns}"` : "the root namespace"} and was not made by pulumi-netns ` +
+                        `(proto ${existing?.protocol ?? "?"}): delete it first or give this route another metric or table`,
+                );
+            }
             await replaceRoute(r, a.netns); // ours, left by a create whose result was never saved: adopt it
-        } else {
-            throw new Error(
-                `a route to ${a.destination} (table ${a.table}, metric ${existing.metric}) already exists in ` +
-                    `${a.netns ? `namespace "${a.netns}"` : "the root namespace"} and was not made by pulumi-netns ` +
-                    `(proto ${existing.protocol}): delete it first or give this route another metric or table`,
-            );
         }
         return { id: [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/"), outs: outputs(a) };
     },

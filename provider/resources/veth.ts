@@ -6,7 +6,8 @@ import { applyLinkEnd, LinkEnd, readLinkEnd } from "../core/linkend";
 import { resourceProps } from "../core/owner";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
-import { addVeth, deleteLink, getLink } from "../linux/link";
+import { CommandError } from "../linux/exec";
+import { addVeth, deleteLink, getLink, Link, stableMac } from "../linux/link";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
 export const VethPairArgs = z
@@ -51,9 +52,14 @@ function places(a: Record<string, unknown>): string[] {
     return [`${a.netns ?? ""}/${a.name}`, `${a.peerNetns ?? ""}/${a.peerName}`];
 }
 
-async function outputs(a: VethPairArgs): Promise<VethPairOutputs> {
+function outputs(a: VethPairArgs, mac: string, peerMac: string): VethPairOutputs {
+    return stripUndefined({ ...a, mac, peerMac });
+}
+
+/** Both ends as the kernel has them, if both exist and carry our marker; else undefined. */
+async function ownedEnds(a: VethPairArgs): Promise<[Link, Link] | undefined> {
     const [end, peer] = await Promise.all([getLink(a.name, a.netns), getLink(a.peerName, a.peerNetns)]);
-    return stripUndefined({ ...a, mac: end?.mac ?? "", peerMac: peer?.mac ?? "" });
+    return owned(end, a.owner) && owned(peer, a.owner) ? [end, peer] : undefined;
 }
 
 /** The provider behind {@link VethPair}. */
@@ -69,29 +75,39 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
     },
 
+    /**
+     * Creates the pair optimistically (one `ip link add`); when a name is taken, adopts the pair
+     * only if both ends carry our marker (a crash before the engine saved state), else fails
+     * naming what exists. A failure later on deletes the pair only if this call created it.
+     */
     async create(inputs) {
         const a = VethPairArgs.parse(withoutProvider(inputs));
-        const { claim } = await claimLink(a.name, a.netns, a.owner, "veth");
-        if (claim === "absent") {
-            // Refuse before creating anything if the peer's name is taken by someone else.
-            await claimLink(a.peerName, a.peerNetns, a.owner, "veth");
-            await addVeth({ name: a.name, netns: a.netns }, { name: a.peerName, netns: a.peerNetns }, { mtu: a.mtu, alias: a.owner });
+        const macs = [stableMac(`${a.owner}/end`), stableMac(`${a.owner}/peer`)];
+        let found: (Link | undefined)[] = [undefined, undefined];
+        let created = false;
+        try {
+            await addVeth({ name: a.name, netns: a.netns, mac: macs[0] }, { name: a.peerName, netns: a.peerNetns, mac: macs[1] }, a.mtu);
+            created = true;
+        } catch (err) {
+            if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
+            const claims = await Promise.all([claimLink(a.name, a.netns, a.owner, "veth"), claimLink(a.peerName, a.peerNetns, a.owner, "veth")]);
+            if (claims.some((c) => c.claim !== "ours")) throw err;
+            found = claims.map((c) => c.link);
         }
         try {
-            for (const end of ends(a)) await applyLinkEnd(end, a.owner, claim === "ours");
+            await Promise.all(ends(a).map((e, i) => applyLinkEnd(e, a.owner, found[i], !created)));
         } catch (err) {
-            if (claim === "absent") await deleteLink(a.name, a.netns);
+            if (created) await deleteLink(a.name, a.netns);
             throw err;
         }
-        return { id: `${a.netns ?? ""}/${a.name}`, outs: await outputs(a) };
+        return { id: `${a.netns ?? ""}/${a.name}`, outs: outputs(a, found[0]?.mac ?? macs[0], found[1]?.mac ?? macs[1]) };
     },
 
     async read(id, props) {
         const a = props as VethPairOutputs;
-        const [link, peerLink] = await Promise.all([getLink(a.name, a.netns), getLink(a.peerName, a.peerNetns)]);
-        if (!owned(link, a.owner) || !owned(peerLink, a.owner)) return { id: "", props: {} };
-        const [end, peer] = ends(a);
-        const [e, p] = await Promise.all([readLinkEnd(end, link), readLinkEnd(peer, peerLink)]);
+        const links = await ownedEnds(a);
+        if (!links) return { id: "", props: {} };
+        const [e, p] = ends(a).map((end, i) => readLinkEnd(end, links[i]));
         return {
             id,
             props: stripUndefined({
@@ -102,16 +118,18 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 peerMaster: p.master,
                 mtu: e.mtu,
                 up: e.up && p.up,
-                mac: link.mac,
-                peerMac: peerLink.mac,
+                mac: links[0].mac,
+                peerMac: links[1].mac,
             }),
         };
     },
 
     async update(_id, _olds, news) {
         const a = VethPairArgs.parse(withoutProvider(news));
-        for (const end of ends(a)) await applyLinkEnd(end, a.owner, true);
-        return { outs: await outputs(a) };
+        const links = await ownedEnds(a);
+        if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
+        await Promise.all(ends(a).map((e, i) => applyLinkEnd(e, a.owner, links[i], true)));
+        return { outs: outputs(a, links[0].mac, links[1].mac) };
     },
 
     async delete(_id, props) {
@@ -150,8 +168,9 @@ export interface VethPairInputs {
 }
 
 /**
- * A veth pair with each end created directly in its namespace. Equivalent to:
- * `ip link add name NAME netns NS type veth peer name PEER netns PEERNS`, then per end
+ * A veth pair with each end created directly in its namespace, with MAC addresses derived from
+ * the owner token (stable across replacements). Equivalent to:
+ * `ip link add name NAME address MAC netns NS type veth peer name PEER address MAC netns PEERNS`, then per end
  * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`.
  */
 export class VethPair extends pulumi.dynamic.Resource {
