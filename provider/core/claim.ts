@@ -20,11 +20,15 @@ export async function claimNetns(name: string, owner: string): Promise<Claim> {
     );
 }
 
-/** Like {@link claimNetns} for a link: ours when its alias is our token and its kind is `kind`. */
-export async function claimLink(name: string, netns: string | undefined, owner: string, kind: string): Promise<{ claim: Claim; link?: Link }> {
+/**
+ * Like {@link claimNetns} for a link: ours when its kind is `kind` and its alias is our token, or
+ * it has no alias yet and carries `mac`, the address derived from our token that create gives the
+ * link (a crash between `ip link add` and setting the alias).
+ */
+export async function claimLink(name: string, netns: string | undefined, owner: string, kind: string, mac?: string): Promise<{ claim: Claim; link?: Link }> {
     const link = await getLink(name, netns);
     if (!link) return { claim: "absent" };
-    if (link.alias === owner && link.kind === kind) return { claim: "ours", link };
+    if (link.kind === kind && (link.alias === owner || (link.alias === undefined && mac !== undefined && link.mac === mac))) return { claim: "ours", link };
     const where = netns ? `namespace "${netns}"` : "the root namespace";
     throw new Error(
         `link "${name}" already exists in ${where} and is not owned by this resource ` +

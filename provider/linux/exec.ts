@@ -1,8 +1,8 @@
-import { appendFileSync } from "fs";
+import { appendFileSync, readFileSync } from "fs";
 
 /**
  * The one place where pulumi-netns starts a process. Every system call of the
- * package goes through {@link run}: an argv array handed to execa, never a shell.
+ * package goes through {@link run}: an argv array handed to `execFile`, never a shell.
  * With PULUMI_NETNS_TRACE=FILE set, each argv is appended to FILE as a JSON line.
  */
 
@@ -16,18 +16,74 @@ export class CommandError extends Error {
     /** What the command read on standard input (e.g. the lines of `ip -batch -`), if anything. */
     readonly input: string | undefined;
 
+    /**
+     * The capabilities this process lacks when the command failed for want of privilege
+     * (e.g. "CAP_NET_ADMIN"); the message then starts by saying so. Undefined otherwise.
+     */
+    readonly missingCapabilities: string | undefined;
+
     constructor(command: string[], exitCode: number | undefined, stdout: string, stderr: string, cause?: unknown, input?: string) {
         const status = exitCode === undefined ? "could not be started" : `failed with exit code ${exitCode}`;
         const detail = stderr.trim() || (cause instanceof Error ? cause.message : "");
         const fed = input === undefined ? "" : ` (reading: ${JSON.stringify(input.trimEnd().split("\n"))})`;
-        super(`command \`${formatCommand(command)}\`${fed} ${status}${detail ? `: ${detail}` : ""}`, { cause });
+        const missing = exitCode === undefined ? undefined : missingCapabilities(command, stderr);
+        const hint = missing ? `not permitted: pulumi-netns needs ${missing}, which this process (uid ${process.getuid?.()}) lacks: run it as root; ` : "";
+        super(`${hint}command \`${formatCommand(command)}\`${fed} ${status}${detail ? `: ${detail}` : ""}`, { cause });
         this.input = input;
         this.name = "CommandError";
         this.command = command;
         this.exitCode = exitCode;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.missingCapabilities = missing;
     }
+}
+
+/**
+ * Turns a file system refusal (EACCES, EPERM) while writing pulumi-netns' own markers under /run
+ * into the same kind of message as a command refused for want of privilege; other errors pass.
+ */
+export function explainFsError(err: unknown, what: string): unknown {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code !== "EACCES" && code !== "EPERM") return err;
+    return new Error(
+        `not permitted: pulumi-netns needs root (CAP_NET_ADMIN, and write access to ${what}), which this process (uid ${process.getuid?.()}) lacks: ` +
+            `run it as root; ${(err as Error).message}`,
+        { cause: err },
+    );
+}
+
+/** stderr of ip, iptables and sysctl refused for want of privilege. */
+const NOT_PERMITTED = /Operation not permitted|Permission denied|you must be root/i;
+
+const CAP_NET_ADMIN = 12;
+const CAP_SYS_ADMIN = 21;
+
+/** The effective capability set of this process, from /proc/self/status (all, if it cannot be read). */
+function effectiveCapabilities(): bigint {
+    try {
+        const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+        return m ? BigInt(`0x${m[1]}`) : ~0n;
+    } catch {
+        return ~0n;
+    }
+}
+
+/**
+ * When stderr says permission was denied and this process lacks a capability the command needs,
+ * names the missing ones: CAP_NET_ADMIN for every command, and CAP_SYS_ADMIN too for commands that
+ * create, delete or enter a named namespace (`ip netns add|delete|exec`, `ip -n NS`). A refusal
+ * despite both capabilities (e.g. a read-only /proc/sys) is left as the command reported it.
+ */
+function missingCapabilities(command: string[], stderr: string): string | undefined {
+    if (!NOT_PERMITTED.test(stderr)) return undefined;
+    const needsSysAdmin = command[0] === "ip" && (command[1] === "netns" || command[1] === "-n");
+    const have = effectiveCapabilities();
+    const lacking = [
+        ...((have >> BigInt(CAP_NET_ADMIN)) & 1n ? [] : ["CAP_NET_ADMIN"]),
+        ...(needsSysAdmin && !((have >> BigInt(CAP_SYS_ADMIN)) & 1n) ? ["CAP_SYS_ADMIN"] : []),
+    ];
+    return lacking.length > 0 ? lacking.join(" and ") : undefined;
 }
 
 /** Quotes an argv for messages only (it is never handed to a shell). */
@@ -46,8 +102,8 @@ export interface RunOptions {
     input?: string;
 }
 
-/** Receives every argv before it runs; tests use it to prove what ran (and that nothing did). */
-export type CommandObserver = (argv: string[]) => void;
+/** Receives every argv (and what it will read on stdin) before it runs; tests use it to prove what ran (and that nothing did). */
+export type CommandObserver = (argv: string[], input?: string) => void;
 
 let observer: CommandObserver | undefined;
 
@@ -76,7 +132,7 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
     if (argv.length === 0 || argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
         throw new Error(`refusing to run a malformed command: ${JSON.stringify(argv)}`);
     }
-    observer?.(argv.slice());
+    observer?.(argv.slice(), options.input);
     if (process.env.PULUMI_NETNS_TRACE) appendFileSync(process.env.PULUMI_NETNS_TRACE, JSON.stringify(argv) + "\n");
     execaModule ??= import("execa");
     const { execa } = await execaModule;

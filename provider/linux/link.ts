@@ -47,6 +47,20 @@ export async function getLink(name: string, netns?: string): Promise<Link | unde
 }
 
 /**
+ * The links of a namespace: name, kind and alias only; [] when the namespace does not exist.
+ * Equivalent to: `ip [-n NS] -json -details link show`.
+ */
+export async function listLinks(netns?: string): Promise<{ name: string; kind: string | undefined; alias: string | undefined }[]> {
+    const argv = [...ipIn(netns), "-json", "-details", "link", "show"];
+    const r = await tryRun(argv);
+    if (r.exitCode !== 0) {
+        if (MISSING.test(r.stderr)) return [];
+        throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+    }
+    return (JSON.parse(r.stdout || "[]") as any[]).map((j) => ({ name: j.ifname, kind: j.linkinfo?.info_kind, alias: j.ifalias || undefined }));
+}
+
+/**
  * Creates a veth pair with each end directly in its namespace (no move afterwards) and with the
  * given MAC addresses. Equivalent to:
  * `ip link add name NAME address MAC [mtu M] [netns NS] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.

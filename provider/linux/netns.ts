@@ -1,6 +1,6 @@
 import { promises as fs } from "fs";
 import * as path from "path";
-import { CommandError, run } from "./exec";
+import { CommandError, explainFsError, run } from "./exec";
 
 /** Where iproute2 keeps named namespaces (bind mounts of nsfs). */
 export const NETNS_DIR = "/run/netns";
@@ -38,11 +38,18 @@ export async function deleteNetns(name: string): Promise<void> {
     }
 }
 
-/** An ownership marker: which resource made the namespace, and the namespace's inode at the time. */
+/**
+ * An ownership marker: which resource made the namespace, and the namespace's inode at the time.
+ * Inode 0 marks a namespace about to be made (written before `ip netns add`, so a crash right after
+ * it still leaves the namespace recognisably ours).
+ */
 export interface NetnsMarker {
     owner: string;
     inode: number;
 }
+
+/** The inode of a marker written before its namespace was made. */
+export const PENDING_INODE = 0;
 
 /** Reads the ownership marker of a namespace (a small JSON file under {@link MARKER_DIR}). */
 export async function readNetnsMarker(name: string): Promise<NetnsMarker | undefined> {
@@ -57,10 +64,14 @@ export async function readNetnsMarker(name: string): Promise<NetnsMarker | undef
 
 /** Writes the ownership marker of a namespace. */
 export async function writeNetnsMarker(name: string, marker: NetnsMarker): Promise<void> {
-    await fs.mkdir(MARKER_DIR, { recursive: true });
-    const file = path.join(MARKER_DIR, name);
-    await fs.writeFile(`${file}.tmp`, JSON.stringify(marker));
-    await fs.rename(`${file}.tmp`, file);
+    try {
+        await fs.mkdir(MARKER_DIR, { recursive: true });
+        const file = path.join(MARKER_DIR, name);
+        await fs.writeFile(`${file}.tmp`, JSON.stringify(marker));
+        await fs.rename(`${file}.tmp`, file);
+    } catch (err) {
+        throw explainFsError(err, "its ownership markers under /run/pulumi-netns");
+    }
 }
 
 /** Removes the ownership marker of a namespace; a missing one is success. */
@@ -77,5 +88,5 @@ export async function netnsOwner(name: string): Promise<string | undefined | nul
     const inode = await netnsInode(name);
     if (inode === undefined) return null;
     const marker = await readNetnsMarker(name);
-    return marker && marker.inode === inode ? marker.owner : undefined;
+    return marker && (marker.inode === inode || marker.inode === PENDING_INODE) ? marker.owner : undefined;
 }

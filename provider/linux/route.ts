@@ -66,7 +66,7 @@ export async function getRoute(r: RouteSpec, netns?: string): Promise<KernelRout
         gateway: found.gateway,
         device: found.dev,
         metric,
-        protocol: String(found.protocol ?? ""),
+        protocol: String(found.protocol ?? "boot"), // `ip -json` leaves out the default protocol
         source: found.prefsrc,
     };
 }

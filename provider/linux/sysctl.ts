@@ -4,7 +4,8 @@
  * values need a process inside it: `ip netns exec NS sysctl ...`.
  */
 import { promises as fs } from "fs";
-import { CommandError, run, tryRun } from "./exec";
+import * as path from "path";
+import { CommandError, explainFsError, run, tryRun } from "./exec";
 
 /** The /proc/sys file of a dotted key ("net.ipv4.ip_forward" → /proc/sys/net/ipv4/ip_forward). */
 export function sysctlPath(key: string): string {
@@ -43,4 +44,49 @@ export async function setSysctl(key: string, value: string, netns?: string): Pro
     checkKey(key);
     if (!/^[\w.-]+$/.test(value)) throw new Error(`not a sysctl value: ${JSON.stringify(value)}`);
     await run([...(netns ? ["ip", "netns", "exec", netns] : []), "sysctl", "-q", "-w", `${key}=${value}`]);
+}
+
+/** Where pulumi-netns records the values a SysctlForward found before it set them (under /run: gone on reboot, as are the values). */
+export const SYSCTL_MARKER_DIR = "/run/pulumi-netns/sysctl";
+
+/**
+ * What a resource holds: the namespace (and its inode, to tell a namespace recreated since) and the
+ * value each sysctl had before this resource set it. Written before the sysctl is set, so a create
+ * interrupted before the engine saved its state finds the true previous values when run again.
+ */
+export interface SysctlMarker {
+    netns?: string;
+    inode?: number;
+    previous: Record<string, number>;
+}
+
+function markerFile(owner: string): string {
+    return path.join(SYSCTL_MARKER_DIR, owner.replace(/[^\w-]/g, "_"));
+}
+
+/** Reads the marker of an owner token; undefined when there is none (or it is unreadable). */
+export async function readSysctlMarker(owner: string): Promise<SysctlMarker | undefined> {
+    try {
+        const data = JSON.parse(await fs.readFile(markerFile(owner), "utf8"));
+        return data && typeof data.previous === "object" ? data : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Writes the marker of an owner token (atomically: a temporary file renamed over it). */
+export async function writeSysctlMarker(owner: string, marker: SysctlMarker): Promise<void> {
+    try {
+        await fs.mkdir(SYSCTL_MARKER_DIR, { recursive: true });
+        const file = markerFile(owner);
+        await fs.writeFile(`${file}.tmp`, JSON.stringify(marker));
+        await fs.rename(`${file}.tmp`, file);
+    } catch (err) {
+        throw explainFsError(err, "its ownership markers under /run/pulumi-netns");
+    }
+}
+
+/** Removes the marker of an owner token; a missing one is success. */
+export async function removeSysctlMarker(owner: string): Promise<void> {
+    await fs.rm(markerFile(owner), { force: true });
 }

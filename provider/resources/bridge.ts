@@ -6,6 +6,7 @@ import { applyLinkEnd, readLinkEnd } from "../core/linkend";
 import { resourceProps } from "../core/owner";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { CommandError } from "../linux/exec";
 import { addBridge, deleteLink, getLink, stableMac } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
@@ -47,12 +48,24 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const a = BridgeArgs.parse(withoutProvider(inputs));
         const mac = stableMac(a.owner);
-        const { claim, link } = await claimLink(a.name, a.netns, a.owner, "bridge");
-        if (claim === "absent") await addBridge(a.name, a.netns, mac, a.mtu);
+        let { claim, link } = await claimLink(a.name, a.netns, a.owner, "bridge", mac);
+        let created = false;
+        if (claim === "absent") {
+            try {
+                await addBridge(a.name, a.netns, mac, a.mtu);
+                created = true;
+            } catch (err) {
+                // Another create made the name since the claim: say whose it is, and never delete it.
+                if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
+                ({ claim, link } = await claimLink(a.name, a.netns, a.owner, "bridge", mac));
+                if (claim === "absent") throw err;
+            }
+        }
         try {
             await applyLinkEnd(a, a.owner, link, false);
         } catch (err) {
-            if (claim === "absent") await deleteLink(a.name, a.netns);
+            // Only what this call made is undone.
+            if (created) await deleteLink(a.name, a.netns);
             throw err;
         }
         return { id: `${a.netns ?? ""}/${a.name}`, outs: outputs(a, link?.mac ?? mac) };

@@ -2,11 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimNetns } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { resourceProps } from "../core/owner";
+import { OWNER_PREFIX, resourceProps } from "../core/owner";
 import { checkWith, NetnsName, Owner, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
-import { getLink, setLink } from "../linux/link";
-import { addNetns, deleteNetns, NETNS_DIR, netnsInode, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
+import { CommandError } from "../linux/exec";
+import { getLink, listLinks, setLink } from "../linux/link";
+import { addNetns, deleteNetns, NETNS_DIR, PENDING_INODE, readNetnsMarker, netnsInode, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
+
+/**
+ * Links the kernel puts in every namespace: `lo`, and the fallback devices of tunnel modules
+ * (ipip, sit, ip6_tunnel, ip_gre, ip6_gre, ip_vti, ip6_vti) when those are loaded.
+ */
+const KERNEL_LINKS = new Set(["lo", "tunl0", "sit0", "ip6tnl0", "gre0", "gretap0", "erspan0", "ip6gre0", "ip6erspan0", "ip_vti0", "ip6_vti0"]);
 
 /** Inputs of a {@link Netns}, validated and with defaults filled. */
 export const NetnsArgs = z
@@ -42,9 +49,20 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const a = NetnsArgs.parse(withoutProvider(inputs));
-        const claim = await claimNetns(a.name, a.owner);
+        let claim = await claimNetns(a.name, a.owner);
         if (claim === "absent") {
-            await addNetns(a.name);
+            await writeNetnsMarker(a.name, { owner: a.owner, inode: PENDING_INODE });
+            try {
+                await addNetns(a.name);
+            } catch (err) {
+                // Our pending marker only: a concurrent create of the same name may have written its own.
+                const m = await readNetnsMarker(a.name);
+                if (m?.owner === a.owner && m.inode === PENDING_INODE) await removeNetnsMarker(a.name);
+                // Another create made it since the claim: name who holds it now (never adopt it blindly).
+                if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
+                claim = await claimNetns(a.name, a.owner);
+                if (claim === "absent") throw err;
+            }
         }
         try {
             await writeNetnsMarker(a.name, { owner: a.owner, inode: (await netnsInode(a.name))! });
@@ -68,6 +86,10 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id, olds, news) {
         const a = NetnsArgs.parse(withoutProvider(news));
+        // Only a namespace still carrying our marker is modified (not one deleted and re-made by someone else).
+        if ((await netnsOwner(a.name)) !== (olds as NetnsOutputs).owner) {
+            throw new Error(`namespace "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
+        }
         if (a.owner !== (olds as NetnsOutputs).owner) {
             await writeNetnsMarker(a.name, { owner: a.owner, inode: (await netnsInode(a.name))! });
         }
@@ -75,10 +97,24 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         return { outs: outputs(a) };
     },
 
+    /**
+     * Deletes the namespace if it carries our marker. Refuses (touching nothing) while it still
+     * holds links pulumi-netns did not make: deleting the namespace would destroy them, and with a
+     * veth the peer end outside it too. Delete those links, or the namespace by hand, and run again.
+     */
     async delete(_id, props) {
         const a = props as NetnsOutputs;
         // A namespace that is gone, or that was replaced by one we did not make, is not ours to delete.
         if ((await netnsOwner(a.name)) === a.owner) {
+            const foreign = (await listLinks(a.name)).filter((l) => !KERNEL_LINKS.has(l.name) && !l.alias?.startsWith(OWNER_PREFIX));
+            if (foreign.length > 0) {
+                throw new Error(
+                    `namespace "${a.name}" still holds links that pulumi-netns did not make: ` +
+                        `${foreign.map((l) => `${l.name} (${l.kind ?? "device"})`).join(", ")}; deleting it would destroy them. ` +
+                        `Delete them first (${foreign.map((l) => `ip -n ${a.name} link delete ${l.name}`).join("; ")}), ` +
+                        `or delete the namespace by hand (ip netns delete ${a.name}), then run again`,
+                );
+            }
             await deleteNetns(a.name);
         }
         await removeNetnsMarker(a.name);

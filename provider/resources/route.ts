@@ -115,6 +115,10 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id, _olds, news) {
         const a = RouteArgs.parse(withoutProvider(news));
+        // `ip route replace` would take over a route someone else made: only ours (proto 250) is changed.
+        if ((await getRoute(spec(a), a.netns))?.protocol !== String(ROUTE_PROTO)) {
+            throw new Error(`the route to ${a.destination} is gone or no longer made by pulumi-netns (proto ${ROUTE_PROTO}): run pulumi refresh`);
+        }
         await replaceRoute(spec(a), a.netns);
         return { outs: outputs(a) };
     },

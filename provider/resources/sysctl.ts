@@ -5,7 +5,7 @@ import { resourceProps } from "../core/owner";
 import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
 import { providerFor } from "../core/shim";
 import { netnsInode } from "../linux/netns";
-import { getSysctl, setSysctl, sysctlPath } from "../linux/sysctl";
+import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
 
 /** Inputs of a {@link SysctlForward}, validated and with defaults filled. */
 export const SysctlForwardArgs = z
@@ -44,8 +44,11 @@ function parse(props: Record<string, unknown>): SysctlForwardArgs {
     return SysctlForwardArgs.parse(rest);
 }
 
-/** Sets the sysctl to 1 and returns the value it had before (or `previous`, when this resource already held it). */
-async function hold(which: Which, netns: string | undefined, previous: number | undefined): Promise<number> {
+/**
+ * Sets the sysctl to 1 and returns the value it had before (or `previous`, when this resource
+ * already held it). `record` is told that value before anything is set.
+ */
+async function hold(which: Which, netns: string | undefined, previous: number | undefined, record: (previous: number) => Promise<void>): Promise<number> {
     const { key } = SETTINGS[which];
     const current = await getSysctl(key, netns);
     if (current === undefined) {
@@ -54,8 +57,34 @@ async function hold(which: Which, netns: string | undefined, previous: number | 
                 `${sysctlPath(key)} does not exist (is ${which === "ipv6" ? "IPv6 disabled, e.g. ipv6.disable=1" : "IPv4 unavailable"}?)`,
         );
     }
+    const found = previous ?? Number(current);
+    await record(found);
     if (current !== "1") await setSysctl(key, "1", netns);
-    return previous ?? Number(current);
+    return found;
+}
+
+/**
+ * The previous values this resource recorded in its marker file (see {@link SysctlMarker}) for
+ * the namespace as it is now, and a function that records one more before it is set.
+ */
+async function markerOf(a: SysctlForwardArgs): Promise<{
+    recorded: Partial<Record<Which, number>>;
+    record: (w: Which, previous: number | undefined) => Promise<void>;
+}> {
+    const inode = a.netns === undefined ? undefined : await netnsInode(a.netns);
+    const found = await readSysctlMarker(a.owner);
+    const valid = found !== undefined && found.netns === a.netns && found.inode === inode;
+    const marker: SysctlMarker = { netns: a.netns, inode, previous: valid ? { ...found.previous } : {} };
+    return {
+        recorded: { ...marker.previous },
+        /** Records the previous value of `w` (undefined: `w` is no longer held). */
+        async record(w, previous) {
+            if (marker.previous[w] === previous) return;
+            if (previous === undefined) delete marker.previous[w];
+            else marker.previous[w] = previous;
+            await writeSysctlMarker(a.owner, marker);
+        },
+    };
 }
 
 /**
@@ -76,9 +105,10 @@ async function netnsGone(netns: string | undefined): Promise<boolean> {
 
 /**
  * The provider behind {@link SysctlForward}. A sysctl cannot carry an ownership marker: what
- * this resource holds is recorded in its state only (`previousIpv4`/`previousIpv6`). A create
- * that finds forwarding already on (e.g. after a crash between its set and its save) records 1
- * as the previous value, and then does not turn it off on delete.
+ * this resource holds is in its state (`previousIpv4`/`previousIpv6`) and, written before each
+ * value is set, in a marker file under {@link SYSCTL_MARKER_DIR} keyed by its owner token. A create
+ * run again after a crash between its set and the engine saving state takes the previous values
+ * from that file, not the 1 it finds, and so still restores them on delete.
  */
 export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
@@ -94,15 +124,17 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
         const a = parse(inputs);
         const outs: SysctlForwardOutputs = { ...a };
         const held: Which[] = [];
+        const { recorded, record } = await markerOf(a);
         try {
             for (const w of WHICH) {
                 if (!a[w]) continue;
-                outs[SETTINGS[w].previous] = await hold(w, a.netns, undefined);
+                outs[SETTINGS[w].previous] = await hold(w, a.netns, recorded[w], (p) => record(w, p));
                 held.push(w);
             }
         } catch (err) {
             // A failure half-way gives back what this call already set.
             for (const w of held) await release(w, a.netns, outs[SETTINGS[w].previous]!, true);
+            await removeSysctlMarker(a.owner);
             throw err;
         }
         return { id: a.owner, outs: stripUndefined(outs) };
@@ -124,10 +156,14 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
         const a = parse(news);
         const old = olds as SysctlForwardOutputs;
         const outs: SysctlForwardOutputs = { ...a };
+        const { recorded, record } = await markerOf(a);
         for (const w of WHICH) {
-            const previous = old[SETTINGS[w].previous];
-            if (a[w]) outs[SETTINGS[w].previous] = await hold(w, a.netns, previous);
-            else if (previous !== undefined) await release(w, a.netns, previous, a.restoreOnDelete);
+            const previous = old[SETTINGS[w].previous] ?? recorded[w];
+            if (a[w]) outs[SETTINGS[w].previous] = await hold(w, a.netns, previous, (p) => record(w, p));
+            else if (previous !== undefined) {
+                await release(w, a.netns, previous, a.restoreOnDelete);
+                await record(w, undefined);
+            }
         }
         return { outs: stripUndefined(outs) };
     },
@@ -135,11 +171,13 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     /** Restores the previous values when `restoreOnDelete` (see {@link release}); a namespace that is gone needs nothing. */
     async delete(_id, props) {
         const state = props as SysctlForwardOutputs;
-        if (await netnsGone(state.netns)) return;
-        for (const w of WHICH) {
-            const previous = state[SETTINGS[w].previous];
-            if (previous !== undefined) await release(w, state.netns, previous, state.restoreOnDelete !== false);
+        if (!(await netnsGone(state.netns))) {
+            for (const w of WHICH) {
+                const previous = state[SETTINGS[w].previous];
+                if (previous !== undefined) await release(w, state.netns, previous, state.restoreOnDelete !== false);
+            }
         }
+        if (state.owner) await removeSysctlMarker(state.owner);
     },
 };
 

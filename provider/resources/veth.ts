@@ -90,7 +90,10 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
             created = true;
         } catch (err) {
             if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
-            const claims = await Promise.all([claimLink(a.name, a.netns, a.owner, "veth"), claimLink(a.peerName, a.peerNetns, a.owner, "veth")]);
+            const claims = await Promise.all([
+                claimLink(a.name, a.netns, a.owner, "veth", macs[0]),
+                claimLink(a.peerName, a.peerNetns, a.owner, "veth", macs[1]),
+            ]);
             if (claims.some((c) => c.claim !== "ours")) throw err;
             found = claims.map((c) => c.link);
         }
