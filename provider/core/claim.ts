@@ -32,7 +32,11 @@ export async function claimLink(name: string, netns: string | undefined, owner: 
     const where = netns ? `namespace "${netns}"` : "the root namespace";
     throw new Error(
         `link "${name}" already exists in ${where} and is not owned by this resource ` +
-            (link.alias?.startsWith("pulumi-netns:") ? `(it belongs to ${link.alias})` : `(kind ${link.kind ?? "unknown"}, alias ${JSON.stringify(link.alias ?? "")})`) +
+            (link.alias?.startsWith("pulumi-netns:")
+                ? `(it belongs to ${link.alias})`
+                : link.alias === undefined
+                  ? `(no pulumi-netns marker yet: made by another tool, or by another resource that is creating it; kind ${link.kind ?? "unknown"})`
+                  : `(kind ${link.kind ?? "unknown"}, alias ${JSON.stringify(link.alias)})`) +
             `: delete it first (ip${netns ? ` -n ${netns}` : ""} link delete ${name}) or choose another name`,
     );
 }

@@ -66,7 +66,7 @@ describePrivileged("reliability: faults, with nothing leaked and nothing foreign
         await sh(["ip", "-n", ns, "link", "add", "name", "eth0", "type", "bridge"]);
         const foreign = JSON.stringify(await link("eth0", ns));
         const err = await rejection(make("VethPair", "p3", { name: "h0", peerName: "eth0", peerNetns: ns }));
-        assert.match(err.message, new RegExp(`link "eth0" already exists in namespace "${ns}" and is not owned by this resource \\(kind bridge`));
+        assert.match(err.message, new RegExp(`link "eth0" already exists in namespace "${ns}" and is not owned by this resource \\(no pulumi-netns marker yet: .*; kind bridge\\)`));
         assert.equal(JSON.stringify(await link("eth0", ns)), foreign);
         assert.equal(await link("h0"), undefined);
     });
@@ -133,7 +133,7 @@ describePrivileged("reliability: faults, with nothing leaked and nothing foreign
         const cases: [Made["kind"], Record<string, unknown>, RegExp][] = [
             ["Netns", { name: ns }, /namespace "\S+" already exists and is not owned by this resource \(it has no pulumi-netns marker\): delete it first/],
             ["Bridge", { name: "br0", netns: ns }, /link "br0" already exists .* \(kind bridge, alias "someone-else"\)/],
-            ["VethPair", { name: "v0", netns: ns, peerName: "v1", peerNetns: ns }, /link "v\d" already exists .* \(kind veth, alias ""\)/],
+            ["VethPair", { name: "v0", netns: ns, peerName: "v1", peerNetns: ns }, /link "v\d" already exists .* \(no pulumi-netns marker yet: .*; kind veth\)/],
             ["Route", { destination: "10.4.0.0/24", gateway: "10.3.0.9", netns: ns }, /a route to 10\.4\.0\.0\/24 .* already exists .* not made by pulumi-netns \(proto boot\)/],
         ];
         for (const [kind, a, message] of cases) {
