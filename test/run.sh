@@ -17,9 +17,17 @@ run_mocha() {
   export TS_NODE_PROJECT="$ROOT/tsconfig.json"
   # Tests are CommonJS (no "type": "module"); force CJS emit regardless of tsconfig's node16 settings.
   export TS_NODE_COMPILER_OPTIONS='{"module":"commonjs","moduleResolution":"node"}'
-  local rc=0
+  local rc=0 log
+  log="$(mktemp)"
+  set +e
   npx --no-install mocha --require ts-node/register --extension ts --timeout 30000 \
-    ${opts[@]+"${opts[@]}"} "${files[@]}" || rc=$?
+    ${opts[@]+"${opts[@]}"} "${files[@]}" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  # One plain closing line for CI: "N passed, N failed, N skipped".
+  count() { grep -Eo "^ +[0-9]+ $1" "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0; }
+  echo "mocha: $(count passing) passed, $(count failing) failed, $(count pending) skipped"
+  rm -f "$log"
   exit "$rc"
 }
 
