@@ -6,6 +6,7 @@ export * from "./resources/masquerade";
 export * from "./resources/forward";
 export * from "./resources/sysctl";
 export { CommandError } from "./linux/exec";
-export { ownerToken } from "./core/owner";
+export { ownerToken, type ConnectionInputs } from "./core/owner";
+export type { Connection } from "./linux/target";
 export { defaultRouteDevice } from "./linux/route";
 export * from "./components/bridged-network";

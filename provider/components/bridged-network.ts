@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, nthAddress, parsePrefix, Prefix, prefixSize } from "../core/ip";
+import type { ConnectionInputs } from "../core/owner";
 import { IfName, IpAddress, NetnsName, Network } from "../core/schema";
 import { Bridge } from "../resources/bridge";
 import { ForwardRule } from "../resources/forward";
@@ -29,7 +30,13 @@ export const BridgedNetworkArgs = z
         forward: z.boolean().default(false),
     })
     .strict();
-export type BridgedNetworkArgs = z.input<typeof BridgedNetworkArgs>;
+/** Arguments of {@link BridgedNetwork}: the LAN's plan, and where (and how) every resource of it runs. */
+export type BridgedNetworkArgs = z.input<typeof BridgedNetworkArgs> & {
+    /** The host to build the LAN on, over SSH (see the resources' `connection`); omitted = this machine. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n`. Default: false. */
+    sudo?: pulumi.Input<boolean>;
+};
 
 /** A namespace's place on the LAN. */
 export interface LanMember {
@@ -52,7 +59,7 @@ function hash(text: string): bigint {
  * to a namespace removed later: pin `address` to rule that out). Host-side veth names are the first
  * 8 characters of the namespace and 5 hex digits of a hash of bridge and namespace (≤ 14 characters).
  */
-export function planLan(input: BridgedNetworkArgs): { gateway: string; prefixLength: number; members: LanMember[] } {
+export function planLan({ connection: _c, sudo: _s, ...input }: BridgedNetworkArgs): { gateway: string; prefixLength: number; members: LanMember[] } {
     const args = BridgedNetworkArgs.parse(input);
     const net = parsePrefix(args.cidr) as Prefix;
     const family = net.family;
@@ -121,7 +128,8 @@ export class BridgedNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: BridgedNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("netns:index:BridgedNetwork", name, {}, opts);
-        const parsed = BridgedNetworkArgs.safeParse(args);
+        const { connection, sudo, ...lan } = args;
+        const parsed = BridgedNetworkArgs.safeParse(lan);
         if (!parsed.success) {
             const why = parsed.error.issues.map((i) => `${i.path.join(".") || "(args)"}: ${i.message}`).join("; ");
             throw new Error(`BridgedNetwork "${name}": ${why}`);
@@ -134,25 +142,26 @@ export class BridgedNetwork extends pulumi.ComponentResource {
         }
         const a = parsed.data;
         const parent = { parent: this };
-        const bridge = (this.bridge = new Bridge(`${name}-bridge`, { name: a.bridge, addresses: [`${plan.gateway}/${plan.prefixLength}`] }, parent));
+        const on = { connection, sudo }; // every child runs where the component does
+        const bridge = (this.bridge = new Bridge(`${name}-bridge`, { ...on, name: a.bridge, addresses: [`${plan.gateway}/${plan.prefixLength}`] }, parent));
         for (const m of plan.members) {
-            const ns = new Netns(`${name}-${m.netns}`, { name: m.netns }, parent);
+            const ns = new Netns(`${name}-${m.netns}`, { ...on, name: m.netns }, parent);
             const pair = new VethPair(
                 `${name}-${m.netns}-veth`,
-                { name: m.hostVeth, master: bridge.name, peerName: "eth0", peerNetns: ns.name, peerAddresses: [`${m.address}/${plan.prefixLength}`] },
+                { ...on, name: m.hostVeth, master: bridge.name, peerName: "eth0", peerNetns: ns.name, peerAddresses: [`${m.address}/${plan.prefixLength}`] },
                 parent,
             );
-            const route = new Route(`${name}-${m.netns}-default`, { destination: "default", gateway: plan.gateway, netns: pair.peerNetns.apply((n) => n!) }, parent);
+            const route = new Route(`${name}-${m.netns}-default`, { ...on, destination: "default", gateway: plan.gateway, netns: pair.peerNetns.apply((n) => n!) }, parent);
             this.members[m.netns] = { netns: ns, veth: pair, route };
         }
         if (a.forward || a.nat) {
-            new ForwardRule(`${name}-from-lan`, { inInterface: bridge.name, family: addressFamily(plan.gateway) }, parent);
+            new ForwardRule(`${name}-from-lan`, { ...on, inInterface: bridge.name, family: addressFamily(plan.gateway) }, parent);
         }
         if (a.nat) {
             const family = addressFamily(plan.gateway)!;
-            new SysctlForward(`${name}-forwarding`, { ipv4: family === 4, ipv6: family === 6 }, parent);
-            new MasqueradeRule(`${name}-masquerade`, { source: a.cidr, outInterface: a.nat.outInterface, excludeOutInterface: a.nat.excludeOutInterface }, parent);
-            new ForwardRule(`${name}-to-lan`, { outInterface: bridge.name, established: true, family }, parent);
+            new SysctlForward(`${name}-forwarding`, { ...on, ipv4: family === 4, ipv6: family === 6 }, parent);
+            new MasqueradeRule(`${name}-masquerade`, { ...on, source: a.cidr, outInterface: a.nat.outInterface, excludeOutInterface: a.nat.excludeOutInterface }, parent);
+            new ForwardRule(`${name}-to-lan`, { ...on, outInterface: bridge.name, established: true, family }, parent);
         }
         this.bridgeName = bridge.name;
         this.gateway = pulumi.output(plan.gateway);

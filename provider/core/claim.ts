@@ -1,5 +1,6 @@
 import { getLink, Link } from "../linux/link";
 import { netnsOwner } from "../linux/netns";
+import type { Target } from "../linux/target";
 
 /**
  * Decides what create may do with an object of the name it wants: "absent" (create it) or
@@ -9,8 +10,8 @@ import { netnsOwner } from "../linux/netns";
  */
 export type Claim = "absent" | "ours";
 
-export async function claimNetns(name: string, owner: string): Promise<Claim> {
-    const found = await netnsOwner(name);
+export async function claimNetns(t: Target, name: string, owner: string): Promise<Claim> {
+    const found = await netnsOwner(t, name);
     if (found === null) return "absent";
     if (found === owner) return "ours";
     throw new Error(
@@ -25,8 +26,8 @@ export async function claimNetns(name: string, owner: string): Promise<Claim> {
  * it has no alias yet and carries `mac`, the address derived from our token that create gives the
  * link (a crash between `ip link add` and setting the alias).
  */
-export async function claimLink(name: string, netns: string | undefined, owner: string, kind: string, mac?: string): Promise<{ claim: Claim; link?: Link }> {
-    const link = await getLink(name, netns);
+export async function claimLink(t: Target, name: string, netns: string | undefined, owner: string, kind: string, mac?: string): Promise<{ claim: Claim; link?: Link }> {
+    const link = await getLink(t, name, netns);
     if (!link) return { claim: "absent" };
     if (link.kind === kind && (link.alias === owner || (link.alias === undefined && mac !== undefined && link.mac === mac))) return { claim: "ours", link };
     const where = netns ? `namespace "${netns}"` : "the root namespace";

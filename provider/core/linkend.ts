@@ -1,5 +1,6 @@
 import { addrLines } from "../linux/addr";
 import { configureLink, Link } from "../linux/link";
+import type { Target } from "../linux/target";
 
 /** What a resource declares for one link (a bridge, or one end of a veth pair). */
 export interface LinkEnd {
@@ -18,8 +19,9 @@ export interface LinkEnd {
  * `mtu` undefined leaves it. Equivalent to: `ip [-n NS] -batch -` with
  * `link set dev NAME alias A [mtu M] [master BR | nomaster] up|down` and `address add|delete` lines.
  */
-export async function applyLinkEnd(end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
+export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
     await configureLink(
+        t,
         end.name,
         end.netns,
         { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up },

@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "../linux/target";
 
 /** Every ownership marker starts with this, so a person (or a leak check) can grep for it. */
 export const OWNER_PREFIX = "pulumi-netns:";
@@ -22,7 +23,8 @@ export function resourceOwner(type: string, name: string): string {
 
 /**
  * The property map a resource constructor hands to `pulumi.dynamic.Resource`: every input key
- * (so each is an output too, even when omitted), the ownership token, and the output-only keys.
+ * (so each is an output too, even when omitted), `connection` and `sudo` (every resource's), the
+ * ownership token, and the output-only keys.
  */
 export function resourceProps(
     type: string,
@@ -32,8 +34,16 @@ export function resourceProps(
     outputOnly: readonly string[],
 ): Record<string, unknown> {
     const props: Record<string, unknown> = {};
-    for (const k of keys) props[k] = (args as Record<string, unknown>)[k];
+    for (const k of [...keys, "connection", "sudo"]) props[k] = (args as Record<string, unknown>)[k];
     for (const k of outputOnly) if (!keys.includes(k)) props[k] = undefined;
     props.owner = resourceOwner(type, name);
     return props;
 }
+
+/** A resource's options with `connection` (which may hold a private key) kept secret in the state. */
+export function resourceOptions(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
+    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
+}
+
+/** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
+export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };

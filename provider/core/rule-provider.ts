@@ -2,10 +2,14 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { diffInputs } from "./diff";
 import { checkWith, stripUndefined, withoutProvider } from "./schema";
+import { Connection, targetId, targetOf } from "../linux/target";
 import { ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
 
+/** What every rule resource's inputs hold: its owner token, and where its commands run. */
+type Owned = { owner: string; connection?: Connection; sudo?: boolean };
+
 /** What a rule resource declares: its schema, its input keys, how its inputs make a rule, and where the rule goes. */
-export interface RuleResourceSpec<A extends { owner: string }> {
+export interface RuleResourceSpec<A extends Owned> {
     schema: z.ZodType<A> & z.ZodObject;
     keys: readonly (keyof A & string)[];
     /** Optional inputs left alone by diff when omitted (their output is computed, e.g. ForwardRule's `family`). */
@@ -24,7 +28,7 @@ export type RuleOutputs<A> = A & { family: Family; rule: string };
  * by hand at read shows in the `rule` output, and the next diff replaces it. Delete removes every
  * rule carrying the owner comment (never any other rule, never a flush or policy change).
  */
-export function ruleResourceProvider<A extends { owner: string }>(r: RuleResourceSpec<A>): pulumi.dynamic.ResourceProvider {
+export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): pulumi.dynamic.ResourceProvider {
     const parse = (props: Record<string, unknown>): A => {
         const { family: _f, rule: _r, ...rest } = withoutProvider(props);
         // `family` is an input of some rules (ForwardRule) and an output of all: keep it when it is an input.
@@ -52,27 +56,30 @@ export function ruleResourceProvider<A extends { owner: string }>(r: RuleResourc
 
         async create(inputs) {
             const a = parse(inputs);
-            await ensureRule(r.toRule(a), r.placement);
-            return { id: a.owner, outs: outputs(a) };
+            const t = targetOf(a);
+            await ensureRule(t, r.toRule(a), r.placement);
+            return { id: targetId(t, a.owner), outs: outputs(a) };
         },
 
         async read(id, props) {
             const a = parse(props);
-            const listed = await readOwnedRule(r.toRule(a));
+            const listed = await readOwnedRule(targetOf(a), r.toRule(a));
             return listed === undefined ? { id: "", props: {} } : { id, props: outputs(a, listed) };
         },
 
-        /** Only an owner change gets here: add the rule with the new comment, then delete the old one. */
+        /** Only a change of owner, sudo or connection (same host) gets here: add the rule with the new comment, then delete the old one. */
         async update(_id, olds, news) {
             const a = parse(news);
+            const t = targetOf(a);
             const rule = r.toRule(a);
-            await ensureRule(rule, r.placement);
-            await removeOwnedRules(r.toRule(parse(olds)), rule);
+            await ensureRule(t, rule, r.placement);
+            await removeOwnedRules(t, r.toRule(parse(olds)), rule);
             return { outs: outputs(a) };
         },
 
         async delete(_id, props) {
-            await removeOwnedRules(r.toRule(parse(props)));
+            const a = parse(props);
+            await removeOwnedRules(targetOf(a), r.toRule(a));
         },
     };
 }

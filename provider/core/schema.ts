@@ -109,7 +109,8 @@ export function checkWith(
         if (touchesUnknown(rest, issue.path)) continue;
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
-                failures.push({ property: key, reason: `unknown property '${key}' (check its spelling)` });
+                const property = [...issue.path.map(String), key].join(".");
+                failures.push({ property, reason: `unknown property '${property}' (check its spelling)` });
             }
             continue;
         }
@@ -144,3 +145,42 @@ export function withoutProvider(props: Record<string, unknown>): Record<string, 
     const { __provider, ...rest } = props;
     return rest;
 }
+
+/** A host name (RFC 1123 labels) or an IPv4/IPv6 address; never starting with '-' (ssh would read an option). */
+const HostName = z
+    .string({ error: "must be a host name or an IP address" })
+    .refine(
+        (s) => addressFamily(s) !== undefined || (s.length <= 253 && /^(?!-)[A-Za-z0-9-]{1,63}(\.(?!-)[A-Za-z0-9-]{1,63})*\.?$/.test(s)),
+        "must be a host name or an IP address",
+    );
+
+/** A user name as ssh and sudo take it: no '-' first, no whitespace or shell characters. */
+const UserName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/, "must be a user name (letters, digits, _ . @ -, not starting with '-')");
+
+/**
+ * Where a resource's commands run (see linux/target.ts): a remote host over SSH. Close to
+ * @pulumi/command's `remote.Connection`. Secrets (privateKey, privateKeyPassword) are never
+ * echoed by a failure: the messages name only the property.
+ */
+export const Connection = z
+    .object({
+        host: HostName,
+        port: z.number().int("port must be a whole number").min(1, "port must be 1–65535").max(65535, "port must be 1–65535").default(22),
+        user: UserName.optional(),
+        privateKey: z.string().refine((s) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s), "must be a private key in PEM/OpenSSH form (-----BEGIN … PRIVATE KEY-----)").optional(),
+        privateKeyPassword: z.string().optional(),
+        agentSocketPath: z.string().refine((s) => s.startsWith("/") && !s.includes("\n"), "must be an absolute path").optional(),
+        hostKey: z
+            .string()
+            .regex(/^\s*[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}( [^\n]*)?\s*$/, 'must be the host\'s public key, "TYPE BASE64" (e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub)')
+            .optional(),
+        proxyJump: z.string().regex(/^(?!-)[A-Za-z0-9_.@:,[\]-]+$/, "must be [user@]host[:port][,…] (no '-' first, no spaces or shell characters)").optional(),
+    })
+    .strict();
+
+/** `connection` and `sudo`, the inputs every resource takes (spread into each schema). */
+export const TargetArgs = {
+    connection: Connection.optional(),
+    /** Run every command through `sudo -n` (locally or on the remote host). */
+    sudo: z.boolean().optional(),
+};

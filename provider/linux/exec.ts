@@ -30,7 +30,12 @@ export class CommandError extends Error {
         const detail = stderr.trim() || (cause instanceof Error ? cause.message : "");
         const fed = input === undefined ? "" : ` (reading: ${JSON.stringify(input.trimEnd().split("\n"))})`;
         const missing = exitCode === undefined ? undefined : missingCapabilities(command, stderr);
-        const hint = missing ? `not permitted: pulumi-netns needs ${missing}, which this process (uid ${process.getuid?.()}) lacks: run it as root; ` : "";
+        const hint = missing
+            ? `not permitted: pulumi-netns needs ${missing}, which this process (uid ${process.getuid?.()}) lacks: run it as root; `
+            : exitCode !== undefined && command.includes("sudo") && SUDO_REFUSED.test(stderr)
+              ? "sudo refused: pulumi-netns runs commands through `sudo -n` (never prompting), and sudo wants a password or has no rule for this " +
+                "command: give this user a NOPASSWD sudoers rule for ip, iptables, ip6tables, sysctl and the file commands (cat, stat, mkdir, dd, mv, rm), or run as root; "
+              : "";
         super(`${hint}command \`${formatCommand(command)}\`${fed} ${status}${detail ? `: ${detail}` : ""}`, { cause });
         this.input = input;
         this.name = "CommandError";
@@ -56,6 +61,9 @@ export function explainFsError(err: unknown, what: string): unknown {
     );
 }
 
+/** stderr of `sudo -n` when it would need a password, or the user may not run the command. */
+const SUDO_REFUSED = /sudo: a password is required|is not allowed to execute|is not in the sudoers file|may not run sudo/;
+
 /** stderr of ip, iptables and sysctl refused for want of privilege. */
 const NOT_PERMITTED = /Operation not permitted|Permission denied|you must be root/i;
 
@@ -79,7 +87,8 @@ function effectiveCapabilities(): bigint {
  * despite both capabilities (e.g. a read-only /proc/sys) is left as the command reported it.
  */
 function missingCapabilities(command: string[], stderr: string): string | undefined {
-    if (!NOT_PERMITTED.test(stderr)) return undefined;
+    // Only this process's own capabilities can be named: not those of a command run through sudo or ssh.
+    if (!NOT_PERMITTED.test(stderr) || command[0] === "sudo" || command[0] === "ssh") return undefined;
     const needsSysAdmin = command[0] === "ip" && (command[1] === "netns" || command[1] === "-n");
     const have = effectiveCapabilities();
     const lacking = [
@@ -91,10 +100,15 @@ function missingCapabilities(command: string[], stderr: string): string | undefi
 
 /** Quotes an argv for messages only (it is never handed to a shell). */
 export function formatCommand(argv: string[]): string {
+    // ssh: the host and the remote command line as sent (its options name only files, never a secret).
+    const sep = argv[0] === "ssh" ? argv.indexOf("--") : -1;
+    if (sep > 1 && sep === argv.length - 2) return `ssh ${argv[sep - 1]} -- ${argv[sep + 1]}`;
     return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
 }
 
 export interface RunResult {
+    /** The argv as it ran (with any `sudo`/`ssh` wrapping), for error messages. */
+    command: string[];
     stdout: string;
     stderr: string;
     exitCode: number;
@@ -103,6 +117,8 @@ export interface RunResult {
 export interface RunOptions {
     /** Text written to the command's standard input (e.g. for `ip -batch -`). */
     input?: string;
+    /** Extra environment variables (e.g. SSH_AUTH_SOCK for ssh); never shown in messages or traces. */
+    env?: Record<string, string>;
 }
 
 /** Receives every argv (and what it will read on stdin) before it runs; tests use it to prove what ran (and that nothing did). */
@@ -139,7 +155,7 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
         const child = execFile(
             argv[0],
             argv.slice(1),
-            { env: { ...process.env, LC_ALL: "C" }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
+            { env: { ...process.env, LC_ALL: "C", ...options.env }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
             (error, stdout, stderr) => {
                 const code = (error as { code?: unknown } | null)?.code;
                 if (error && typeof code !== "number") {
@@ -147,7 +163,7 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
                     reject(new CommandError(argv, undefined, stdout, stderr, error, options.input));
                     return;
                 }
-                resolve({ stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, ""), exitCode: error ? (code as number) : 0 });
+                resolve({ command: argv, stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, ""), exitCode: error ? (code as number) : 0 });
             },
         );
         child.stdin?.on("error", () => undefined); // a program may exit without reading its input

@@ -5,7 +5,8 @@
  * `-m comment --comment <owner token>` and only ever deletes rules carrying its own token.
  */
 import { parsePrefix } from "../core/ip";
-import { CommandError, RunResult, tryRun } from "./exec";
+import { CommandError, RunResult } from "./exec";
+import type { Target } from "./target";
 
 export type Family = 4 | 6;
 export type Table = "nat" | "filter";
@@ -103,37 +104,37 @@ function hasComment(line: string, comment: string): boolean {
  * The variant behind the `iptables` (or `ip6tables`) binary, from its version line
  * (`iptables v1.8.9 (nf_tables)`); undefined when it cannot be told. Equivalent to: `iptables -V`.
  */
-export async function iptablesVariant(family: Family = 4): Promise<IptablesVariant | undefined> {
-    const r = await tryRun([family === 6 ? "ip6tables" : "iptables", "-V"]).catch(() => undefined);
+export async function iptablesVariant(t: Target, family: Family = 4): Promise<IptablesVariant | undefined> {
+    const r = await t.tryRun([family === 6 ? "ip6tables" : "iptables", "-V"]).catch(() => undefined);
     const m = /\((nf_tables|legacy)\)/.exec(r?.stdout ?? "");
     return m ? (m[1] as IptablesVariant) : undefined;
 }
 
 /** Runs an iptables argv; a failure becomes an {@link IptablesError} naming the variant. */
-async function runIptables(family: Family, argv: string[], accept?: (r: RunResult) => boolean): Promise<RunResult> {
-    const r = await tryRun(argv);
+async function runIptables(t: Target, family: Family, argv: string[], accept?: (r: RunResult) => boolean): Promise<RunResult> {
+    const r = await t.tryRun(argv);
     if (r.exitCode === 0 || accept?.(r)) return r;
-    throw new IptablesError(new CommandError(argv, r.exitCode, r.stdout, r.stderr), await iptablesVariant(family));
+    throw new IptablesError(new CommandError(r.command, r.exitCode, r.stdout, r.stderr), await iptablesVariant(t, family));
 }
 
 /**
  * True when exactly this rule (comment included) is in its chain.
  * Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -C CHAIN SPEC -m comment --comment TOKEN TARGET`.
  */
-export async function ruleExists(rule: Rule): Promise<boolean> {
+export async function ruleExists(t: Target, rule: Rule): Promise<boolean> {
     const argv = [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-C", rule.chain, ...ruleArgs(rule)];
-    const r = await runIptables(rule.family, argv, (r) => r.exitCode === 1 && NO_RULE.test(r.stderr));
+    const r = await runIptables(t, rule.family, argv, (r) => r.exitCode === 1 && NO_RULE.test(r.stderr));
     return r.exitCode === 0;
 }
 
 /** Appends a rule at the end of its chain. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -A CHAIN ARGS`. */
-export async function appendRule(rule: Rule): Promise<void> {
-    await runIptables(rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-A", rule.chain, ...ruleArgs(rule)]);
+export async function appendRule(t: Target, rule: Rule): Promise<void> {
+    await runIptables(t, rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-A", rule.chain, ...ruleArgs(rule)]);
 }
 
 /** Inserts a rule as the first of its chain. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -I CHAIN 1 ARGS`. */
-export async function insertRule(rule: Rule): Promise<void> {
-    await runIptables(rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-I", rule.chain, "1", ...ruleArgs(rule)]);
+export async function insertRule(t: Target, rule: Rule): Promise<void> {
+    await runIptables(t, rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-I", rule.chain, "1", ...ruleArgs(rule)]);
 }
 
 /**
@@ -141,15 +142,15 @@ export async function insertRule(rule: Rule): Promise<void> {
  * a rule, or namespace, already gone is success. Returns whether a rule was deleted.
  * Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -D CHAIN ARGS`.
  */
-export async function deleteRuleArgs(family: Family, table: Table, chain: string, args: string[], netns?: string): Promise<boolean> {
+export async function deleteRuleArgs(t: Target, family: Family, table: Table, chain: string, args: string[], netns?: string): Promise<boolean> {
     const argv = [...iptablesIn(family, netns), "-t", table, "-D", chain, ...args];
-    const r = await runIptables(family, argv, (r) => (r.exitCode === 1 && NO_RULE.test(r.stderr)) || NETNS_GONE.test(r.stderr));
+    const r = await runIptables(t, family, argv, (r) => (r.exitCode === 1 && NO_RULE.test(r.stderr)) || NETNS_GONE.test(r.stderr));
     return r.exitCode === 0;
 }
 
 /** Deletes exactly this rule; one already gone is success. Equivalent to: `iptables -w -t TABLE -D CHAIN ARGS`. */
-export async function deleteRule(rule: Rule): Promise<boolean> {
-    return deleteRuleArgs(rule.family, rule.table, rule.chain, ruleArgs(rule), rule.netns);
+export async function deleteRule(t: Target, rule: Rule): Promise<boolean> {
+    return deleteRuleArgs(t, rule.family, rule.table, rule.chain, ruleArgs(rule), rule.netns);
 }
 
 /**
@@ -157,9 +158,9 @@ export async function deleteRule(rule: Rule): Promise<boolean> {
  * out); undefined when the namespace does not exist. Equivalent to:
  * `[ip netns exec NS] iptables -w -t TABLE -S CHAIN`.
  */
-export async function listRules(table: Table, chain: string, family: Family, netns?: string): Promise<string[] | undefined> {
+export async function listRules(t: Target, table: Table, chain: string, family: Family, netns?: string): Promise<string[] | undefined> {
     const argv = [...iptablesIn(family, netns), "-t", table, "-S", chain];
-    const r = await runIptables(family, argv, (r) => NETNS_GONE.test(r.stderr));
+    const r = await runIptables(t, family, argv, (r) => NETNS_GONE.test(r.stderr));
     if (r.exitCode !== 0) return undefined;
     return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
 }
@@ -169,9 +170,9 @@ export async function listRules(table: Table, chain: string, family: Family, net
  * exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S CHAIN`, filtered.
  */
 export async function findRulesByComment(
-    table: Table, chain: string, family: Family, comment: string, netns?: string,
+    t: Target, table: Table, chain: string, family: Family, comment: string, netns?: string,
 ): Promise<string[] | undefined> {
-    return (await listRules(table, chain, family, netns))?.filter((l) => hasComment(l, comment));
+    return (await listRules(t, table, chain, family, netns))?.filter((l) => hasComment(l, comment));
 }
 
 /** `-s NET` / `-d NET`; nothing for an absent or /0 network, which iptables leaves out of its listing too. */
@@ -182,9 +183,9 @@ export function networkMatch(flag: "-s" | "-d", network: string | undefined): st
 // The lifecycle shared by the rule resources (MasqueradeRule, ForwardRule).
 
 /** Adds the rule unless exactly it is already there (adopting a rule left by an interrupted create). */
-export async function ensureRule(rule: Rule, placement: Placement): Promise<void> {
-    if (await ruleExists(rule)) return;
-    await (placement === "insert" ? insertRule(rule) : appendRule(rule));
+export async function ensureRule(t: Target, rule: Rule, placement: Placement): Promise<void> {
+    if (await ruleExists(t, rule)) return;
+    await (placement === "insert" ? insertRule(t, rule) : appendRule(t, rule));
 }
 
 /**
@@ -192,8 +193,8 @@ export async function ensureRule(rule: Rule, placement: Placement): Promise<void
  * rule with the comment, i.e. one altered by hand); undefined when there is none or the namespace is gone.
  * One `iptables -S CHAIN` call.
  */
-export async function readOwnedRule(rule: Rule): Promise<string | undefined> {
-    const lines = await findRulesByComment(rule.table, rule.chain, rule.family, rule.comment, rule.netns);
+export async function readOwnedRule(t: Target, rule: Rule): Promise<string | undefined> {
+    const lines = await findRulesByComment(t, rule.table, rule.chain, rule.family, rule.comment, rule.netns);
     return lines?.find((l) => isSameRule(l, rule)) ?? lines?.[0];
 }
 
@@ -202,11 +203,11 @@ export async function readOwnedRule(rule: Rule): Promise<string | undefined> {
  * altered by hand goes too), except one exactly equal to `keep`. Never touches rules without
  * the comment; nothing to delete (or no namespace) is success.
  */
-export async function removeOwnedRules(rule: Rule, keep?: Rule): Promise<void> {
-    const lines = await findRulesByComment(rule.table, rule.chain, rule.family, rule.comment, rule.netns);
+export async function removeOwnedRules(t: Target, rule: Rule, keep?: Rule): Promise<void> {
+    const lines = await findRulesByComment(t, rule.table, rule.chain, rule.family, rule.comment, rule.netns);
     const kept = (line: string) =>
         keep !== undefined && keep.family === rule.family && keep.table === rule.table && keep.netns === rule.netns && isSameRule(line, keep);
     for (const line of lines ?? []) {
-        if (!kept(line)) await deleteRuleArgs(rule.family, rule.table, rule.chain, parseRuleLine(line).slice(2), rule.netns);
+        if (!kept(line)) await deleteRuleArgs(t, rule.family, rule.table, rule.chain, parseRuleLine(line).slice(2), rule.netns);
     }
 }

@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
-import { CommandError, run, tryRun } from "./exec";
+import { CommandError } from "./exec";
 import { ipIn } from "./netns";
+import type { Target } from "./target";
 
 /** A link as the kernel reports it (`ip -json -details address show`), with its addresses. */
 export interface Link {
@@ -23,12 +24,12 @@ const MISSING = /does not exist|Cannot find device|Cannot open network namespace
  * Reads one link and its addresses in one call; undefined when the link, or the namespace it
  * would be in, does not exist. Equivalent to: `ip [-n NS] -json -details address show dev NAME`.
  */
-export async function getLink(name: string, netns?: string): Promise<Link | undefined> {
+export async function getLink(t: Target, name: string, netns?: string): Promise<Link | undefined> {
     const argv = [...ipIn(netns), "-json", "-details", "address", "show", "dev", name];
-    const r = await tryRun(argv);
+    const r = await t.tryRun(argv);
     if (r.exitCode !== 0) {
         if (MISSING.test(r.stderr)) return undefined;
-        throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+        throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
     }
     const [j] = JSON.parse(r.stdout) as any[];
     return {
@@ -50,12 +51,12 @@ export async function getLink(name: string, netns?: string): Promise<Link | unde
  * The links of a namespace: name, kind and alias only; [] when the namespace does not exist.
  * Equivalent to: `ip [-n NS] -json -details link show`.
  */
-export async function listLinks(netns?: string): Promise<{ name: string; kind: string | undefined; alias: string | undefined }[]> {
+export async function listLinks(t: Target, netns?: string): Promise<{ name: string; kind: string | undefined; alias: string | undefined }[]> {
     const argv = [...ipIn(netns), "-json", "-details", "link", "show"];
-    const r = await tryRun(argv);
+    const r = await t.tryRun(argv);
     if (r.exitCode !== 0) {
         if (MISSING.test(r.stderr)) return [];
-        throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+        throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
     }
     return (JSON.parse(r.stdout || "[]") as any[]).map((j) => ({ name: j.ifname, kind: j.linkinfo?.info_kind, alias: j.ifalias || undefined }));
 }
@@ -66,12 +67,13 @@ export async function listLinks(netns?: string): Promise<{ name: string; kind: s
  * `ip link add name NAME address MAC [mtu M] [netns NS] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
  */
 export async function addVeth(
+    t: Target,
     end: { name: string; netns?: string; mac: string },
     peer: { name: string; netns?: string; mac: string },
     mtu?: number,
 ): Promise<void> {
     const m = mtu === undefined ? [] : ["mtu", String(mtu)];
-    await run([
+    await t.run([
         "ip", "link", "add", "name", end.name, "address", end.mac, ...m, ...(end.netns ? ["netns", end.netns] : []),
         "type", "veth", "peer", "name", peer.name, "address", peer.mac, ...m, ...(peer.netns ? ["netns", peer.netns] : []),
     ]);
@@ -82,8 +84,8 @@ export async function addVeth(
  * ports and changes it as ports come and go). Equivalent to:
  * `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
  */
-export async function addBridge(name: string, netns: string | undefined, mac: string, mtu?: number): Promise<void> {
-    await run([...ipIn(netns), "link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"]);
+export async function addBridge(t: Target, name: string, netns: string | undefined, mac: string, mtu?: number): Promise<void> {
+    await t.run([...ipIn(netns), "link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"]);
 }
 
 /** A locally administered unicast MAC address derived from `seed` (the same seed, the same MAC). */
@@ -94,11 +96,11 @@ export function stableMac(seed: string): string {
 }
 
 /** Deletes a link; one already gone (or whose namespace is gone) is success. Equivalent to: `ip [-n NS] link delete dev NAME`. */
-export async function deleteLink(name: string, netns?: string): Promise<void> {
+export async function deleteLink(t: Target, name: string, netns?: string): Promise<void> {
     const argv = [...ipIn(netns), "link", "delete", "dev", name];
-    const r = await tryRun(argv);
+    const r = await t.tryRun(argv);
     if (r.exitCode !== 0 && !MISSING.test(r.stderr)) {
-        throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+        throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
     }
 }
 
@@ -114,8 +116,8 @@ export interface LinkSettings {
  * Changes a link's settings in one command.
  * Equivalent to: `ip [-n NS] link set dev NAME [mtu M] [master BR | nomaster] [alias A] [up | down]`.
  */
-export async function setLink(name: string, netns: string | undefined, s: LinkSettings): Promise<void> {
-    await run([...ipIn(netns), ...linkSetArgs(name, s)]);
+export async function setLink(t: Target, name: string, netns: string | undefined, s: LinkSettings): Promise<void> {
+    await t.run([...ipIn(netns), ...linkSetArgs(name, s)]);
 }
 
 function linkSetArgs(name: string, s: LinkSettings): string[] {
@@ -132,7 +134,7 @@ function linkSetArgs(name: string, s: LinkSettings): string[] {
  * validated, so no line needs quoting). Equivalent to: `ip [-n NS] -batch -` reading
  * `link set dev NAME …` and the given `address add|delete …` lines.
  */
-export async function configureLink(name: string, netns: string | undefined, s: LinkSettings, addrLines: string[]): Promise<void> {
+export async function configureLink(t: Target, name: string, netns: string | undefined, s: LinkSettings, addrLines: string[]): Promise<void> {
     const lines = [linkSetArgs(name, s).join(" "), ...addrLines];
-    await run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
+    await t.run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
 }

@@ -1,6 +1,6 @@
-import { promises as fs } from "fs";
 import * as path from "path";
-import { CommandError, explainFsError, run } from "./exec";
+import { CommandError } from "./exec";
+import type { Target } from "./target";
 
 /** Where iproute2 keeps named namespaces (bind mounts of nsfs). */
 export const NETNS_DIR = "/run/netns";
@@ -13,27 +13,22 @@ export function ipIn(netns: string | undefined): string[] {
 }
 
 /** The inode of a named namespace, or undefined when it does not exist. */
-export async function netnsInode(name: string): Promise<number | undefined> {
-    try {
-        return (await fs.stat(path.join(NETNS_DIR, name))).ino;
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw err;
-    }
+export async function netnsInode(t: Target, name: string): Promise<number | undefined> {
+    return t.inode(path.join(NETNS_DIR, name));
 }
 
 /** Creates a named namespace. Equivalent to: `ip netns add NAME`. */
-export async function addNetns(name: string): Promise<void> {
-    await run(["ip", "netns", "add", name]);
+export async function addNetns(t: Target, name: string): Promise<void> {
+    await t.run(["ip", "netns", "add", name]);
 }
 
 /** Deletes a named namespace; one already gone is success. Equivalent to: `ip netns delete NAME`. */
-export async function deleteNetns(name: string): Promise<void> {
-    if ((await netnsInode(name)) === undefined) return;
+export async function deleteNetns(t: Target, name: string): Promise<void> {
+    if ((await netnsInode(t, name)) === undefined) return;
     try {
-        await run(["ip", "netns", "delete", name]);
+        await t.run(["ip", "netns", "delete", name]);
     } catch (err) {
-        if (err instanceof CommandError && (await netnsInode(name)) === undefined) return;
+        if (err instanceof CommandError && (await netnsInode(t, name)) === undefined) return;
         throw err;
     }
 }
@@ -52,9 +47,9 @@ export interface NetnsMarker {
 export const PENDING_INODE = 0;
 
 /** Reads the ownership marker of a namespace (a small JSON file under {@link MARKER_DIR}). */
-export async function readNetnsMarker(name: string): Promise<NetnsMarker | undefined> {
+export async function readNetnsMarker(t: Target, name: string): Promise<NetnsMarker | undefined> {
     try {
-        const data = JSON.parse(await fs.readFile(path.join(MARKER_DIR, name), "utf8"));
+        const data = JSON.parse((await t.readFile(path.join(MARKER_DIR, name))) ?? "null");
         if (typeof data?.owner === "string" && typeof data?.inode === "number") return data;
         return undefined;
     } catch {
@@ -63,20 +58,13 @@ export async function readNetnsMarker(name: string): Promise<NetnsMarker | undef
 }
 
 /** Writes the ownership marker of a namespace. */
-export async function writeNetnsMarker(name: string, marker: NetnsMarker): Promise<void> {
-    try {
-        await fs.mkdir(MARKER_DIR, { recursive: true });
-        const file = path.join(MARKER_DIR, name);
-        await fs.writeFile(`${file}.tmp`, JSON.stringify(marker));
-        await fs.rename(`${file}.tmp`, file);
-    } catch (err) {
-        throw explainFsError(err, "its ownership markers under /run/pulumi-netns");
-    }
+export async function writeNetnsMarker(t: Target, name: string, marker: NetnsMarker): Promise<void> {
+    await t.writeFile(path.join(MARKER_DIR, name), JSON.stringify(marker));
 }
 
 /** Removes the ownership marker of a namespace; a missing one is success. */
-export async function removeNetnsMarker(name: string): Promise<void> {
-    await fs.rm(path.join(MARKER_DIR, name), { force: true });
+export async function removeNetnsMarker(t: Target, name: string): Promise<void> {
+    await t.removeFile(path.join(MARKER_DIR, name));
 }
 
 /**
@@ -84,9 +72,9 @@ export async function removeNetnsMarker(name: string): Promise<void> {
  * exists (same inode), undefined for a namespace without a valid marker, null when there is
  * no such namespace.
  */
-export async function netnsOwner(name: string): Promise<string | undefined | null> {
-    const inode = await netnsInode(name);
+export async function netnsOwner(t: Target, name: string): Promise<string | undefined | null> {
+    const inode = await netnsInode(t, name);
     if (inode === undefined) return null;
-    const marker = await readNetnsMarker(name);
+    const marker = await readNetnsMarker(t, name);
     return marker && (marker.inode === inode || marker.inode === PENDING_INODE) ? marker.owner : undefined;
 }

@@ -1,5 +1,6 @@
-import { CommandError, run, tryRun } from "./exec";
+import { CommandError } from "./exec";
 import { ipIn } from "./netns";
+import type { Target } from "./target";
 
 /** The route protocol number that marks routes made by pulumi-netns (`proto 250` in `ip route`). */
 export const ROUTE_PROTO = 250;
@@ -51,12 +52,12 @@ const NOTHING = /Cannot open network namespace|FIB table does not exist/;
  * Reads the route with this destination, table and metric; undefined when there is none (or
  * no such namespace). Equivalent to: `ip -4|-6 [-n NS] -json route show table T exact DEST`.
  */
-export async function getRoute(r: RouteSpec, netns?: string): Promise<KernelRoute | undefined> {
+export async function getRoute(t: Target, r: RouteSpec, netns?: string): Promise<KernelRoute | undefined> {
     const argv = [...ipIn(netns), `-${r.family}`, "-json", "route", "show", "table", String(r.table ?? "main"), "exact", r.destination];
-    const res = await tryRun(argv);
+    const res = await t.tryRun(argv);
     if (res.exitCode !== 0) {
         if (NOTHING.test(res.stderr)) return undefined;
-        throw new CommandError(argv, res.exitCode, res.stdout, res.stderr);
+        throw new CommandError(res.command, res.exitCode, res.stdout, res.stderr);
     }
     const metric = r.metric ?? defaultMetric(r.family);
     const found = (JSON.parse(res.stdout || "[]") as any[]).find((j) => (j.metric ?? 0) === metric);
@@ -72,24 +73,24 @@ export async function getRoute(r: RouteSpec, netns?: string): Promise<KernelRout
 }
 
 /** Adds a route marked as ours. Equivalent to: `ip -4|-6 [-n NS] route add DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */
-export async function addRoute(r: RouteSpec, netns?: string): Promise<void> {
-    await run([...ipIn(netns), `-${r.family}`, "route", "add", ...selector(r), ...attributes(r)]);
+export async function addRoute(t: Target, r: RouteSpec, netns?: string): Promise<void> {
+    await t.run([...ipIn(netns), `-${r.family}`, "route", "add", ...selector(r), ...attributes(r)]);
 }
 
 /** Changes a route in place. Equivalent to: `ip -4|-6 [-n NS] route replace DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */
-export async function replaceRoute(r: RouteSpec, netns?: string): Promise<void> {
-    await run([...ipIn(netns), `-${r.family}`, "route", "replace", ...selector(r), ...attributes(r)]);
+export async function replaceRoute(t: Target, r: RouteSpec, netns?: string): Promise<void> {
+    await t.run([...ipIn(netns), `-${r.family}`, "route", "replace", ...selector(r), ...attributes(r)]);
 }
 
 /**
  * Deletes our route (only one marked `proto 250`); one already gone is success.
  * Equivalent to: `ip -4|-6 [-n NS] route delete DEST table T metric M proto 250`.
  */
-export async function deleteRoute(r: RouteSpec, netns?: string): Promise<void> {
+export async function deleteRoute(t: Target, r: RouteSpec, netns?: string): Promise<void> {
     const argv = [...ipIn(netns), `-${r.family}`, "route", "delete", ...selector(r), "proto", String(ROUTE_PROTO)];
-    const res = await tryRun(argv);
+    const res = await t.tryRun(argv);
     if (res.exitCode !== 0 && !/No such process|Cannot open network namespace|Cannot find device/.test(res.stderr)) {
-        throw new CommandError(argv, res.exitCode, res.stdout, res.stderr);
+        throw new CommandError(res.command, res.exitCode, res.stdout, res.stderr);
     }
 }
 

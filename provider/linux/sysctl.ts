@@ -3,9 +3,9 @@
  * network sysctls there belong to the reading process's namespace); a named namespace's
  * values need a process inside it: `ip netns exec NS sysctl ...`.
  */
-import { promises as fs } from "fs";
 import * as path from "path";
-import { CommandError, explainFsError, run, tryRun } from "./exec";
+import { CommandError } from "./exec";
+import type { Target } from "./target";
 
 /** The /proc/sys file of a dotted key ("net.ipv4.ip_forward" → /proc/sys/net/ipv4/ip_forward). */
 export function sysctlPath(key: string): string {
@@ -22,28 +22,21 @@ function checkKey(key: string): void {
  * Equivalent to: `cat /proc/sys/KEY/PATH` (root namespace) or `ip netns exec NS sysctl -n KEY`.
  * Throws a {@link CommandError} when the namespace does not exist.
  */
-export async function getSysctl(key: string, netns?: string): Promise<string | undefined> {
+export async function getSysctl(t: Target, key: string, netns?: string): Promise<string | undefined> {
     checkKey(key);
-    if (!netns) {
-        try {
-            return (await fs.readFile(sysctlPath(key), "utf8")).trim();
-        } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-            throw err;
-        }
-    }
+    if (!netns) return (await t.readFile(sysctlPath(key)))?.trim();
     const argv = ["ip", "netns", "exec", netns, "sysctl", "-n", key];
-    const r = await tryRun(argv);
+    const r = await t.tryRun(argv);
     if (r.exitCode === 0) return r.stdout.trim();
     if (/cannot stat .*No such file or directory/.test(r.stderr)) return undefined;
-    throw new CommandError(argv, r.exitCode, r.stdout, r.stderr);
+    throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
 }
 
 /** Sets a sysctl. Equivalent to: `[ip netns exec NS] sysctl -q -w KEY=VALUE`. */
-export async function setSysctl(key: string, value: string, netns?: string): Promise<void> {
+export async function setSysctl(t: Target, key: string, value: string, netns?: string): Promise<void> {
     checkKey(key);
     if (!/^[\w.-]+$/.test(value)) throw new Error(`not a sysctl value: ${JSON.stringify(value)}`);
-    await run([...(netns ? ["ip", "netns", "exec", netns] : []), "sysctl", "-q", "-w", `${key}=${value}`]);
+    await t.run([...(netns ? ["ip", "netns", "exec", netns] : []), "sysctl", "-q", "-w", `${key}=${value}`]);
 }
 
 /** Where pulumi-netns records the values a SysctlForward found before it set them (under /run: gone on reboot, as are the values). */
@@ -65,9 +58,9 @@ function markerFile(owner: string): string {
 }
 
 /** Reads the marker of an owner token; undefined when there is none (or it is unreadable). */
-export async function readSysctlMarker(owner: string): Promise<SysctlMarker | undefined> {
+export async function readSysctlMarker(t: Target, owner: string): Promise<SysctlMarker | undefined> {
     try {
-        const data = JSON.parse(await fs.readFile(markerFile(owner), "utf8"));
+        const data = JSON.parse((await t.readFile(markerFile(owner))) ?? "null");
         return data && typeof data.previous === "object" ? data : undefined;
     } catch {
         return undefined;
@@ -75,18 +68,11 @@ export async function readSysctlMarker(owner: string): Promise<SysctlMarker | un
 }
 
 /** Writes the marker of an owner token (atomically: a temporary file renamed over it). */
-export async function writeSysctlMarker(owner: string, marker: SysctlMarker): Promise<void> {
-    try {
-        await fs.mkdir(SYSCTL_MARKER_DIR, { recursive: true });
-        const file = markerFile(owner);
-        await fs.writeFile(`${file}.tmp`, JSON.stringify(marker));
-        await fs.rename(`${file}.tmp`, file);
-    } catch (err) {
-        throw explainFsError(err, "its ownership markers under /run/pulumi-netns");
-    }
+export async function writeSysctlMarker(t: Target, owner: string, marker: SysctlMarker): Promise<void> {
+    await t.writeFile(markerFile(owner), JSON.stringify(marker));
 }
 
 /** Removes the marker of an owner token; a missing one is success. */
-export async function removeSysctlMarker(owner: string): Promise<void> {
-    await fs.rm(markerFile(owner), { force: true });
+export async function removeSysctlMarker(t: Target, owner: string): Promise<void> {
+    await t.removeFile(markerFile(owner));
 }

@@ -3,9 +3,10 @@ import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
 import { applyLinkEnd, readLinkEnd } from "../core/linkend";
-import { resourceProps } from "../core/owner";
-import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
+import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addBridge, deleteLink, getLink, stableMac } from "../linux/link";
 
@@ -18,6 +19,7 @@ export const BridgeArgs = z
         mtu: Mtu.optional(),
         up: z.boolean().default(true),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict();
 export type BridgeArgs = z.infer<typeof BridgeArgs>;
@@ -47,33 +49,35 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const a = BridgeArgs.parse(withoutProvider(inputs));
+        const t = targetOf(a);
         const mac = stableMac(a.owner);
-        let { claim, link } = await claimLink(a.name, a.netns, a.owner, "bridge", mac);
+        let { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac);
         let created = false;
         if (claim === "absent") {
             try {
-                await addBridge(a.name, a.netns, mac, a.mtu);
+                await addBridge(t, a.name, a.netns, mac, a.mtu);
                 created = true;
             } catch (err) {
                 // Another create made the name since the claim: say whose it is, and never delete it.
                 if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
-                ({ claim, link } = await claimLink(a.name, a.netns, a.owner, "bridge", mac));
+                ({ claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac));
                 if (claim === "absent") throw err;
             }
         }
         try {
-            await applyLinkEnd(a, a.owner, link, false);
+            await applyLinkEnd(t, a, a.owner, link, false);
         } catch (err) {
             // Only what this call made is undone.
-            if (created) await deleteLink(a.name, a.netns);
+            if (created) await deleteLink(t, a.name, a.netns);
             throw err;
         }
-        return { id: `${a.netns ?? ""}/${a.name}`, outs: outputs(a, link?.mac ?? mac) };
+        return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, link?.mac ?? mac) };
     },
 
     async read(id, props) {
         const a = props as BridgeOutputs;
-        const link = await getLink(a.name, a.netns);
+        const t = targetOf(a);
+        const link = await getLink(t, a.name, a.netns);
         if (!owned(link, a.owner)) return { id: "", props: {} };
         const e = readLinkEnd(a, link);
         return { id, props: stripUndefined({ ...a, addresses: e.addresses, mtu: e.mtu, up: e.up, mac: link.mac }) };
@@ -81,16 +85,18 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id, _olds, news) {
         const a = BridgeArgs.parse(withoutProvider(news));
-        const link = await getLink(a.name, a.netns);
+        const t = targetOf(a);
+        const link = await getLink(t, a.name, a.netns);
         if (!owned(link, a.owner)) throw new Error(`bridge "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
-        await applyLinkEnd(a, a.owner, link, false);
+        await applyLinkEnd(t, a, a.owner, link, false);
         return { outs: outputs(a, link.mac) };
     },
 
     async delete(_id, props) {
         const a = props as BridgeOutputs;
+        const t = targetOf(a);
         // Links still attached are detached by the kernel, not deleted.
-        if (owned(await getLink(a.name, a.netns), a.owner)) await deleteLink(a.name, a.netns);
+        if (owned(await getLink(t, a.name, a.netns), a.owner)) await deleteLink(t, a.name, a.netns);
     },
 };
 
@@ -106,6 +112,10 @@ export interface BridgeInputs {
     mtu?: pulumi.Input<number>;
     /** Bring the bridge up. Default: true. */
     up?: pulumi.Input<boolean>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -121,8 +131,10 @@ export class Bridge extends pulumi.dynamic.Resource {
     declare readonly up: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: BridgeInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Bridge"), name, resourceProps("Bridge", name, args, KEYS, ["mac"]), opts, "netns", "Bridge");
+        super(providerFor("Bridge"), name, resourceProps("Bridge", name, args, KEYS, ["mac"]), resourceOptions(opts), "netns", "Bridge");
     }
 }

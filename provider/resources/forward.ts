@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { resourceProps } from "../core/owner";
-import { IfName, NetnsName, Network, Owner } from "../core/schema";
+import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
+import { IfName, NetnsName, Network, Owner, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, targetId, targetOf } from "../linux/target";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
@@ -18,6 +19,7 @@ export const ForwardRuleArgs = z
         family: z.union([z.literal(4), z.literal(6)], { error: "must be 4 or 6" }).optional(),
         netns: NetnsName.optional(),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -94,6 +96,10 @@ export interface ForwardRuleInputs {
     family?: pulumi.Input<4 | 6>;
     /** The namespace whose filter table holds the rule. Default: the root namespace. */
     netns?: pulumi.Input<string>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -111,9 +117,11 @@ export class ForwardRule extends pulumi.dynamic.Resource {
     declare readonly family: pulumi.Output<Family>;
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
     declare readonly rule: pulumi.Output<string>;
 
     constructor(name: string, args: ForwardRuleInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("ForwardRule"), name, resourceProps("ForwardRule", name, args, KEYS, ["family", "rule"]), opts, "netns", "ForwardRule");
+        super(providerFor("ForwardRule"), name, resourceProps("ForwardRule", name, args, KEYS, ["family", "rule"]), resourceOptions(opts), "netns", "ForwardRule");
     }
 }

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { resourceProps } from "../core/owner";
-import { IfName, NetnsName, Network, Owner } from "../core/schema";
+import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
+import { IfName, NetnsName, Network, Owner, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, targetId, targetOf } from "../linux/target";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
@@ -16,6 +17,7 @@ export const MasqueradeRuleArgs = z
         destination: Network.optional(),
         netns: NetnsName.optional(),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -71,6 +73,10 @@ export interface MasqueradeRuleInputs {
     destination?: pulumi.Input<string>;
     /** The namespace whose nat table holds the rule. Default: the root namespace. */
     netns?: pulumi.Input<string>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -86,10 +92,12 @@ export class MasqueradeRule extends pulumi.dynamic.Resource {
     declare readonly destination: pulumi.Output<string | undefined>;
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
     declare readonly family: pulumi.Output<Family>;
     declare readonly rule: pulumi.Output<string>;
 
     constructor(name: string, args: MasqueradeRuleInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("MasqueradeRule"), name, resourceProps("MasqueradeRule", name, args, KEYS, ["family", "rule"]), opts, "netns", "MasqueradeRule");
+        super(providerFor("MasqueradeRule"), name, resourceProps("MasqueradeRule", name, args, KEYS, ["family", "rule"]), resourceOptions(opts), "netns", "MasqueradeRule");
     }
 }

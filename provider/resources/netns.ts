@@ -2,9 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimNetns } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { OWNER_PREFIX, resourceProps } from "../core/owner";
-import { checkWith, NetnsName, Owner, withoutProvider } from "../core/schema";
+import { ConnectionInputs, OWNER_PREFIX, resourceOptions, resourceProps } from "../core/owner";
+import { checkWith, NetnsName, Owner, withoutProvider, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
 import { addNetns, deleteNetns, NETNS_DIR, PENDING_INODE, readNetnsMarker, netnsInode, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
@@ -21,6 +22,7 @@ export const NetnsArgs = z
         name: NetnsName,
         loopbackUp: z.boolean().default(true),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict();
 export type NetnsArgs = z.infer<typeof NetnsArgs>;
@@ -49,51 +51,54 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const a = NetnsArgs.parse(withoutProvider(inputs));
-        let claim = await claimNetns(a.name, a.owner);
+        const t = targetOf(a);
+        let claim = await claimNetns(t, a.name, a.owner);
         if (claim === "absent") {
-            await writeNetnsMarker(a.name, { owner: a.owner, inode: PENDING_INODE });
+            await writeNetnsMarker(t, a.name, { owner: a.owner, inode: PENDING_INODE });
             try {
-                await addNetns(a.name);
+                await addNetns(t, a.name);
             } catch (err) {
                 // Our pending marker only: a concurrent create of the same name may have written its own.
-                const m = await readNetnsMarker(a.name);
-                if (m?.owner === a.owner && m.inode === PENDING_INODE) await removeNetnsMarker(a.name);
+                const m = await readNetnsMarker(t, a.name);
+                if (m?.owner === a.owner && m.inode === PENDING_INODE) await removeNetnsMarker(t, a.name);
                 // Another create made it since the claim: name who holds it now (never adopt it blindly).
                 if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
-                claim = await claimNetns(a.name, a.owner);
+                claim = await claimNetns(t, a.name, a.owner);
                 if (claim === "absent") throw err;
             }
         }
         try {
-            await writeNetnsMarker(a.name, { owner: a.owner, inode: (await netnsInode(a.name))! });
-            await setLink("lo", a.name, { up: a.loopbackUp });
+            await writeNetnsMarker(t, a.name, { owner: a.owner, inode: (await netnsInode(t, a.name))! });
+            await setLink(t, "lo", a.name, { up: a.loopbackUp });
         } catch (err) {
             if (claim === "absent") {
-                await deleteNetns(a.name);
-                await removeNetnsMarker(a.name);
+                await deleteNetns(t, a.name);
+                await removeNetnsMarker(t, a.name);
             }
             throw err;
         }
-        return { id: a.name, outs: outputs(a) };
+        return { id: targetId(t, a.name), outs: outputs(a) };
     },
 
     async read(id, props) {
         const a = props as NetnsOutputs;
-        if ((await netnsOwner(a.name)) !== a.owner) return { id: "", props: {} };
-        const lo = await getLink("lo", a.name);
+        const t = targetOf(a);
+        if ((await netnsOwner(t, a.name)) !== a.owner) return { id: "", props: {} };
+        const lo = await getLink(t, "lo", a.name);
         return { id, props: outputs({ ...a, loopbackUp: lo?.up ?? false }) };
     },
 
     async update(_id, olds, news) {
         const a = NetnsArgs.parse(withoutProvider(news));
+        const t = targetOf(a);
         // Only a namespace still carrying our marker is modified (not one deleted and re-made by someone else).
-        if ((await netnsOwner(a.name)) !== (olds as NetnsOutputs).owner) {
+        if ((await netnsOwner(t, a.name)) !== (olds as NetnsOutputs).owner) {
             throw new Error(`namespace "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
         }
         if (a.owner !== (olds as NetnsOutputs).owner) {
-            await writeNetnsMarker(a.name, { owner: a.owner, inode: (await netnsInode(a.name))! });
+            await writeNetnsMarker(t, a.name, { owner: a.owner, inode: (await netnsInode(t, a.name))! });
         }
-        await setLink("lo", a.name, { up: a.loopbackUp });
+        await setLink(t, "lo", a.name, { up: a.loopbackUp });
         return { outs: outputs(a) };
     },
 
@@ -104,9 +109,10 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
      */
     async delete(_id, props) {
         const a = props as NetnsOutputs;
+        const t = targetOf(a);
         // A namespace that is gone, or that was replaced by one we did not make, is not ours to delete.
-        if ((await netnsOwner(a.name)) === a.owner) {
-            const foreign = (await listLinks(a.name)).filter((l) => !KERNEL_LINKS.has(l.name) && !l.alias?.startsWith(OWNER_PREFIX));
+        if ((await netnsOwner(t, a.name)) === a.owner) {
+            const foreign = (await listLinks(t, a.name)).filter((l) => !KERNEL_LINKS.has(l.name) && !l.alias?.startsWith(OWNER_PREFIX));
             if (foreign.length > 0) {
                 throw new Error(
                     `namespace "${a.name}" still holds links that pulumi-netns did not make: ` +
@@ -115,9 +121,9 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
                         `or delete the namespace by hand (ip netns delete ${a.name}), then run again`,
                 );
             }
-            await deleteNetns(a.name);
+            await deleteNetns(t, a.name);
         }
-        await removeNetnsMarker(a.name);
+        await removeNetnsMarker(t, a.name);
     },
 };
 
@@ -127,6 +133,10 @@ export interface NetnsInputs {
     name?: pulumi.Input<string>;
     /** Bring `lo` up inside the namespace. Default: true. */
     loopbackUp?: pulumi.Input<boolean>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -137,8 +147,10 @@ export class Netns extends pulumi.dynamic.Resource {
     declare readonly loopbackUp: pulumi.Output<boolean>;
     declare readonly path: pulumi.Output<string>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: NetnsInputs = {}, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Netns"), name, resourceProps("Netns", name, { name, ...args }, KEYS, ["path"]), opts, "netns", "Netns");
+        super(providerFor("Netns"), name, resourceProps("Netns", name, { name, ...args }, KEYS, ["path"]), resourceOptions(opts), "netns", "Netns");
     }
 }

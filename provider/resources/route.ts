@@ -2,9 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs } from "../core/diff";
 import { addressFamily, parsePrefix } from "../core/ip";
-import { resourceProps } from "../core/owner";
-import { checkWith, IfName, IpAddress, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
+import { checkWith, IfName, IpAddress, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
 
@@ -19,6 +20,7 @@ export const RouteArgs = z
         table: z.union([z.literal("main"), z.number().int().min(1).max(4294967295)], { error: 'must be "main" or a table number 1–4294967295' }).default("main"),
         source: IpAddress.optional(),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -80,12 +82,13 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
     /** Adds the route optimistically (one `ip route add`); if it exists, adopts it only when it is ours (`proto 250`). */
     async create(inputs) {
         const a = RouteArgs.parse(withoutProvider(inputs));
+        const t = targetOf(a);
         const r = spec(a);
         try {
-            await addRoute(r, a.netns);
+            await addRoute(t, r, a.netns);
         } catch (err) {
             if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
-            const existing = await getRoute(r, a.netns);
+            const existing = await getRoute(t, r, a.netns);
             if (existing?.protocol !== String(ROUTE_PROTO)) {
                 throw new Error(
                     `a route to ${a.destination} (table ${a.table}, metric ${r.metric ?? defaultMetric(r.family)}) already exists in ` +
@@ -93,14 +96,15 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
                         `(proto ${existing?.protocol ?? "?"}): delete it first or give this route another metric or table`,
                 );
             }
-            await replaceRoute(r, a.netns); // ours, left by a create whose result was never saved: adopt it
+            await replaceRoute(t, r, a.netns); // ours, left by a create whose result was never saved: adopt it
         }
-        return { id: [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/"), outs: outputs(a) };
+        return { id: targetId(t, [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/")), outs: outputs(a) };
     },
 
     async read(id, props) {
         const a = props as RouteOutputs;
-        const found = await getRoute(spec(a), a.netns);
+        const t = targetOf(a);
+        const found = await getRoute(t, spec(a), a.netns);
         if (!found || found.protocol !== String(ROUTE_PROTO)) return { id: "", props: {} };
         return {
             id,
@@ -115,17 +119,19 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id, _olds, news) {
         const a = RouteArgs.parse(withoutProvider(news));
+        const t = targetOf(a);
         // `ip route replace` would take over a route someone else made: only ours (proto 250) is changed.
-        if ((await getRoute(spec(a), a.netns))?.protocol !== String(ROUTE_PROTO)) {
+        if ((await getRoute(t, spec(a), a.netns))?.protocol !== String(ROUTE_PROTO)) {
             throw new Error(`the route to ${a.destination} is gone or no longer made by pulumi-netns (proto ${ROUTE_PROTO}): run pulumi refresh`);
         }
-        await replaceRoute(spec(a), a.netns);
+        await replaceRoute(t, spec(a), a.netns);
         return { outs: outputs(a) };
     },
 
     async delete(_id, props) {
         const a = props as RouteOutputs;
-        await deleteRoute(spec(a), a.netns);
+        const t = targetOf(a);
+        await deleteRoute(t, spec(a), a.netns);
     },
 };
 
@@ -145,6 +151,10 @@ export interface RouteInputs {
     table?: pulumi.Input<number | "main">;
     /** Preferred source address (`src`). */
     source?: pulumi.Input<string>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -161,8 +171,10 @@ export class Route extends pulumi.dynamic.Resource {
     declare readonly source: pulumi.Output<string | undefined>;
     declare readonly family: pulumi.Output<number>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: RouteInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Route"), name, resourceProps("Route", name, args, KEYS, ["family"]), opts, "netns", "Route");
+        super(providerFor("Route"), name, resourceProps("Route", name, args, KEYS, ["family"]), resourceOptions(opts), "netns", "Route");
     }
 }

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs } from "../core/diff";
-import { resourceProps } from "../core/owner";
-import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
+import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, Target, targetId, targetOf } from "../linux/target";
 import { netnsInode } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
 
@@ -15,6 +16,7 @@ export const SysctlForwardArgs = z
         ipv6: z.boolean().default(false),
         restoreOnDelete: z.boolean().default(true),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict()
     .refine((a) => a.ipv4 || a.ipv6, { path: ["ipv4"], error: "at least one of ipv4 and ipv6 must be true (otherwise there is nothing to enable)" });
@@ -48,9 +50,9 @@ function parse(props: Record<string, unknown>): SysctlForwardArgs {
  * Sets the sysctl to 1 and returns the value it had before (or `previous`, when this resource
  * already held it). `record` is told that value before anything is set.
  */
-async function hold(which: Which, netns: string | undefined, previous: number | undefined, record: (previous: number) => Promise<void>): Promise<number> {
+async function hold(t: Target, which: Which, netns: string | undefined, previous: number | undefined, record: (previous: number) => Promise<void>): Promise<number> {
     const { key } = SETTINGS[which];
-    const current = await getSysctl(key, netns);
+    const current = await getSysctl(t, key, netns);
     if (current === undefined) {
         throw new Error(
             `cannot enable ${which} forwarding in ${netns ? `namespace ${netns}` : "the root namespace"}: ` +
@@ -59,7 +61,7 @@ async function hold(which: Which, netns: string | undefined, previous: number | 
     }
     const found = previous ?? Number(current);
     await record(found);
-    if (current !== "1") await setSysctl(key, "1", netns);
+    if (current !== "1") await setSysctl(t, key, "1", netns);
     return found;
 }
 
@@ -67,12 +69,12 @@ async function hold(which: Which, netns: string | undefined, previous: number | 
  * The previous values this resource recorded in its marker file (see {@link SysctlMarker}) for
  * the namespace as it is now, and a function that records one more before it is set.
  */
-async function markerOf(a: SysctlForwardArgs): Promise<{
+async function markerOf(t: Target, a: SysctlForwardArgs): Promise<{
     recorded: Partial<Record<Which, number>>;
     record: (w: Which, previous: number | undefined) => Promise<void>;
 }> {
-    const inode = a.netns === undefined ? undefined : await netnsInode(a.netns);
-    const found = await readSysctlMarker(a.owner);
+    const inode = a.netns === undefined ? undefined : await netnsInode(t, a.netns);
+    const found = await readSysctlMarker(t, a.owner);
     const valid = found !== undefined && found.netns === a.netns && found.inode === inode;
     const marker: SysctlMarker = { netns: a.netns, inode, previous: valid ? { ...found.previous } : {} };
     return {
@@ -82,7 +84,7 @@ async function markerOf(a: SysctlForwardArgs): Promise<{
             if (marker.previous[w] === previous) return;
             if (previous === undefined) delete marker.previous[w];
             else marker.previous[w] = previous;
-            await writeSysctlMarker(a.owner, marker);
+            await writeSysctlMarker(t, a.owner, marker);
         },
     };
 }
@@ -92,15 +94,15 @@ async function markerOf(a: SysctlForwardArgs): Promise<{
  * previous value, but only while it is still 1 (the value this resource set). A value someone
  * changed since is theirs: it is left alone, without failing.
  */
-async function release(which: Which, netns: string | undefined, previous: number, restore: boolean): Promise<void> {
+async function release(t: Target, which: Which, netns: string | undefined, previous: number, restore: boolean): Promise<void> {
     if (!restore || previous === 1) return;
     const { key } = SETTINGS[which];
-    if ((await getSysctl(key, netns)) === "1") await setSysctl(key, String(previous), netns);
+    if ((await getSysctl(t, key, netns)) === "1") await setSysctl(t, key, String(previous), netns);
 }
 
 /** True when the resource's namespace is gone (the root namespace never is). */
-async function netnsGone(netns: string | undefined): Promise<boolean> {
-    return netns !== undefined && (await netnsInode(netns)) === undefined;
+async function netnsGone(t: Target, netns: string | undefined): Promise<boolean> {
+    return netns !== undefined && (await netnsInode(t, netns)) === undefined;
 }
 
 /**
@@ -122,31 +124,33 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const a = parse(inputs);
+        const t = targetOf(a);
         const outs: SysctlForwardOutputs = { ...a };
         const held: Which[] = [];
-        const { recorded, record } = await markerOf(a);
+        const { recorded, record } = await markerOf(t, a);
         try {
             for (const w of WHICH) {
                 if (!a[w]) continue;
-                outs[SETTINGS[w].previous] = await hold(w, a.netns, recorded[w], (p) => record(w, p));
+                outs[SETTINGS[w].previous] = await hold(t, w, a.netns, recorded[w], (p) => record(w, p));
                 held.push(w);
             }
         } catch (err) {
             // A failure half-way gives back what this call already set.
-            for (const w of held) await release(w, a.netns, outs[SETTINGS[w].previous]!, true);
-            await removeSysctlMarker(a.owner);
+            for (const w of held) await release(t, w, a.netns, outs[SETTINGS[w].previous]!, true);
+            await removeSysctlMarker(t, a.owner);
             throw err;
         }
-        return { id: a.owner, outs: stripUndefined(outs) };
+        return { id: targetId(t, a.owner), outs: stripUndefined(outs) };
     },
 
     async read(id, props) {
         const state = props as SysctlForwardOutputs;
-        if (await netnsGone(state.netns)) return { id: "", props: {} };
+        const t = targetOf(state);
+        if (await netnsGone(t, state.netns)) return { id: "", props: {} };
         // The state as it is (not re-validated: drift may have turned both flags false).
         const outs = { ...withoutProvider(props) } as unknown as SysctlForwardOutputs;
         for (const w of WHICH) {
-            if (state[SETTINGS[w].previous] !== undefined) outs[w] = (await getSysctl(SETTINGS[w].key, state.netns)) === "1";
+            if (state[SETTINGS[w].previous] !== undefined) outs[w] = (await getSysctl(t, SETTINGS[w].key, state.netns)) === "1";
         }
         return { id, props: stripUndefined(outs) };
     },
@@ -154,14 +158,15 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     /** Turns on what is now wanted, and gives back (see {@link release}) what no longer is. */
     async update(_id, olds, news) {
         const a = parse(news);
+        const t = targetOf(a);
         const old = olds as SysctlForwardOutputs;
         const outs: SysctlForwardOutputs = { ...a };
-        const { recorded, record } = await markerOf(a);
+        const { recorded, record } = await markerOf(t, a);
         for (const w of WHICH) {
             const previous = old[SETTINGS[w].previous] ?? recorded[w];
-            if (a[w]) outs[SETTINGS[w].previous] = await hold(w, a.netns, previous, (p) => record(w, p));
+            if (a[w]) outs[SETTINGS[w].previous] = await hold(t, w, a.netns, previous, (p) => record(w, p));
             else if (previous !== undefined) {
-                await release(w, a.netns, previous, a.restoreOnDelete);
+                await release(t, w, a.netns, previous, a.restoreOnDelete);
                 await record(w, undefined);
             }
         }
@@ -171,13 +176,14 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     /** Restores the previous values when `restoreOnDelete` (see {@link release}); a namespace that is gone needs nothing. */
     async delete(_id, props) {
         const state = props as SysctlForwardOutputs;
-        if (!(await netnsGone(state.netns))) {
+        const t = targetOf(state);
+        if (!(await netnsGone(t, state.netns))) {
             for (const w of WHICH) {
                 const previous = state[SETTINGS[w].previous];
-                if (previous !== undefined) await release(w, state.netns, previous, state.restoreOnDelete !== false);
+                if (previous !== undefined) await release(t, w, state.netns, previous, state.restoreOnDelete !== false);
             }
         }
-        if (state.owner) await removeSysctlMarker(state.owner);
+        if (state.owner) await removeSysctlMarker(t, state.owner);
     },
 };
 
@@ -197,6 +203,10 @@ export interface SysctlForwardInputs {
      * still 1 (a value changed by someone else since is left alone). Default: true.
      */
     restoreOnDelete?: pulumi.Input<boolean>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -210,10 +220,12 @@ export class SysctlForward extends pulumi.dynamic.Resource {
     declare readonly ipv6: pulumi.Output<boolean>;
     declare readonly restoreOnDelete: pulumi.Output<boolean>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
     declare readonly previousIpv4: pulumi.Output<number | undefined>;
     declare readonly previousIpv6: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: SysctlForwardInputs = {}, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("SysctlForward"), name, resourceProps("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"]), opts, "netns", "SysctlForward");
+        super(providerFor("SysctlForward"), name, resourceProps("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"]), resourceOptions(opts), "netns", "SysctlForward");
     }
 }

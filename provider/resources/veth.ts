@@ -3,9 +3,10 @@ import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
 import { applyLinkEnd, LinkEnd, readLinkEnd } from "../core/linkend";
-import { resourceProps } from "../core/owner";
-import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider } from "../core/schema";
+import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
+import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { providerFor } from "../core/shim";
+import { Connection, Target, targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addVeth, deleteLink, getLink, Link, stableMac } from "../linux/link";
 
@@ -23,6 +24,7 @@ export const VethPairArgs = z
         mtu: Mtu.optional(),
         up: z.boolean().default(true),
         owner: Owner,
+        ...TargetArgs,
     })
     .strict()
     .refine((a) => !(a.name === a.peerName && a.netns === a.peerNetns), {
@@ -57,8 +59,8 @@ function outputs(a: VethPairArgs, mac: string, peerMac: string): VethPairOutputs
 }
 
 /** Both ends as the kernel has them, if both exist and carry our marker; else undefined. */
-async function ownedEnds(a: VethPairArgs): Promise<[Link, Link] | undefined> {
-    const [end, peer] = await Promise.all([getLink(a.name, a.netns), getLink(a.peerName, a.peerNetns)]);
+async function ownedEnds(t: Target, a: VethPairArgs): Promise<[Link, Link] | undefined> {
+    const [end, peer] = await Promise.all([getLink(t, a.name, a.netns), getLink(t, a.peerName, a.peerNetns)]);
     return owned(end, a.owner) && owned(peer, a.owner) ? [end, peer] : undefined;
 }
 
@@ -82,33 +84,35 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
      */
     async create(inputs) {
         const a = VethPairArgs.parse(withoutProvider(inputs));
+        const t = targetOf(a);
         const macs = [stableMac(`${a.owner}/end`), stableMac(`${a.owner}/peer`)];
         let found: (Link | undefined)[] = [undefined, undefined];
         let created = false;
         try {
-            await addVeth({ name: a.name, netns: a.netns, mac: macs[0] }, { name: a.peerName, netns: a.peerNetns, mac: macs[1] }, a.mtu);
+            await addVeth(t, { name: a.name, netns: a.netns, mac: macs[0] }, { name: a.peerName, netns: a.peerNetns, mac: macs[1] }, a.mtu);
             created = true;
         } catch (err) {
             if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
             const claims = await Promise.all([
-                claimLink(a.name, a.netns, a.owner, "veth", macs[0]),
-                claimLink(a.peerName, a.peerNetns, a.owner, "veth", macs[1]),
+                claimLink(t, a.name, a.netns, a.owner, "veth", macs[0]),
+                claimLink(t, a.peerName, a.peerNetns, a.owner, "veth", macs[1]),
             ]);
             if (claims.some((c) => c.claim !== "ours")) throw err;
             found = claims.map((c) => c.link);
         }
         try {
-            await Promise.all(ends(a).map((e, i) => applyLinkEnd(e, a.owner, found[i], !created)));
+            await Promise.all(ends(a).map((e, i) => applyLinkEnd(t, e, a.owner, found[i], !created)));
         } catch (err) {
-            if (created) await deleteLink(a.name, a.netns);
+            if (created) await deleteLink(t, a.name, a.netns);
             throw err;
         }
-        return { id: `${a.netns ?? ""}/${a.name}`, outs: outputs(a, found[0]?.mac ?? macs[0], found[1]?.mac ?? macs[1]) };
+        return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, found[0]?.mac ?? macs[0], found[1]?.mac ?? macs[1]) };
     },
 
     async read(id, props) {
         const a = props as VethPairOutputs;
-        const links = await ownedEnds(a);
+        const t = targetOf(a);
+        const links = await ownedEnds(t, a);
         if (!links) return { id: "", props: {} };
         const [e, p] = ends(a).map((end, i) => readLinkEnd(end, links[i]));
         return {
@@ -129,19 +133,21 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id, _olds, news) {
         const a = VethPairArgs.parse(withoutProvider(news));
-        const links = await ownedEnds(a);
+        const t = targetOf(a);
+        const links = await ownedEnds(t, a);
         if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
-        await Promise.all(ends(a).map((e, i) => applyLinkEnd(e, a.owner, links[i], true)));
+        await Promise.all(ends(a).map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
         return { outs: outputs(a, links[0].mac, links[1].mac) };
     },
 
     async delete(_id, props) {
         const a = props as VethPairOutputs;
+        const t = targetOf(a);
         // Deleting one end removes both; a pair already gone, or no longer ours, is left alone.
-        if (owned(await getLink(a.name, a.netns), a.owner)) {
-            await deleteLink(a.name, a.netns);
-        } else if (owned(await getLink(a.peerName, a.peerNetns), a.owner)) {
-            await deleteLink(a.peerName, a.peerNetns);
+        if (owned(await getLink(t, a.name, a.netns), a.owner)) {
+            await deleteLink(t, a.name, a.netns);
+        } else if (owned(await getLink(t, a.peerName, a.peerNetns), a.owner)) {
+            await deleteLink(t, a.peerName, a.peerNetns);
         }
     },
 };
@@ -168,6 +174,10 @@ export interface VethPairInputs {
     mtu?: pulumi.Input<number>;
     /** Bring both ends up. Default: true. */
     up?: pulumi.Input<boolean>;
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -190,8 +200,10 @@ export class VethPair extends pulumi.dynamic.Resource {
     declare readonly mac: pulumi.Output<string>;
     declare readonly peerMac: pulumi.Output<string>;
     declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: VethPairInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("VethPair"), name, resourceProps("VethPair", name, args, KEYS, ["mac", "peerMac"]), opts, "netns", "VethPair");
+        super(providerFor("VethPair"), name, resourceProps("VethPair", name, args, KEYS, ["mac", "peerMac"]), resourceOptions(opts), "netns", "VethPair");
     }
 }

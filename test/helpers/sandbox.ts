@@ -50,3 +50,14 @@ export function describePrivileged(title: string, fn: (this: Mocha.Suite) => voi
     }
     return describe.skip(`${title} [SKIPPED: not in privileged sandbox]`, fn);
 }
+
+/**
+ * For a suite's `before`: skips the suite when a system tool it needs is not installed (`ok`
+ * false), saying which; under CI=true that is a failure instead (`.ci/run` installs it).
+ */
+export function requireTool(ctx: Mocha.Context, ok: boolean, what: string): void {
+    if (ok) return;
+    if (process.env.CI === "true") throw new Error(`${what} is not installed, and CI must run this suite (.ci/run installs it)`);
+    console.warn(`SKIPPING: ${what} is not installed (.ci/run installs it)`);
+    ctx.skip();
+}

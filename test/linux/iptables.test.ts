@@ -3,6 +3,7 @@ import {
     appendRule, deleteRule, findRulesByComment, formatRule, insertRule, IptablesError, iptablesVariant, isSameRule,
     listRules, parseRuleLine, removeOwnedRules, Rule, ruleArgs, ruleExists,
 } from "../../provider/linux/iptables";
+import { localTarget } from "../../provider/linux/target";
 import { ip6tablesSave, iptablesSave, sh, withFreshNetns } from "../helpers/kernel";
 import { owner } from "../helpers/provider";
 import { describePrivileged } from "../helpers/sandbox";
@@ -30,16 +31,16 @@ describePrivileged("linux/iptables: against the kernel", () => {
 
     it("appends, checks, lists, finds by comment and deletes (already gone = success)", async () => {
         const r = rule();
-        assert.equal(await ruleExists(r), false);
-        await appendRule(r);
-        assert.equal(await ruleExists(r), true);
+        assert.equal(await ruleExists(localTarget, r), false);
+        await appendRule(localTarget, r);
+        assert.equal(await ruleExists(localTarget, r), true);
         const save = await iptablesSave(ns.name);
         assert.ok(save.includes(`-A POSTROUTING -s 10.9.0.0/16 -o eth9 -m comment --comment "${TOKEN}" -j MASQUERADE`), save);
-        assert.deepEqual(await listRules("nat", "POSTROUTING", 4, ns.name), [formatRule(r)]);
-        assert.deepEqual(await findRulesByComment("nat", "POSTROUTING", 4, TOKEN, ns.name), [formatRule(r)]);
-        assert.deepEqual(await findRulesByComment("nat", "POSTROUTING", 4, "other", ns.name), []);
-        assert.equal(await deleteRule(r), true);
-        assert.equal(await deleteRule(r), false);
+        assert.deepEqual(await listRules(localTarget, "nat", "POSTROUTING", 4, ns.name), [formatRule(r)]);
+        assert.deepEqual(await findRulesByComment(localTarget, "nat", "POSTROUTING", 4, TOKEN, ns.name), [formatRule(r)]);
+        assert.deepEqual(await findRulesByComment(localTarget, "nat", "POSTROUTING", 4, "other", ns.name), []);
+        assert.equal(await deleteRule(localTarget, r), true);
+        assert.equal(await deleteRule(localTarget, r), false);
         assert.ok(!(await iptablesSave(ns.name)).includes(TOKEN));
     });
 
@@ -48,13 +49,13 @@ describePrivileged("linux/iptables: against the kernel", () => {
         await sh(["ip", "netns", "exec", ns.name, ...tables, "-A", "FORWARD", "-i", "x0", "-j", "ACCEPT"]);
         await sh(["ip", "netns", "exec", ns.name, ...tables, "-A", "FORWARD", "-i", "x1", "-m", "comment", "--comment", "someone else", "-j", "ACCEPT"]);
         const r: Rule = { family: 4, table: "filter", chain: "FORWARD", spec: ["-i", "br0", "-j", "ACCEPT"], comment: TOKEN, netns: ns.name };
-        await insertRule(r);
-        const listed = await listRules("filter", "FORWARD", 4, ns.name);
+        await insertRule(localTarget, r);
+        const listed = await listRules(localTarget, "filter", "FORWARD", 4, ns.name);
         assert.equal(listed![0], formatRule(r));
         // Altered by hand: same comment, other match.
         await sh(["ip", "netns", "exec", ns.name, ...tables, "-A", "FORWARD", "-i", "br1", "-m", "comment", "--comment", TOKEN, "-j", "ACCEPT"]);
-        await removeOwnedRules(r);
-        assert.deepEqual(await listRules("filter", "FORWARD", 4, ns.name), [
+        await removeOwnedRules(localTarget, r);
+        assert.deepEqual(await listRules(localTarget, "filter", "FORWARD", 4, ns.name), [
             "-A FORWARD -i x0 -j ACCEPT",
             `-A FORWARD -i x1 -m comment --comment "someone else" -j ACCEPT`,
         ]);
@@ -63,25 +64,25 @@ describePrivileged("linux/iptables: against the kernel", () => {
 
     it("uses ip6tables for IPv6", async () => {
         const r: Rule = { family: 6, table: "nat", chain: "POSTROUTING", spec: ["-s", "fd00:1::/64", "-j", "MASQUERADE"], comment: TOKEN, netns: ns.name };
-        await appendRule(r);
+        await appendRule(localTarget, r);
         assert.ok((await ip6tablesSave(ns.name)).includes(formatRule(r)));
         assert.ok(!(await iptablesSave(ns.name)).includes(TOKEN));
-        await deleteRule(r);
+        await deleteRule(localTarget, r);
         assert.ok(!(await ip6tablesSave(ns.name)).includes(TOKEN));
     });
 
     it("reports a missing namespace as undefined when listing, and as success when deleting", async () => {
         const r = { ...rule(), netns: "no-such-ns" };
-        assert.equal(await listRules("nat", "POSTROUTING", 4, "no-such-ns"), undefined);
-        assert.equal(await deleteRule(r), false);
-        await removeOwnedRules(r);
+        assert.equal(await listRules(localTarget, "nat", "POSTROUTING", 4, "no-such-ns"), undefined);
+        assert.equal(await deleteRule(localTarget, r), false);
+        await removeOwnedRules(localTarget, r);
     });
 
     it("names the variant, command, exit code and stderr when iptables refuses", async () => {
-        const variant = await iptablesVariant();
+        const variant = await iptablesVariant(localTarget);
         assert.ok(variant === "nf_tables" || variant === "legacy");
         const bad: Rule = { ...rule(), spec: ["-j", "NO-SUCH-TARGET"] };
-        const err = await appendRule(bad).then(() => undefined, (e) => e);
+        const err = await appendRule(localTarget, bad).then(() => undefined, (e) => e);
         assert.ok(err instanceof IptablesError, String(err));
         assert.equal(err.variant, variant);
         assert.match(err.message, new RegExp(`iptables variant: ${variant}`));

@@ -1,0 +1,130 @@
+/**
+ * Remote hosts over SSH: quoting, host-key verification, the schema and diff of `connection`, and
+ * resources (and examples/bridge-lan through the engine double) built on a second host: namespace
+ * `remote` running a real sshd (test/helpers/sshd.ts), with a leak check of its network stack.
+ */
+import { strict as assert } from "assert";
+import { existsSync } from "fs";
+import { handlers } from "../../provider/handlers";
+import { CommandError } from "../../provider/linux/exec";
+import { shellQuote, targetFor } from "../../provider/linux/target";
+import { Stack } from "../engine/stack";
+import { link, netnsList } from "../helpers/kernel";
+import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
+import { describePrivileged, requireTool } from "../helpers/sandbox";
+import { haveSshd, pingRemote, REMOTE_ADDRESS, REMOTE_NETNS, snapshotRemote, startSshd, Sshd } from "../helpers/sshd";
+
+/** Values a shell would act on: none may reach the remote shell unquoted. */
+const HOSTILE = ["$(touch /tmp/pulumi-netns-pwned)", "a;touch /tmp/pulumi-netns-pwned", "`touch /tmp/pulumi-netns-pwned`", "x\ny", "it's", '"q"', "$HOME", "*", "a b", "|&>", "\\", "-n", ""];
+
+describe("remote: connection schema, quoting and diff (no commands)", () => {
+    const base = { name: "blue", owner: owner("Netns", "blue") };
+    it("validates connection and sudo, fills the port, and never echoes a secret", async () => {
+        const cmds = await commandsDuring(async () => {
+            const inputs = await checked(handlers.Netns, { ...base, connection: { host: "10.0.0.1", user: "root" }, sudo: true });
+            assert.deepEqual(inputs.connection, { host: "10.0.0.1", port: 22, user: "root" });
+            for (const connection of [{ host: "-oProxyCommand=x" }, { host: "a b" }, { host: "h", port: 0 }, { host: "h", user: "-x" }, { host: "h", proxyJump: "-oX" }, { host: "h", extra: 1 }]) {
+                assert.deepEqual((await failedProperties(handlers.Netns, { ...base, connection })).map((p) => p.split(".")[0]), ["connection"], JSON.stringify(connection));
+            }
+            const secret = "not-a-key-SECRET-VALUE";
+            const r = await handlers.Netns.check!({}, { ...base, connection: { host: "h", privateKey: secret, hostKey: secret } });
+            assert.ok(r.failures!.length === 2 && !JSON.stringify(r.failures).includes("SECRET"), JSON.stringify(r.failures));
+        });
+        assert.deepEqual(cmds, []);
+    });
+    it("replaces only when the host or port changes; key, user and sudo changes are updates", async () => {
+        const o = { ...base, loopbackUp: true, path: "/run/netns/blue", connection: { host: "h1", port: 22, user: "root", privateKey: "k1" } };
+        const diff = (news: Record<string, unknown>) => handlers.Netns.diff!("x", o, { ...o, ...news });
+        assert.deepEqual(await diff({ connection: { ...o.connection, host: "h2" } }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ connection: { ...o.connection, port: 2222 } }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ connection: undefined }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ connection: { ...o.connection, privateKey: "k2", user: "admin" } }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ sudo: true }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ sudo: false }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        const rule = await checked(handlers.ForwardRule, { inInterface: "br0", owner: owner("ForwardRule", "f"), connection: { host: "h1" } });
+        assert.deepEqual((await handlers.ForwardRule.diff!("x", rule, { ...rule, connection: { host: "h2" } })).replaces, ["connection"]);
+    });
+    it("quotes every argv element for the remote shell", () => {
+        assert.equal(shellQuote(["ip", "it's", "$(x)"]), `'ip' 'it'\\''s' '$(x)'`);
+    });
+});
+
+describePrivileged("remote: resources on a second host over SSH", function () {
+    this.timeout(180000);
+    let sshd: Sshd;
+    before(async function () {
+        requireTool(this, haveSshd(), "openssh-server (/usr/sbin/sshd)");
+        sshd = await startSshd();
+    });
+    after(async () => sshd?.stop());
+
+    it("argv elements arrive literally: metacharacters never reach the remote shell unquoted", async () => {
+        const t = targetFor(sshd.connection, false);
+        const r = await t.run(["printf", "%s\\0", ...HOSTILE]);
+        assert.deepEqual(r.stdout.split("\0").slice(0, -1), HOSTILE);
+        assert.ok(!existsSync("/tmp/pulumi-netns-pwned"), "a metacharacter was interpreted");
+    });
+
+    it("verifies host keys: a wrong key fails clearly, without the private key in the message", async () => {
+        const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMx2Xs0oTnKhGsFJ1kcODxHCbJjWw3XKSj4HIobmDqWx";
+        const t = targetFor({ ...sshd.connection, hostKey: other }, false);
+        const err = await t.run(["true"]).then(() => undefined, (e: Error) => e);
+        assert.ok(err, "a wrong host key must fail");
+        assert.match(err.message, /cannot connect to root@10\.77\.0\.2: the host's key is unknown or has changed/);
+        assert.ok(!err.message.includes("PRIVATE KEY") && !err.message.includes(sshd.privateKey.split("\n")[1]), err.message);
+    });
+
+    it("Netns, VethPair, Route: created, read and deleted on the remote host; ids carry the host", async () => {
+        const c = { connection: sshd.connection };
+        const ns = await checked(handlers.Netns, { ...c, name: "rns1", owner: owner("Netns", "rns1") });
+        const veth = await checked(handlers.VethPair, { ...c, name: "rveth0", peerName: "eth0", peerNetns: "rns1", addresses: ["10.88.0.1/24"], peerAddresses: ["10.88.0.2/24"], owner: owner("VethPair", "rv") });
+        const route = await checked(handlers.Route, { ...c, destination: "10.99.0.0/16", gateway: "10.88.0.1", netns: "rns1", owner: owner("Route", "rr") });
+        const made = [];
+        for (const [kind, inputs] of [["Netns", ns], ["VethPair", veth], ["Route", route]] as const) {
+            const r = await handlers[kind].create(inputs);
+            assert.ok(r.id.startsWith(`ssh://root@${REMOTE_ADDRESS}/`), r.id);
+            assert.deepEqual(r.outs.connection, inputs.connection);
+            made.push({ kind, ...r });
+        }
+        assert.ok(await link("rveth0", REMOTE_NETNS), "the veth's root end is in the remote host's namespace");
+        assert.equal(await link("rveth0"), undefined, "and not on this host");
+        assert.ok(await pingRemote(sshd, "rns1", "10.88.0.1"));
+        assert.match(await sshd.exec(["ip", "-n", "rns1", "route", "show", "10.99.0.0/16"]), /via 10\.88\.0\.1 .*proto 250/);
+        for (const m of made) assert.deepEqual((await handlers[m.kind].read!(m.id, m.outs)).props, m.outs);
+        // Another key for the same host is an update: same objects, same connection reused.
+        const { outs } = await handlers.Netns.update!(made[0].id, made[0].outs, { ...ns, connection: { ...sshd.connection } });
+        assert.equal(outs.name, "rns1");
+        // A failing remote command names the command (through ssh), never the key.
+        const err = await handlers.Route.create({ ...route, gateway: "10.77.77.77" }).then(() => undefined, (e) => e);
+        assert.ok(err instanceof CommandError && /command `ssh 10\.77\.0\.2 -- LC_ALL=C 'ip' '-n' 'rns1' .*` failed with exit code 2: Error: Nexthop has invalid gateway/.test(err.message), String(err));
+        assert.ok(!err.message.includes(sshd.privateKey.split("\n")[1]));
+        for (const m of made.reverse()) await handlers[m.kind].delete!(m.id, m.outs);
+        assert.ok(!(await netnsList()).includes("rns1"));
+        assert.equal(await link("rveth0", REMOTE_NETNS), undefined);
+    });
+
+    it("examples/bridge-lan on the remote host: up, ping, preview and refresh without changes, destroy, nothing leaked", async () => {
+        const before = await snapshotRemote(sshd);
+        const stack = new Stack({ program: "test/engine/programs/remote-lan", config: { connection: JSON.stringify(sshd.connection) } });
+        try {
+            const up = await stack.up();
+            assert.ok(up.steps.filter((s) => s.op === "create").length >= 7);
+            assert.ok(await link("br0", REMOTE_NETNS), "br0 is on the remote host");
+            assert.equal(await link("br0"), undefined, "br0 is not on this host");
+            for (const c of up.outputs.pingChecks as { from: string; to: string }[]) {
+                let ok = false;
+                for (let i = 0; i < 5 && !ok; i++) ok = await pingRemote(sshd, c.from, c.to);
+                assert.ok(ok, `ping from ${c.from} to ${c.to}`);
+            }
+            const changed = (r: { steps: { op: string }[] }) => r.steps.filter((s) => s.op !== "same" && s.op !== "refresh");
+            assert.deepEqual(changed(await stack.preview()), []);
+            assert.deepEqual(changed(await stack.refresh()), []);
+            await stack.destroy();
+            assert.deepEqual(stack.state, {});
+            assert.equal(await snapshotRemote(sshd), before, "destroy left the remote host changed");
+            assert.deepEqual((await netnsList()).filter((n) => n !== REMOTE_NETNS), []);
+        } finally {
+            if (Object.keys(stack.state).length > 0) await stack.destroy().catch((e: Error) => console.error(e.message));
+        }
+    });
+});
