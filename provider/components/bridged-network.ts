@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, nthAddress, parsePrefix, Prefix, prefixSize } from "../core/ip";
-import type { ConnectionInputs } from "../core/owner";
+import type { TargetInputs } from "../core/resource";
 import { IfName, IpAddress, NetnsName, Network } from "../core/schema";
 import { Bridge } from "../resources/bridge";
 import { ForwardRule } from "../resources/forward";
@@ -31,12 +31,7 @@ export const BridgedNetworkArgs = z
     })
     .strict();
 /** Arguments of {@link BridgedNetwork}: the LAN's plan, and where (and how) every resource of it runs. */
-export type BridgedNetworkArgs = z.input<typeof BridgedNetworkArgs> & {
-    /** The host to build the LAN on, over SSH (see the resources' `connection`); omitted = this machine. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n`. Default: false. */
-    sudo?: pulumi.Input<boolean>;
-};
+export type BridgedNetworkArgs = z.input<typeof BridgedNetworkArgs> & TargetInputs;
 
 /** A namespace's place on the LAN. */
 export interface LanMember {

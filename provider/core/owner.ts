@@ -1,6 +1,5 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { Connection } from "../linux/target";
 
 /** Every ownership marker starts with this, so a person (or a leak check) can grep for it. */
 export const OWNER_PREFIX = "pulumi-netns:";
@@ -20,30 +19,3 @@ export function ownerToken(project: string, stack: string, type: string, name: s
 export function resourceOwner(type: string, name: string): string {
     return ownerToken(pulumi.getProject(), pulumi.getStack(), type, name);
 }
-
-/**
- * The property map a resource constructor hands to `pulumi.dynamic.Resource`: every input key
- * (so each is an output too, even when omitted), `connection` and `sudo` (every resource's), the
- * ownership token, and the output-only keys.
- */
-export function resourceProps(
-    type: string,
-    name: string,
-    args: object,
-    keys: readonly string[],
-    outputOnly: readonly string[],
-): Record<string, unknown> {
-    const props: Record<string, unknown> = {};
-    for (const k of [...keys, "connection", "sudo"]) props[k] = (args as Record<string, unknown>)[k];
-    for (const k of outputOnly) if (!keys.includes(k)) props[k] = undefined;
-    props.owner = resourceOwner(type, name);
-    return props;
-}
-
-/** A resource's options with `connection` (which may hold a private key) kept secret in the state. */
-export function resourceOptions(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
-    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
-}
-
-/** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
-export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };

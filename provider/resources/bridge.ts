@@ -3,10 +3,9 @@ import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
 import { applyLinkEnd, readLinkEnd } from "../core/linkend";
-import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
+import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addBridge, deleteLink, getLink, stableMac } from "../linux/link";
 
@@ -101,7 +100,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link Bridge}. */
-export interface BridgeInputs {
+export interface BridgeInputs extends TargetInputs {
     /** The bridge's interface name (1–15 characters). */
     name: pulumi.Input<string>;
     /** Namespace to create it in; omitted = the root namespace. */
@@ -112,10 +111,6 @@ export interface BridgeInputs {
     mtu?: pulumi.Input<number>;
     /** Bring the bridge up. Default: true. */
     up?: pulumi.Input<boolean>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -123,18 +118,15 @@ export interface BridgeInputs {
  * ports come and go, nor when a rename replaces the bridge (neighbours' ARP caches stay valid). Equivalent to: `ip [-n NS] link add name NAME address MAC type bridge`,
  * `ip address add CIDR dev NAME`, `ip link set dev NAME up`.
  */
-export class Bridge extends pulumi.dynamic.Resource {
+export class Bridge extends NetnsResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly addresses: pulumi.Output<string[]>;
     declare readonly mtu: pulumi.Output<number | undefined>;
     declare readonly up: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: BridgeInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Bridge"), name, resourceProps("Bridge", name, args, KEYS, ["mac"]), resourceOptions(opts), "netns", "Bridge");
+        super("Bridge", name, args, KEYS, ["mac"], opts);
     }
 }

@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
 import { IfName, NetnsName, Network, Owner, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
@@ -81,7 +79,7 @@ export const forwardRuleProvider = ruleResourceProvider({
 });
 
 /** Arguments of {@link ForwardRule}. Give at least one match. */
-export interface ForwardRuleInputs {
+export interface ForwardRuleInputs extends TargetInputs {
     /** Accept packets arriving on this interface (`-i`), e.g. a bridge. */
     inInterface?: pulumi.Input<string>;
     /** Accept packets leaving through this interface (`-o`). */
@@ -96,10 +94,6 @@ export interface ForwardRuleInputs {
     family?: pulumi.Input<4 | 6>;
     /** The namespace whose filter table holds the rule. Default: the root namespace. */
     netns?: pulumi.Input<string>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -108,7 +102,7 @@ export interface ForwardRuleInputs {
  * (`ip netns exec NS` first when netns is given; `ip6tables` for IPv6). Outputs `family` and
  * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
  */
-export class ForwardRule extends pulumi.dynamic.Resource {
+export class ForwardRule extends NetnsResource {
     declare readonly inInterface: pulumi.Output<string | undefined>;
     declare readonly outInterface: pulumi.Output<string | undefined>;
     declare readonly source: pulumi.Output<string | undefined>;
@@ -116,12 +110,9 @@ export class ForwardRule extends pulumi.dynamic.Resource {
     declare readonly established: pulumi.Output<boolean>;
     declare readonly family: pulumi.Output<Family>;
     declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
     declare readonly rule: pulumi.Output<string>;
 
     constructor(name: string, args: ForwardRuleInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("ForwardRule"), name, resourceProps("ForwardRule", name, args, KEYS, ["family", "rule"]), resourceOptions(opts), "netns", "ForwardRule");
+        super("ForwardRule", name, args, KEYS, ["family", "rule"], opts);
     }
 }

@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
 import { IfName, NetnsName, Network, Owner, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
@@ -62,7 +60,7 @@ export const masqueradeRuleProvider = ruleResourceProvider({
 });
 
 /** Arguments of {@link MasqueradeRule}. */
-export interface MasqueradeRuleInputs {
+export interface MasqueradeRuleInputs extends TargetInputs {
     /** The private network whose traffic is masqueraded, e.g. "192.168.50.0/24" (IPv6 → ip6tables). */
     source: pulumi.Input<string>;
     /** Masquerade only traffic leaving through this interface (`-o`), e.g. the uplink. */
@@ -73,10 +71,6 @@ export interface MasqueradeRuleInputs {
     destination?: pulumi.Input<string>;
     /** The namespace whose nat table holds the rule. Default: the root namespace. */
     netns?: pulumi.Input<string>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -85,19 +79,16 @@ export interface MasqueradeRuleInputs {
  * (`ip netns exec NS` first when netns is given; `ip6tables` for IPv6). Outputs `family` and
  * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
  */
-export class MasqueradeRule extends pulumi.dynamic.Resource {
+export class MasqueradeRule extends NetnsResource {
     declare readonly source: pulumi.Output<string>;
     declare readonly outInterface: pulumi.Output<string | undefined>;
     declare readonly excludeOutInterface: pulumi.Output<string | undefined>;
     declare readonly destination: pulumi.Output<string | undefined>;
     declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
     declare readonly family: pulumi.Output<Family>;
     declare readonly rule: pulumi.Output<string>;
 
     constructor(name: string, args: MasqueradeRuleInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("MasqueradeRule"), name, resourceProps("MasqueradeRule", name, args, KEYS, ["family", "rule"]), resourceOptions(opts), "netns", "MasqueradeRule");
+        super("MasqueradeRule", name, args, KEYS, ["family", "rule"], opts);
     }
 }

@@ -2,10 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimNetns } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { ConnectionInputs, OWNER_PREFIX, resourceOptions, resourceProps } from "../core/owner";
+import { OWNER_PREFIX } from "../core/owner";
 import { checkWith, NetnsName, Owner, withoutProvider, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
+import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
 import { addNetns, deleteNetns, NETNS_DIR, PENDING_INODE, readNetnsMarker, netnsInode, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
@@ -128,29 +128,22 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link Netns}. */
-export interface NetnsInputs {
+export interface NetnsInputs extends TargetInputs {
     /** The namespace's name (a file under /run/netns). Default: the resource name. */
     name?: pulumi.Input<string>;
     /** Bring `lo` up inside the namespace. Default: true. */
     loopbackUp?: pulumi.Input<boolean>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
  * A named network namespace. Equivalent to: `ip netns add NAME` and `ip -n NAME link set lo up`.
  */
-export class Netns extends pulumi.dynamic.Resource {
+export class Netns extends NetnsResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly loopbackUp: pulumi.Output<boolean>;
     declare readonly path: pulumi.Output<string>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: NetnsInputs = {}, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Netns"), name, resourceProps("Netns", name, { name, ...args }, KEYS, ["path"]), resourceOptions(opts), "netns", "Netns");
+        super("Netns", name, { name, ...args }, KEYS, ["path"], opts);
     }
 }

@@ -2,10 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs } from "../core/diff";
 import { addressFamily, parsePrefix } from "../core/ip";
-import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
 import { checkWith, IfName, IpAddress, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
+import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
 
@@ -136,7 +135,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link Route}. */
-export interface RouteInputs {
+export interface RouteInputs extends TargetInputs {
     /** "default" or a network prefix, IPv4 or IPv6 ("10.2.0.0/16", "fd00:2::/64"). */
     destination: pulumi.Input<string>;
     /** Next hop address. At least one of gateway and device is required. */
@@ -151,17 +150,13 @@ export interface RouteInputs {
     table?: pulumi.Input<number | "main">;
     /** Preferred source address (`src`). */
     source?: pulumi.Input<string>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
  * A route. Equivalent to: `ip [-n NS] route add DEST [via GW] [dev DEV] [metric M] [table T] [src S] proto 250`
  * (the protocol number marks it as made by pulumi-netns).
  */
-export class Route extends pulumi.dynamic.Resource {
+export class Route extends NetnsResource {
     declare readonly destination: pulumi.Output<string>;
     declare readonly gateway: pulumi.Output<string | undefined>;
     declare readonly device: pulumi.Output<string | undefined>;
@@ -170,11 +165,8 @@ export class Route extends pulumi.dynamic.Resource {
     declare readonly table: pulumi.Output<number | "main">;
     declare readonly source: pulumi.Output<string | undefined>;
     declare readonly family: pulumi.Output<number>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: RouteInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("Route"), name, resourceProps("Route", name, args, KEYS, ["family"]), resourceOptions(opts), "netns", "Route");
+        super("Route", name, args, KEYS, ["family"], opts);
     }
 }

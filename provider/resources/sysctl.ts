@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs } from "../core/diff";
-import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
 import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, Target, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
+import { Target, targetId, targetOf } from "../linux/target";
 import { netnsInode } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
 
@@ -188,7 +187,7 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link SysctlForward}. */
-export interface SysctlForwardInputs {
+export interface SysctlForwardInputs extends TargetInputs {
     /** The namespace whose forwarding is turned on. Default: the root namespace. */
     netns?: pulumi.Input<string>;
     /** Turn on `net.ipv4.ip_forward`. Default: true. */
@@ -203,10 +202,6 @@ export interface SysctlForwardInputs {
      * still 1 (a value changed by someone else since is left alone). Default: true.
      */
     restoreOnDelete?: pulumi.Input<boolean>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -214,18 +209,15 @@ export interface SysctlForwardInputs {
  * `sysctl -w net.ipv6.conf.all.forwarding=1` (`ip netns exec NS` first when netns is given).
  * Outputs `previousIpv4`/`previousIpv6`: the values found at create, restored on delete.
  */
-export class SysctlForward extends pulumi.dynamic.Resource {
+export class SysctlForward extends NetnsResource {
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly ipv4: pulumi.Output<boolean>;
     declare readonly ipv6: pulumi.Output<boolean>;
     declare readonly restoreOnDelete: pulumi.Output<boolean>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
     declare readonly previousIpv4: pulumi.Output<number | undefined>;
     declare readonly previousIpv6: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: SysctlForwardInputs = {}, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("SysctlForward"), name, resourceProps("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"]), resourceOptions(opts), "netns", "SysctlForward");
+        super("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"], opts);
     }
 }

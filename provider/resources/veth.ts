@@ -3,10 +3,9 @@ import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
 import { applyLinkEnd, LinkEnd, readLinkEnd } from "../core/linkend";
-import { ConnectionInputs, resourceOptions, resourceProps } from "../core/owner";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { providerFor } from "../core/shim";
-import { Connection, Target, targetId, targetOf } from "../linux/target";
+import { NetnsResource, TargetInputs } from "../core/resource";
+import { Target, targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addVeth, deleteLink, getLink, Link, stableMac } from "../linux/link";
 
@@ -153,7 +152,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link VethPair}. */
-export interface VethPairInputs {
+export interface VethPairInputs extends TargetInputs {
     /** Name of the first end (1–15 characters). */
     name: pulumi.Input<string>;
     /** Name of the other end. */
@@ -174,10 +173,6 @@ export interface VethPairInputs {
     mtu?: pulumi.Input<number>;
     /** Bring both ends up. Default: true. */
     up?: pulumi.Input<boolean>;
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
-    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
 }
 
 /**
@@ -186,7 +181,7 @@ export interface VethPairInputs {
  * `ip link add name NAME address MAC netns NS type veth peer name PEER address MAC netns PEERNS`, then per end
  * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`.
  */
-export class VethPair extends pulumi.dynamic.Resource {
+export class VethPair extends NetnsResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly peerName: pulumi.Output<string>;
     declare readonly netns: pulumi.Output<string | undefined>;
@@ -199,11 +194,8 @@ export class VethPair extends pulumi.dynamic.Resource {
     declare readonly up: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
     declare readonly peerMac: pulumi.Output<string>;
-    declare readonly owner: pulumi.Output<string>;
-    declare readonly connection: pulumi.Output<Connection | undefined>;
-    declare readonly sudo: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: VethPairInputs, opts?: pulumi.CustomResourceOptions) {
-        super(providerFor("VethPair"), name, resourceProps("VethPair", name, args, KEYS, ["mac", "peerMac"]), resourceOptions(opts), "netns", "VethPair");
+        super("VethPair", name, args, KEYS, ["mac", "peerMac"], opts);
     }
 }

@@ -94,14 +94,15 @@ export async function startSshd(): Promise<Sshd> {
         fs.writeFileSync(path.join(dir, "bashrc"), "");
         await sh(["mount", "--bind", path.join(dir, "bashrc"), "/root/.bashrc"]);
     }
-    const child: ChildProcess = spawn("ip", ["netns", "exec", REMOTE_NETNS, "/usr/sbin/sshd", "-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-    let log = "";
-    child.stderr?.on("data", (d) => (log += d));
+    // The log goes to a file, not a pipe of ours: sshd's session processes inherit it and may outlive
+    // the listener (while a client's master connection persists), which would keep this process alive.
+    const log = path.join(dir, "sshd.log");
+    const child: ChildProcess = spawn("ip", ["netns", "exec", REMOTE_NETNS, "/usr/sbin/sshd", "-D", "-E", log, "-f", config], { stdio: "ignore" });
     try {
         await waitForPort(REMOTE_ADDRESS, 22);
     } catch (err) {
         child.kill();
-        throw new Error(`${(err as Error).message}: ${log}`);
+        throw new Error(`${(err as Error).message}: ${fs.existsSync(log) ? fs.readFileSync(log, "utf8") : ""}`);
     }
     const hostKey = read("host_key.pub").trim();
     const privateKey = read("client_key");
@@ -115,6 +116,14 @@ export async function startSshd(): Promise<Sshd> {
         async stop() {
             child.kill();
             await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));
+            // Session processes of connections still open (ssh masters persist a while): every process of the second host goes.
+            for (const pid of (await sh(["ip", "netns", "pids", REMOTE_NETNS]).catch(() => "")).split("\n").filter(Boolean)) {
+                try {
+                    process.kill(Number(pid), "SIGKILL");
+                } catch {
+                    // already gone
+                }
+            }
             await sh(["ip", "link", "del", "sshv0"]).catch(() => undefined);
             await sh(["ip", "netns", "del", REMOTE_NETNS]).catch(() => undefined);
             await sh(["umount", "/root/.bashrc"]).catch(() => undefined);

@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import { resourceOwner } from "./owner";
+import { providerFor } from "./shim";
+import type { Connection } from "../linux/target";
+
+/** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
+export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
+
+/** Inputs every resource (and `BridgedNetwork`) takes besides its own: where and how its commands run. */
+export interface TargetInputs {
+    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    connection?: pulumi.Input<ConnectionInputs>;
+    /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
+    sudo?: pulumi.Input<boolean>;
+}
+
+/** The kinds of resource, as `handlers` and type tokens (`pulumi-nodejs:dynamic/netns:<Kind>`) name them. */
+export type Kind = "Netns" | "VethPair" | "Bridge" | "Route" | "MasqueradeRule" | "ForwardRule" | "SysctlForward";
+
+/**
+ * What every pulumi-netns resource shares: the serialized provider of its kind, every input key as
+ * an output (even when omitted), `connection` and `sudo`, the ownership token `owner`, and
+ * `connection` kept secret in the state (it may hold a private key).
+ */
+export abstract class NetnsResource extends pulumi.dynamic.Resource {
+    declare readonly owner: pulumi.Output<string>;
+    declare readonly connection: pulumi.Output<Connection | undefined>;
+    declare readonly sudo: pulumi.Output<boolean | undefined>;
+
+    protected constructor(
+        kind: Kind,
+        name: string,
+        args: TargetInputs,
+        keys: readonly string[],
+        outputOnly: readonly string[],
+        opts: pulumi.CustomResourceOptions | undefined,
+    ) {
+        const props: Record<string, unknown> = {};
+        for (const k of [...keys, "connection", "sudo"]) props[k] = (args as Record<string, unknown>)[k];
+        for (const k of outputOnly) if (!keys.includes(k)) props[k] = undefined;
+        props.owner = resourceOwner(kind, name);
+        const options = { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
+        super(providerFor(kind), name, props, options, "netns", kind);
+    }
+}
