@@ -2,14 +2,20 @@
  * `npm run bench`: the package (BridgedNetwork through the engine double, i.e. the real
  * dynamic-provider host) against the hand-written script (script.sh), alternating A B A B, for
  * N = 10, 50, 200 namespaces. Prints a table of medians, writes results.json and results.svg.
- * Runs inside test/sandbox.sh (see run.sh). BENCH_SIZES and BENCH_REPS override the defaults.
+ * Then the same BridgedNetwork on a second host over SSH (test/helpers/sshd.ts: a real sshd in its
+ * own namespace) against this host, A B A B, for BENCH_REMOTE_SIZES (default 10,50), and the cost of
+ * one command both ways. Runs inside test/sandbox.sh (see run.sh). BENCH_SIZES and BENCH_REPS
+ * override the defaults.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { targetFor, localTarget, type Connection, type Target } from "../../provider/linux/target";
 import { Stack } from "../engine/stack";
+import { haveSshd, startSshd, type Sshd } from "../helpers/sshd";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,50,200").split(",").map(Number);
+const REMOTE_SIZES = (process.env.BENCH_REMOTE_SIZES ?? "10,50").split(",").filter(Boolean).map(Number);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const OUT = path.join(__dirname, "results");
 const TRACE = "/run/pulumi-netns-bench.trace";
@@ -39,13 +45,15 @@ async function timed(sample: Sample, key: string, fn: () => unknown): Promise<vo
     (sample[key] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-function assertClean(): void {
-    const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).trim();
-    if (left) throw new Error(`namespaces left behind: ${left}`);
+async function assertClean(sshd?: Sshd): Promise<void> {
+    const list = ["ip", "netns", "list"];
+    const left = (sshd ? await sshd.exec(list) : execFileSync(list[0], list.slice(1), { encoding: "utf8" })).trim().split("\n").map((l) => l.split(" ")[0]).filter((l) => l && l !== "remote");
+    if (left.length > 0) throw new Error(`namespaces left behind${sshd ? " on the remote host" : ""}: ${left}`);
 }
 
-async function packageRun(n: number, s: Sample): Promise<void> {
-    const stack = new Stack({ program: "test/bench/program", config: { n }, stack: "bench", timeoutMs: 600000 });
+async function packageRun(n: number, s: Sample, sshd?: Sshd): Promise<void> {
+    const config = sshd ? { n, connection: JSON.stringify(sshd.connection) } : { n };
+    const stack = new Stack({ program: "test/bench/program", config, stack: "bench", timeoutMs: 600000 });
     tracedCommands();
     let peak = 0;
     const track = (r: { hostPeakRssKb?: number }) => (peak = Math.max(peak, r.hostPeakRssKb ?? 0));
@@ -69,14 +77,61 @@ async function packageRun(n: number, s: Sample): Promise<void> {
     await timed(s, "destroy", async () => track(await stack.destroy()));
     (s["procs/resource: destroy"] ??= []).push(tracedCommands() / custom);
     (s["host peak RSS MB"] ??= []).push(peak / 1024);
-    assertClean();
+    await assertClean(sshd);
 }
 
 async function scriptRun(n: number, s: Sample): Promise<void> {
     const script = path.join(__dirname, "script.sh");
     await timed(s, "script create", () => sh("bash", script, "create", String(n), "up0"));
     await timed(s, "script delete", () => sh("bash", script, "delete", String(n), "up0"));
-    assertClean();
+    await assertClean();
+}
+
+/** Milliseconds per command (`ip -json link show`) through a target, 200 in a row and 200 eight at a time. */
+async function commandCost(t: Target): Promise<{ serial: number; parallel: number }> {
+    const argv = ["ip", "-json", "link", "show"];
+    await t.run(argv); // connects, when remote
+    const per = async (workers: number) => {
+        const t0 = process.hrtime.bigint();
+        let left = 200;
+        await Promise.all(Array.from({ length: workers }, async () => { while (left-- > 0) await t.run(argv); }));
+        return Number(process.hrtime.bigint() - t0) / 1e6 / 200;
+    };
+    return { serial: await per(1), parallel: await per(8) };
+}
+
+/** The package on a second host over SSH against this host (A B A B), and the cost of one command both ways. */
+async function remoteBench(): Promise<RemoteResults | undefined> {
+    if (REMOTE_SIZES.length === 0) return undefined;
+    if (!haveSshd()) {
+        console.error("SKIPPING the remote benchmark: openssh-server is not installed (.ci/run installs it)");
+        return undefined;
+    }
+    const sshd = await startSshd();
+    try {
+        await sshd.exec(["ip", "link", "add", "name", "up0", "type", "veth", "peer", "name", "up1"]); // the uplink to masquerade out of
+        const perCommand = { local: await commandCost(localTarget), remote: await commandCost(targetFor(sshd.connection as Connection, false)) };
+        const sizes: Record<number, Record<string, number>> = {};
+        for (const n of REMOTE_SIZES) {
+            const local: Sample = {}, remote: Sample = {};
+            for (let i = 0; i < REPS; i++) {
+                await packageRun(n, local);
+                await packageRun(n, remote, sshd);
+                process.stderr.write(`remote N=${n} rep ${i + 1}/${REPS} done\n`);
+            }
+            sizes[n] = Object.fromEntries(["up", "refresh", "destroy"].flatMap((k) => [[`local ${k}`, median(local[k])], [`remote ${k}`, median(remote[k])]]));
+        }
+        return { perCommand, sizes };
+    } finally {
+        await sshd.stop();
+    }
+}
+
+interface RemoteResults {
+    /** Milliseconds per command, one at a time and eight at a time. */
+    perCommand: Record<"local" | "remote", { serial: number; parallel: number }>;
+    /** N → medians of up, refresh and destroy, local and remote. */
+    sizes: Record<number, Record<string, number>>;
 }
 
 async function main(): Promise<void> {
@@ -97,10 +152,10 @@ async function main(): Promise<void> {
         results[n] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
     }
     const fixed = Object.fromEntries(Object.entries(overhead).map(([k, v]) => [k, median(v)]));
-    report(results, fixed);
+    report(results, fixed, await remoteBench());
 }
 
-function report(results: Record<number, Record<string, number>>, fixed: Record<string, number>): void {
+function report(results: Record<number, Record<string, number>>, fixed: Record<string, number>, remote: RemoteResults | undefined): void {
     const f = (x: number) => x.toFixed(2);
     const lines = [
         `| N | up | no-op up | preview | refresh | destroy | script create | script delete | up / create | provider's share of up (up − no-op up) / create | destroy / delete |`,
@@ -115,10 +170,21 @@ function report(results: Record<number, Record<string, number>>, fixed: Record<s
         lines.push(`| ${n} | ${f(r["procs/resource: up"])} | ${f(r["procs/resource: refresh"])} | ${f(r["procs/resource: destroy"])} | ${r["procs: preview"]} | ${r["procs: no-op up"]} | ${f(r["host peak RSS MB"])} MB |`);
     }
     lines.push("", `Fixed cost of the engine double (an empty LAN): up ${f(fixed.up)} s, no-op up ${f(fixed["no-op up"])} s, preview ${f(fixed.preview)} s, refresh ${f(fixed.refresh)} s, destroy ${f(fixed.destroy)} s.`);
+    if (remote) {
+        const { local: l, remote: r } = remote.perCommand;
+        lines.push("", `| over SSH (a second host) | local | remote | remote / local |`, `|---|---|---|---|`,
+            `| one command, one at a time | ${f(l.serial)} ms | ${f(r.serial)} ms | ${f(r.serial / l.serial)}× |`,
+            `| one command, eight at a time | ${f(l.parallel)} ms | ${f(r.parallel)} ms | ${f(r.parallel / l.parallel)}× |`);
+        for (const [n, m] of Object.entries(remote.sizes)) {
+            for (const k of ["up", "refresh", "destroy"]) {
+                lines.push(`| ${k}, N=${n} | ${f(m[`local ${k}`])} s | ${f(m[`remote ${k}`])} s | ${f(m[`remote ${k}`] / m[`local ${k}`])}× |`);
+            }
+        }
+    }
     const table = lines.join("\n");
     console.log(table);
     fs.mkdirSync(OUT, { recursive: true });
-    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed }, null, 1) + "\n");
+    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed, remote }, null, 1) + "\n");
     fs.writeFileSync(path.join(OUT, "results.md"), table + "\n");
     fs.writeFileSync(path.join(OUT, "results.svg"), chart(results));
 }
