@@ -207,12 +207,14 @@ function connectError(c: Connection, err: CommandError): Error {
  * `sudo` runs each command through `sudo -n --` on the remote host.
  */
 function sshTarget(c: Connection, sudo: boolean): Target {
+    const digest = createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);
     const opts = [
         "-F", "none",
         "-o", "StrictHostKeyChecking=yes",
         "-o", "ControlMaster=auto",
-        // One master per host and user (%C), and per host key: a resource giving another key gets its own verified connection.
-        "-o", `ControlPath=${controlDir()}/%C-${createHash("sha256").update(c.hostKey ?? "").digest("hex").slice(0, 8)}`,
+        // One master per distinct connection (host, user, key, host key…): a resource giving other
+        // credentials gets its own connection, authenticated and verified with those, never another's.
+        "-o", `ControlPath=${controlDir()}/${digest}`,
         "-o", "ControlPersist=60",
         "-o", "ConnectTimeout=20",
         "-o", "ServerAliveInterval=15",
@@ -221,7 +223,6 @@ function sshTarget(c: Connection, sudo: boolean): Target {
         "-p", String(c.port ?? 22),
     ];
     const env: Record<string, string> = {};
-    const digest = createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);
     if (c.user) opts.push("-l", c.user);
     if (c.privateKey) opts.push("-o", "IdentitiesOnly=yes", "-i", privateFile(`key-${digest}`, c.privateKey.replace(/\r?\n?$/, "\n")));
     if (c.proxyJump) opts.push("-J", c.proxyJump);

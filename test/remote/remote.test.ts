@@ -4,12 +4,15 @@
  * `remote` running a real sshd (test/helpers/sshd.ts), with a leak check of its network stack.
  */
 import { strict as assert } from "assert";
-import { existsSync } from "fs";
+import { ChildProcess, spawn } from "child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
 import { handlers } from "../../provider/handlers";
 import { CommandError } from "../../provider/linux/exec";
 import { shellQuote, targetFor } from "../../provider/linux/target";
 import { Stack } from "../engine/stack";
-import { link, netnsList } from "../helpers/kernel";
+import { link, netnsList, sh } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
 import { haveSshd, pingRemote, REMOTE_ADDRESS, REMOTE_NETNS, snapshotRemote, startSshd, Sshd } from "../helpers/sshd";
@@ -72,6 +75,33 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         assert.ok(err, "a wrong host key must fail");
         assert.match(err.message, /cannot connect to root@10\.77\.0\.2: the host's key is unknown or has changed/);
         assert.ok(!err.message.includes("PRIVATE KEY") && !err.message.includes(sshd.privateKey.split("\n")[1]), err.message);
+    });
+
+    it("authenticates with a passphrase-protected key, or through an ssh-agent; a wrong passphrase fails clearly", async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-keys-"));
+        let agent: ChildProcess | undefined;
+        try {
+            const key = path.join(dir, "key");
+            await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret pass'phrase", "-C", "encrypted", "-f", key]);
+            appendFileSync(path.join(sshd.dir, "authorized_keys"), readFileSync(`${key}.pub`));
+            const encrypted = readFileSync(key, "utf8");
+            const hostname = (c: object) => targetFor({ ...sshd.connection, ...c }, false).run(["cat", "/proc/sys/kernel/hostname"]);
+            assert.ok((await hostname({ privateKey: encrypted, privateKeyPassword: "s3cret pass'phrase" })).stdout.length > 0);
+            const err = await hostname({ privateKey: encrypted, privateKeyPassword: "wrong" }).then(() => undefined, (e: Error) => e);
+            assert.match(String(err?.message), /cannot connect to root@10\.77\.0\.2: authentication failed/);
+            assert.ok(!String(err?.message).includes("s3cret") && !String(err?.message).includes("wrong"), String(err?.message));
+            // An agent holding the (decrypted) test key; the connection carries no key at all.
+            const socket = path.join(dir, "agent.sock");
+            agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+            for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+            writeFileSync(path.join(dir, "plain"), sshd.privateKey, { mode: 0o600 });
+            await sh(["ssh-add", "-q", path.join(dir, "plain")], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+            const { privateKey: _k, ...keyless } = sshd.connection;
+            assert.ok((await targetFor({ ...keyless, agentSocketPath: socket }, false).run(["true"])).exitCode === 0);
+        } finally {
+            agent?.kill();
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("Netns, VethPair, Route: created, read and deleted on the remote host; ids carry the host", async () => {
