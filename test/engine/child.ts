@@ -47,6 +47,8 @@ type Callback = (err: Error | null, resp?: unknown) => void;
 async function main(): Promise<void> {
     const [reqFile, resFile] = process.argv.slice(2);
     const req = JSON.parse(fs.readFileSync(reqFile, "utf8")) as ChildRequest;
+    // The provider host starts (a process of its own) while this one loads the Pulumi runtime, as the engine does.
+    const hostStarting = startHost();
     const unhandled: unknown[] = [];
     process.on("unhandledRejection", (e) => unhandled.push(e));
 
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
     const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [pulumiDir] })) as
         typeof import("google-protobuf/google/protobuf/struct_pb");
 
-    const host = await startHost();
+    const host = await hostStarting;
     const deployment = new Deployment(host, req.state, req.preview);
     const types = new Map<string, string>(); // urn → type (for child URNs)
     let rootUrn = "";
