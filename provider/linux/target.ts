@@ -197,7 +197,11 @@ function connectError(c: Connection, err: CommandError): Error {
         ? "the host's key is unknown or has changed: give connection.hostKey (the host's public key, e.g. its /etc/ssh/ssh_host_ed25519_key.pub) or add it to known_hosts"
         : /Permission denied/.test(err.stderr)
           ? "authentication failed: check connection.user, privateKey (and privateKeyPassword) or agentSocketPath"
-          : "the host could not be reached over ssh";
+          : c.proxyJump && /kex_exchange_identification|Connection closed by UNKNOWN/.test(err.stderr)
+            ? `the jump host (proxyJump ${c.proxyJump}) closed the connection: a jump host must be in ~/.ssh/known_hosts or ` +
+              "/etc/ssh/ssh_known_hosts (connection.hostKey is the target's key only), and it authenticates with the ssh-agent " +
+              "(agentSocketPath) or ~/.ssh/id_*, not privateKey"
+            : "the host could not be reached over ssh";
     return new Error(`cannot connect to ${hostLabel(c)}: ${why}; ${err.message}`, { cause: err });
 }
 
@@ -209,7 +213,9 @@ function connectError(c: Connection, err: CommandError): Error {
 function sshTarget(c: Connection, sudo: boolean): Target {
     const digest = createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);
     const opts = [
-        "-F", "none",
+        // -J runs a nested ssh for each jump host that gets none of the options below, only `-F FILE`:
+        // this file makes every hop, not just the target, non-interactive and strict about host keys.
+        "-F", privateFile("ssh_config", "BatchMode yes\nStrictHostKeyChecking yes\nConnectTimeout 20\n"),
         "-o", "StrictHostKeyChecking=yes",
         "-o", "ControlMaster=auto",
         // One master per distinct connection (host, user, key, host key…): a resource giving other
@@ -219,7 +225,8 @@ function sshTarget(c: Connection, sudo: boolean): Target {
         "-o", "ConnectTimeout=20",
         "-o", "ServerAliveInterval=15",
         "-o", "LogLevel=ERROR",
-        "-o", c.privateKeyPassword === undefined ? "BatchMode=yes" : "PasswordAuthentication=no",
+        // With a passphrase, the target (only) may ask SSH_ASKPASS for it, and for nothing else.
+        ...(c.privateKeyPassword === undefined ? ["-o", "BatchMode=yes"] : ["-o", "BatchMode=no", "-o", "PasswordAuthentication=no"]),
         "-p", String(c.port ?? 22),
     ];
     const env: Record<string, string> = {};
