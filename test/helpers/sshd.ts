@@ -54,6 +54,29 @@ async function waitForPort(host: string, port: number, ms = 10000): Promise<void
     }
 }
 
+/**
+ * Writes `DIR/sshd_config` for a test sshd listening on `listen` (addresses, or address:port), with
+ * DIR's host_key, authorized_keys and sshd.pid, key logins only; returns its path.
+ */
+export function writeSshdConfig(dir: string, listen: string[]): string {
+    const config = path.join(dir, "sshd_config");
+    fs.writeFileSync(config, [
+        ...listen.map((l) => `ListenAddress ${l}`),
+        `HostKey ${path.join(dir, "host_key")}`,
+        `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        `PidFile ${path.join(dir, "sshd.pid")}`,
+        "UsePAM no",
+        "StrictModes no",
+        "MaxSessions 20",
+        "MaxStartups 50",
+        "",
+    ].join("\n"));
+    return config;
+}
+
 /** Starts the second host and its sshd. Only inside the sandbox (private /run, network and mounts). */
 export async function startSshd(): Promise<Sshd> {
     assertSandbox();
@@ -71,21 +94,7 @@ export async function startSshd(): Promise<Sshd> {
     ]) await sh(argv);
     const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
     fs.writeFileSync(path.join(dir, "authorized_keys"), read("client_key.pub"), { mode: 0o600 });
-    const config = path.join(dir, "sshd_config");
-    fs.writeFileSync(config, [
-        `ListenAddress ${REMOTE_ADDRESS}`,
-        `HostKey ${path.join(dir, "host_key")}`,
-        `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
-        "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        `PidFile ${path.join(dir, "sshd.pid")}`,
-        "UsePAM no",
-        "StrictModes no",
-        "MaxSessions 20",
-        "MaxStartups 50",
-        "",
-    ].join("\n"));
+    const config = writeSshdConfig(dir, [REMOTE_ADDRESS]);
     fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // privilege separation directory (the sandbox's private /run)
     // Debian's bash sources ~/.bashrc for every command run over ssh; this machine's (pyenv init) costs
     // ~120 ms a command. Inside the sandbox's private mount namespace only, an empty file hides it

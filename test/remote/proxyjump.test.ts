@@ -21,7 +21,7 @@ import { Connection, targetFor } from "../../provider/linux/target";
 import { sh } from "../helpers/kernel";
 import { owner } from "../helpers/provider";
 import { assertSandbox, describePrivileged, requireTool } from "../helpers/sandbox";
-import { haveSshd, REMOTE_ADDRESS, REMOTE_NETNS, startSshd, Sshd } from "../helpers/sshd";
+import { haveSshd, REMOTE_ADDRESS, REMOTE_NETNS, startSshd, Sshd, writeSshdConfig } from "../helpers/sshd";
 
 const TARGET_NETNS = "pjtarget";
 const TARGET_ADDRESS = "10.79.0.2";
@@ -98,20 +98,8 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
         ]) await sh(argv);
         targetHostKey = readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
         writeFileSync(path.join(dir, "authorized_keys"), `${jump.publicKey}\n`, { mode: 0o600 });
-        writeFileSync(path.join(dir, "sshd_config"), [
-            `ListenAddress ${TARGET_ADDRESS}:22`,
-            `ListenAddress ${TARGET_ADDRESS}:2222`, // as a hop of its own (a last hop equal to the target is a "jumphost loop")
-            `HostKey ${path.join(dir, "host_key")}`,
-            `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
-            "PermitRootLogin prohibit-password",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            `PidFile ${path.join(dir, "sshd.pid")}`,
-            "UsePAM no",
-            "StrictModes no",
-            "MaxSessions 20",
-            "",
-        ].join("\n"));
+        // Port 2222 too, as a hop of its own (a last hop equal to the target is a "jumphost loop").
+        writeSshdConfig(dir, [`${TARGET_ADDRESS}:22`, `${TARGET_ADDRESS}:2222`]);
         // The log goes to a file (not a pipe of ours); the pid file is written once sshd listens.
         target = spawn("ip", ["netns", "exec", TARGET_NETNS, "/usr/sbin/sshd", "-D", "-E", path.join(dir, "sshd.log"), "-f", path.join(dir, "sshd_config")], { stdio: "ignore" });
         for (let i = 0; i < 200 && !existsSync(path.join(dir, "sshd.pid")); i++) await sleep(25);

@@ -135,7 +135,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
 
     it("examples/bridge-lan on the remote host: up, ping, preview and refresh without changes, destroy, nothing leaked", async () => {
         const before = await snapshotRemote(sshd);
-        const stack = new Stack({ program: "test/engine/programs/remote-lan", config: { connection: JSON.stringify(sshd.connection) } });
+        const stack = new Stack({ program: "examples/bridge-lan", config: { connection: JSON.stringify(sshd.connection) } });
         try {
             const up = await stack.up();
             assert.ok(up.steps.filter((s) => s.op === "create").length >= 7);
