@@ -16,16 +16,18 @@ export interface LinkEnd {
  * Makes a link match its declaration in one process: alias (the ownership marker), mtu, master,
  * up, then exactly the declared addresses. `current` is the link as read (undefined for a link
  * just created: no addresses yet). `master` undefined detaches from any bridge when `detach`;
- * `mtu` undefined leaves it. Equivalent to: `ip [-n NS] -batch -` with
+ * `mtu` undefined leaves it. With `add` (`link add` words), creates the link first, in the same
+ * process. Equivalent to: `ip [-n NS] -batch -` with [`link add …`,]
  * `link set dev NAME alias A [mtu M] [master BR | nomaster] up|down` and `address add|delete` lines.
  */
-export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
+export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean, add?: string[]): Promise<void> {
     await configureLink(
         t,
         end.name,
         end.netns,
         { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up },
         addrLines(end.name, current?.addresses ?? [], end.addresses),
+        add,
     );
 }
 

@@ -98,6 +98,12 @@ function missingCapabilities(command: string[], stderr: string): string | undefi
     return lacking.length > 0 ? lacking.join(" and ") : undefined;
 }
 
+/** The line of an `ip -batch` input that failed, as ip reports it (`Command failed -:N`); undefined when it does not say. */
+export function failedBatchLine(err: unknown): number | undefined {
+    const m = err instanceof CommandError ? /^Command failed -:(\d+)$/m.exec(err.stderr) : null;
+    return m ? Number(m[1]) : undefined;
+}
+
 /** Quotes an argv for messages only (it is never handed to a shell). */
 export function formatCommand(argv: string[]): string {
     // ssh: the host and the remote command line as sent (its options name only files, never a secret).

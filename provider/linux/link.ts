@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { CommandError } from "./exec";
+import { CommandError, failedBatchLine } from "./exec";
 import { ipIn } from "./netns";
 import type { Target } from "./target";
 
@@ -62,30 +62,34 @@ export async function listLinks(t: Target, netns?: string): Promise<{ name: stri
 }
 
 /**
- * Creates a veth pair with each end directly in its namespace (no move afterwards) and with the
- * given MAC addresses. Equivalent to:
- * `ip link add name NAME address MAC [mtu M] [netns NS] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
+ * The `link add` words of a veth pair whose first end is made in the namespace the command runs in,
+ * and whose peer is made directly in `peer.netns` (the root namespace has no name to give, so a
+ * pair with an end there is made from there). For {@link configureLink}'s `add`. Equivalent to:
+ * `ip [-n NS] link add name NAME address MAC [mtu M] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
  */
-export async function addVeth(
-    t: Target,
-    end: { name: string; netns?: string; mac: string },
-    peer: { name: string; netns?: string; mac: string },
-    mtu?: number,
-): Promise<void> {
+export function vethAddArgs(end: { name: string; mac: string }, peer: { name: string; netns?: string; mac: string }, mtu?: number): string[] {
     const m = mtu === undefined ? [] : ["mtu", String(mtu)];
-    await t.run([
-        "ip", "link", "add", "name", end.name, "address", end.mac, ...m, ...(end.netns ? ["netns", end.netns] : []),
+    return [
+        "link", "add", "name", end.name, "address", end.mac, ...m,
         "type", "veth", "peer", "name", peer.name, "address", peer.mac, ...m, ...(peer.netns ? ["netns", peer.netns] : []),
-    ]);
+    ];
 }
 
 /**
- * Creates a bridge with a fixed MAC address (without one, a bridge takes the lowest MAC of its
- * ports and changes it as ports come and go). Equivalent to:
- * `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
+ * The `link add` words of a bridge with a fixed MAC address (without one, a bridge takes the
+ * lowest MAC of its ports and changes it as ports come and go), for {@link configureLink}'s `add`.
+ * Equivalent to: `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
  */
-export async function addBridge(t: Target, name: string, netns: string | undefined, mac: string, mtu?: number): Promise<void> {
-    await t.run([...ipIn(netns), "link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"]);
+export function bridgeAddArgs(name: string, mac: string, mtu?: number): string[] {
+    return ["link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"];
+}
+
+/**
+ * True when a {@link configureLink} with `add` failed because the name is taken: its first line
+ * (the `link add`) failed with `File exists`, so that command changed nothing.
+ */
+export function linkTaken(err: unknown): boolean {
+    return err instanceof CommandError && /File exists/.test(err.stderr) && failedBatchLine(err) === 1;
 }
 
 /** A locally administered unicast MAC address derived from `seed` (the same seed, the same MAC). */
@@ -102,6 +106,14 @@ export async function deleteLink(t: Target, name: string, netns?: string): Promi
     if (r.exitCode !== 0 && !MISSING.test(r.stderr)) {
         throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
     }
+}
+
+/**
+ * Undoes a failed create: deletes the link only if it carries `mac`, the address derived from the
+ * resource's owner token that create gives it (so never a link someone else made).
+ */
+export async function deleteLinkWithMac(t: Target, name: string, netns: string | undefined, mac: string): Promise<void> {
+    if ((await getLink(t, name, netns))?.mac === mac) await deleteLink(t, name, netns);
 }
 
 /** What {@link setLink} can change in one call; `master: null` detaches from a bridge. */
@@ -131,10 +143,11 @@ function linkSetArgs(name: string, s: LinkSettings): string[] {
 
 /**
  * Applies a link's settings and address changes in one process (names and addresses are
- * validated, so no line needs quoting). Equivalent to: `ip [-n NS] -batch -` reading
- * `link set dev NAME …` and the given `address add|delete …` lines.
+ * validated, so no line needs quoting); with `add` (see {@link vethAddArgs}, {@link bridgeAddArgs}),
+ * creates the link first in the same process. Equivalent to: `ip [-n NS] -batch -` reading
+ * [`link add …`,] `link set dev NAME …` and the given `address add|delete …` lines.
  */
-export async function configureLink(t: Target, name: string, netns: string | undefined, s: LinkSettings, addrLines: string[]): Promise<void> {
-    const lines = [linkSetArgs(name, s).join(" "), ...addrLines];
+export async function configureLink(t: Target, name: string, netns: string | undefined, s: LinkSettings, addrLines: string[], add?: string[]): Promise<void> {
+    const lines = [...(add ? [add.join(" ")] : []), linkSetArgs(name, s).join(" "), ...addrLines];
     await t.run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
 }

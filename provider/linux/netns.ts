@@ -17,9 +17,15 @@ export async function netnsInode(t: Target, name: string): Promise<number | unde
     return t.inode(path.join(NETNS_DIR, name));
 }
 
-/** Creates a named namespace. Equivalent to: `ip netns add NAME`. */
-export async function addNetns(t: Target, name: string): Promise<void> {
-    await t.run(["ip", "netns", "add", name]);
+/**
+ * Creates a named namespace; with `loopbackUp`, brings its `lo` up in the same process (a new
+ * namespace's `lo` is down). Equivalent to: `ip netns add NAME`, or `ip -batch -` reading
+ * `netns add NAME` and `netns exec NAME ip link set dev lo up`. When the second line fails the
+ * namespace exists: see `failedBatchLine`.
+ */
+export async function addNetns(t: Target, name: string, loopbackUp = false): Promise<void> {
+    if (!loopbackUp) await t.run(["ip", "netns", "add", name]);
+    else await t.run(["ip", "-batch", "-"], { input: `netns add ${name}\nnetns exec ${name} ip link set dev lo up\n` });
 }
 
 /** Deletes a named namespace; one already gone is success. Equivalent to: `ip netns delete NAME`. */

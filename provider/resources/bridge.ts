@@ -6,8 +6,7 @@ import { applyLinkEnd, readLinkEnd } from "../core/linkend";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
-import { CommandError } from "../linux/exec";
-import { addBridge, deleteLink, getLink, stableMac } from "../linux/link";
+import { bridgeAddArgs, deleteLink, deleteLinkWithMac, getLink, linkTaken, stableMac } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
 export const BridgeArgs = z
@@ -46,31 +45,29 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
 
+    /**
+     * Creates the bridge optimistically, in the same process that configures it. When the name is
+     * taken, adopts the bridge only if it carries our marker (a crash before the engine saved
+     * state), else fails naming what exists. A failure deletes only a bridge this call made.
+     */
     async create(inputs) {
         const a = BridgeArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         const mac = stableMac(a.owner);
-        let { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac);
-        let created = false;
-        if (claim === "absent") {
-            try {
-                await addBridge(t, a.name, a.netns, mac, a.mtu);
-                created = true;
-            } catch (err) {
-                // Another create made the name since the claim: say whose it is, and never delete it.
-                if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
-                ({ claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac));
-                if (claim === "absent") throw err;
-            }
-        }
         try {
-            await applyLinkEnd(t, a, a.owner, link, false);
+            await applyLinkEnd(t, a, a.owner, undefined, false, bridgeAddArgs(a.name, mac, a.mtu));
+            return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, mac) };
         } catch (err) {
-            // Only what this call made is undone.
-            if (created) await deleteLink(t, a.name, a.netns);
-            throw err;
+            if (!linkTaken(err)) {
+                await deleteLinkWithMac(t, a.name, a.netns, mac);
+                throw err;
+            }
+            // Someone holds the name: adopt it only if it is ours (claimLink says whose it is otherwise).
+            const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac);
+            if (claim === "absent") throw err;
+            await applyLinkEnd(t, a, a.owner, link, false);
+            return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, link!.mac) };
         }
-        return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, link?.mac ?? mac) };
     },
 
     async read(id, props) {

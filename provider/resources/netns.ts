@@ -6,7 +6,7 @@ import { OWNER_PREFIX } from "../core/owner";
 import { checkWith, NetnsName, Owner, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
-import { CommandError } from "../linux/exec";
+import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
 import { addNetns, deleteNetns, NETNS_DIR, PENDING_INODE, readNetnsMarker, netnsInode, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
 
@@ -53,11 +53,21 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         const a = NetnsArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         let claim = await claimNetns(t, a.name, a.owner);
+        let made = false; // by this call, with lo already as declared
+        const undo = async () => {
+            await deleteNetns(t, a.name);
+            await removeNetnsMarker(t, a.name);
+        };
         if (claim === "absent") {
             await writeNetnsMarker(t, a.name, { owner: a.owner, inode: PENDING_INODE });
             try {
-                await addNetns(t, a.name);
+                await addNetns(t, a.name, a.loopbackUp);
+                made = true;
             } catch (err) {
+                if ((failedBatchLine(err) ?? 1) > 1) {
+                    await undo(); // made, but bringing lo up failed
+                    throw err;
+                }
                 // Our pending marker only: a concurrent create of the same name may have written its own.
                 const m = await readNetnsMarker(t, a.name);
                 if (m?.owner === a.owner && m.inode === PENDING_INODE) await removeNetnsMarker(t, a.name);
@@ -69,12 +79,9 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         }
         try {
             await writeNetnsMarker(t, a.name, { owner: a.owner, inode: (await netnsInode(t, a.name))! });
-            await setLink(t, "lo", a.name, { up: a.loopbackUp });
+            if (!made) await setLink(t, "lo", a.name, { up: a.loopbackUp });
         } catch (err) {
-            if (claim === "absent") {
-                await deleteNetns(t, a.name);
-                await removeNetnsMarker(t, a.name);
-            }
+            if (made) await undo();
             throw err;
         }
         return { id: targetId(t, a.name), outs: outputs(a) };

@@ -6,8 +6,7 @@ import { applyLinkEnd, LinkEnd, readLinkEnd } from "../core/linkend";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
-import { CommandError } from "../linux/exec";
-import { addVeth, deleteLink, getLink, Link, stableMac } from "../linux/link";
+import { deleteLink, deleteLinkWithMac, getLink, Link, linkTaken, stableMac, vethAddArgs } from "../linux/link";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
 export const VethPairArgs = z
@@ -77,35 +76,41 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     /**
-     * Creates the pair optimistically (one `ip link add`); when a name is taken, adopts the pair
-     * only if both ends carry our marker (a crash before the engine saved state), else fails
-     * naming what exists. A failure later on deletes the pair only if this call created it.
+     * Creates the pair optimistically, in the same process that configures the end in the root
+     * namespace (or the first end): `link add`, then that end's settings and addresses. The other
+     * end is configured next. When a name is taken, adopts the pair only if both ends carry our
+     * marker (a crash before the engine saved state), else fails naming what exists. A failure
+     * later on deletes the pair only if this call created it (it has our MAC).
      */
     async create(inputs) {
         const a = VethPairArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         const macs = [stableMac(`${a.owner}/end`), stableMac(`${a.owner}/peer`)];
-        let found: (Link | undefined)[] = [undefined, undefined];
-        let created = false;
+        const both = ends(a);
+        // The root namespace has no name to give `peer … netns`: a pair with an end there is made from there.
+        const [i, j] = a.netns !== undefined && a.peerNetns === undefined ? [1, 0] : [0, 1];
+        const add = vethAddArgs({ name: both[i].name, mac: macs[i] }, { name: both[j].name, netns: both[j].netns, mac: macs[j] }, a.mtu);
+        const undo = () => deleteLinkWithMac(t, both[i].name, both[i].netns, macs[i]);
         try {
-            await addVeth(t, { name: a.name, netns: a.netns, mac: macs[0] }, { name: a.peerName, netns: a.peerNetns, mac: macs[1] }, a.mtu);
-            created = true;
+            await applyLinkEnd(t, both[i], a.owner, undefined, false, add);
         } catch (err) {
-            if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
-            const claims = await Promise.all([
-                claimLink(t, a.name, a.netns, a.owner, "veth", macs[0]),
-                claimLink(t, a.peerName, a.peerNetns, a.owner, "veth", macs[1]),
-            ]);
+            if (!linkTaken(err)) {
+                await undo();
+                throw err;
+            }
+            const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", macs[k])));
             if (claims.some((c) => c.claim !== "ours")) throw err;
-            found = claims.map((c) => c.link);
+            await Promise.all(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
+            const [l0, l1] = claims.map((c) => c.link!);
+            return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, l0.mac, l1.mac) };
         }
         try {
-            await Promise.all(ends(a).map((e, i) => applyLinkEnd(t, e, a.owner, found[i], !created)));
+            await applyLinkEnd(t, both[j], a.owner, undefined, false);
         } catch (err) {
-            if (created) await deleteLink(t, a.name, a.netns);
+            await undo();
             throw err;
         }
-        return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, found[0]?.mac ?? macs[0], found[1]?.mac ?? macs[1]) };
+        return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, macs[0], macs[1]) };
     },
 
     async read(id, props) {

@@ -28,7 +28,10 @@ describePrivileged("resources/bridge: against the kernel", () => {
 
     it("creates, reads drift, updates and deletes", async () => {
         const inputs = await checked(bridgeProvider, { name: "br0", netns: ns, addresses: ["192.168.1.254/24"], owner: O });
-        const { id, outs } = await bridgeProvider.create(inputs);
+        let made: Awaited<ReturnType<typeof bridgeProvider.create>> | undefined;
+        const cmds = await commandsDuring(async () => (made = await bridgeProvider.create(inputs)));
+        const { id, outs } = made!;
+        assert.deepEqual(cmds, [["ip", "-n", ns, "-batch", "-"]], "made and configured in one process");
         const br = await link("br0", ns);
         assert.equal(br.linkinfo.info_kind, "bridge");
         assert.equal(br.ifalias, O);

@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
-import { existsSync } from "fs";
+import { execFileSync } from "child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import { netnsProvider } from "../../provider/resources/netns";
 import { describePrivileged } from "../helpers/sandbox";
 import { freshNetnsName, link, netnsList, sh } from "../helpers/kernel";
@@ -30,7 +33,10 @@ describePrivileged("resources/netns: against the kernel", () => {
     it("creates, reads, repairs drift, adopts its own and deletes idempotently", async () => {
         const name = freshNetnsName();
         const inputs = await checked(netnsProvider, { name, owner: owner("Netns", name) });
-        const { id, outs } = await netnsProvider.create(inputs);
+        let made: Awaited<ReturnType<typeof netnsProvider.create>> | undefined;
+        const cmds = await commandsDuring(async () => (made = await netnsProvider.create(inputs)));
+        const { id, outs } = made!;
+        assert.deepEqual(cmds, [["ip", "-batch", "-"]], "namespace and lo in one process");
         assert.ok((await netnsList()).includes(name));
         assert.ok((await link("lo", name)).flags.includes("UP"));
         assert.equal(outs.path, `/run/netns/${name}`);
@@ -50,6 +56,30 @@ describePrivileged("resources/netns: against the kernel", () => {
         assert.ok(!existsSync(`/run/pulumi-netns/netns/${name}`));
         await netnsProvider.delete!(id, outs);
         assert.deepEqual(await netnsProvider.read!(id, outs), { id: "", props: {} });
+    });
+
+    it("with loopbackUp false, leaves lo down; a failure bringing lo up leaves nothing behind", async () => {
+        const name = freshNetnsName();
+        const inputs = await checked(netnsProvider, { name, loopbackUp: false, owner: owner("Netns", name) });
+        const { id, outs } = await netnsProvider.create(inputs);
+        assert.equal((await link("lo", name)).flags.includes("UP"), false);
+        await netnsProvider.delete!(id, outs);
+
+        // `ip netns exec NS ip link set dev lo up` runs the ip found on PATH: one that refuses makes the batch fail after `netns add`.
+        const failing = await checked(netnsProvider, { name, owner: owner("Netns", name) });
+        const dir = mkdtempSync(join(tmpdir(), "ip-refusing-lo-"));
+        const realIp = execFileSync("bash", ["-c", "command -v ip"], { encoding: "utf8" }).trim();
+        writeFileSync(join(dir, "ip"), `#!/bin/sh\n[ "$*" = "link set dev lo up" ] && { echo "refused by the test" >&2; exit 1; }\nexec ${realIp} "$@"\n`, { mode: 0o755 });
+        const path = process.env.PATH;
+        process.env.PATH = `${dir}:${path}`;
+        try {
+            await assert.rejects(netnsProvider.create(failing), /refused by the test/);
+        } finally {
+            process.env.PATH = path;
+            rmSync(dir, { recursive: true });
+        }
+        assert.ok(!(await netnsList()).includes(name), "the namespace made by the failed create is gone");
+        assert.ok(!existsSync(`/run/pulumi-netns/netns/${name}`));
     });
 
     it("refuses a namespace it does not own and leaves it alone", async () => {

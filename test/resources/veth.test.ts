@@ -99,12 +99,35 @@ describePrivileged("resources/veth: against the kernel", () => {
     it("leaves nothing behind when a create fails half-way, and the error names the command", async () => {
         const inputs = await checked(vethPairProvider, { name: "h1", netns: a, master: "nosuchbr", peerName: "c1", peerNetns: b, owner: O });
         await assert.rejects(vethPairProvider.create(inputs), (err: any) => {
-            assert.match(err.message, /`ip -n \S+ -batch -` \(reading: \["link set dev h1 master nosuchbr/);
+            assert.match(err.message, /`ip -n \S+ -batch -` \(reading: \["link add name h1 .*","link set dev h1 master nosuchbr/);
             assert.ok(err.exitCode > 0 && /nosuchbr/.test(err.stderr + err.message));
             return true;
         });
         assert.equal(await link("h1", a).catch(() => undefined), undefined);
         assert.equal(await link("c1", b).catch(() => undefined), undefined);
+        // The same when the other end's configuration (the second process) fails.
+        const late = await checked(vethPairProvider, { name: "h1", netns: a, peerName: "c1", peerNetns: b, peerMaster: "nosuchbr", owner: O });
+        await assert.rejects(vethPairProvider.create(late), /reading: \["link set dev c1 master nosuchbr/);
+        assert.equal(await link("h1", a).catch(() => undefined), undefined);
+        assert.equal(await link("c1", b).catch(() => undefined), undefined);
+    });
+
+    it("makes a pair with an end in the root namespace from there, in two processes", async () => {
+        const inputs = await checked(vethPairProvider, { name: "c4", netns: a, addresses: ["10.4.0.2/24"], peerName: "rootend4", peerAddresses: ["10.4.0.1/24"], owner: O });
+        let made: Awaited<ReturnType<typeof vethPairProvider.create>> | undefined;
+        const cmds = await commandsDuring(async () => (made = await vethPairProvider.create(inputs)));
+        try {
+            assert.deepEqual(cmds, [["ip", "-batch", "-"], ["ip", "-n", a, "-batch", "-"]], "link add with the root end's settings, then the other end");
+            const [end, peer] = [(await link("c4", a))!, (await link("rootend4"))!];
+            assert.equal(end.ifalias, O);
+            assert.equal(peer.ifalias, O);
+            assert.deepEqual([made!.outs.mac, made!.outs.peerMac], [end.address, peer.address]);
+            assert.deepEqual(await addrs("rootend4"), ["10.4.0.1/24"]);
+            assert.ok(await ping(a, "10.4.0.1"), "the namespace reaches the root end");
+        } finally {
+            await vethPairProvider.delete!(made!.id, made!.outs);
+        }
+        assert.equal(await link("rootend4").catch(() => undefined), undefined);
     });
 
     it("refuses a link it does not own and does not touch it", async () => {
