@@ -141,12 +141,14 @@ export class BridgedNetwork extends pulumi.ComponentResource {
         const bridge = (this.bridge = new Bridge(`${name}-bridge`, { ...on, name: a.bridge, addresses: [`${plan.gateway}/${plan.prefixLength}`] }, parent));
         for (const m of plan.members) {
             const ns = new Netns(`${name}-${m.netns}`, { ...on, name: m.netns }, parent);
+            // The pair and the route go with the namespace when both are deleted (its delete takes the pair along).
+            const inNs = { ...parent, deletedWith: ns };
             const pair = new VethPair(
                 `${name}-${m.netns}-veth`,
                 { ...on, name: m.hostVeth, master: bridge.name, peerName: "eth0", peerNetns: ns.name, peerAddresses: [`${m.address}/${plan.prefixLength}`] },
-                parent,
+                inNs,
             );
-            const route = new Route(`${name}-${m.netns}-default`, { ...on, destination: "default", gateway: plan.gateway, netns: pair.peerNetns.apply((n) => n!) }, parent);
+            const route = new Route(`${name}-${m.netns}-default`, { ...on, destination: "default", gateway: plan.gateway, netns: pair.peerNetns.apply((n) => n!) }, inNs);
             this.members[m.netns] = { netns: ns, veth: pair, route };
         }
         if (a.forward || a.nat) {

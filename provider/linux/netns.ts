@@ -28,12 +28,19 @@ export async function addNetns(t: Target, name: string, loopbackUp = false): Pro
     else await t.run(["ip", "-batch", "-"], { input: `netns add ${name}\nnetns exec ${name} ip link set dev lo up\n` });
 }
 
-/** Deletes a named namespace; one already gone is success. Equivalent to: `ip netns delete NAME`. */
-export async function deleteNetns(t: Target, name: string): Promise<void> {
+/**
+ * Deletes a named namespace, first deleting the given links inside it: a veth's other end then
+ * goes at once, not when the kernel gets round to freeing the namespace (never, while a process
+ * still holds it). A namespace already gone is success. Equivalent to: `ip netns delete NAME`,
+ * or `ip -force -batch -` reading `netns exec NAME ip link delete dev LINK` per link, then `netns delete NAME`.
+ */
+export async function deleteNetns(t: Target, name: string, links: string[] = []): Promise<void> {
     if ((await netnsInode(t, name)) === undefined) return;
     try {
-        await t.run(["ip", "netns", "delete", name]);
+        if (links.length === 0) await t.run(["ip", "netns", "delete", name]);
+        else await t.run(["ip", "-force", "-batch", "-"], { input: [...links.map((l) => `netns exec ${name} ip link delete dev ${l}`), `netns delete ${name}`].join("\n") + "\n" });
     } catch (err) {
+        // Gone (by this command, whatever else failed, or concurrently): success.
         if (err instanceof CommandError && (await netnsInode(t, name)) === undefined) return;
         throw err;
     }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { claimNetns } from "../core/claim";
 import { diffInputs } from "../core/diff";
 import { OWNER_PREFIX } from "../core/owner";
-import { checkWith, NetnsName, Owner, withoutProvider, TargetArgs } from "../core/schema";
+import { checkWith, IfName, NetnsName, Owner, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError, failedBatchLine } from "../linux/exec";
@@ -110,16 +110,18 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     /**
-     * Deletes the namespace if it carries our marker. Refuses (touching nothing) while it still
-     * holds links pulumi-netns did not make: deleting the namespace would destroy them, and with a
-     * veth the peer end outside it too. Delete those links, or the namespace by hand, and run again.
+     * Deletes the namespace if it carries our marker, with the veths pulumi-netns made in it (in the
+     * same process). Refuses (touching nothing) while it still holds links pulumi-netns did not make:
+     * deleting the namespace would destroy them, and with a veth the peer end outside it too. Delete
+     * those links, or the namespace by hand, and run again.
      */
     async delete(_id, props) {
         const a = props as NetnsOutputs;
         const t = targetOf(a);
         // A namespace that is gone, or that was replaced by one we did not make, is not ours to delete.
         if ((await netnsOwner(t, a.name)) === a.owner) {
-            const foreign = (await listLinks(t, a.name)).filter((l) => !KERNEL_LINKS.has(l.name) && !l.alias?.startsWith(OWNER_PREFIX));
+            const links = await listLinks(t, a.name);
+            const foreign = links.filter((l) => !KERNEL_LINKS.has(l.name) && !l.alias?.startsWith(OWNER_PREFIX));
             if (foreign.length > 0) {
                 throw new Error(
                     `namespace "${a.name}" still holds links that pulumi-netns did not make: ` +
@@ -128,7 +130,9 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
                         `or delete the namespace by hand (ip netns delete ${a.name}), then run again`,
                 );
             }
-            await deleteNetns(t, a.name);
+            // Veths pulumi-netns made in here go with it, at once (a VethPair with `deletedWith` this namespace leaves them to this delete).
+            const veths = links.filter((l) => l.kind === "veth" && l.alias?.startsWith(OWNER_PREFIX) && IfName.safeParse(l.name).success);
+            await deleteNetns(t, a.name, veths.map((l) => l.name));
         }
         await removeNetnsMarker(t, a.name);
     },

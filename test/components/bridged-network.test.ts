@@ -1,6 +1,13 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { spawn, type ChildProcess } from "child_process";
+import { mkdtempSync, readFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { BridgedNetwork, planLan } from "../../provider/components/bridged-network";
+import { Stack } from "../engine/stack";
+import { links, netnsList, sh } from "../helpers/kernel";
+import { describePrivileged } from "../helpers/sandbox";
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => resolve(v)));
@@ -99,5 +106,45 @@ describe("components/bridged-network: resource graph under mocks", () => {
     it("rejects bad arguments when the program runs (at preview)", () => {
         assert.throws(() => new BridgedNetwork("bad", { bridge: "br-with-a-long-name", cidr: "10.0.0.0/24", namespaces: [] }), /BridgedNetwork "bad": bridge: .*at most 15/);
         assert.throws(() => new BridgedNetwork("small", { bridge: "br0", cidr: "10.0.0.0/30", namespaces: ["a", "b", "c"] }), /too few/);
+    });
+});
+
+describePrivileged("components/bridged-network: destroy through the engine double", function () {
+    this.timeout(120000);
+    const stack = new Stack({ program: "examples/bridge-lan" });
+    let sleeper: ChildProcess | undefined;
+    after(async () => {
+        sleeper?.kill("SIGKILL");
+        if (Object.keys(stack.state).length > 0) await stack.destroy();
+    });
+
+    it("sends no delete for a namespace's pair and route (deletedWith), and leaves nothing even when a process holds the namespace", async () => {
+        const rootLinks = async () => (await links()).map((l) => l.ifname).sort();
+        const before = await rootLinks();
+        await stack.up();
+        const hostVeths = (await links()).filter((l) => l.master === "br0").map((l) => l.ifname);
+        assert.equal(hostVeths.length, 2);
+        // A process still in ns2 keeps that namespace alive after `ip netns delete`: its veth must not outlive the stack.
+        sleeper = spawn("ip", ["netns", "exec", "ns2", "sleep", "60"], { stdio: "ignore" });
+        await new Promise((r) => setTimeout(r, 200));
+        assert.match(await sh(["ip", "netns", "pids", "ns2"]), /\d+/);
+
+        const trace = path.join(mkdtempSync(path.join(tmpdir(), "trace-")), "commands");
+        process.env.PULUMI_NETNS_TRACE = trace;
+        let r;
+        try {
+            r = await stack.destroy();
+        } finally {
+            delete process.env.PULUMI_NETNS_TRACE;
+        }
+        const ran = readFileSync(trace, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+        assert.deepEqual(ran.filter((c) => c.includes("route") || (c.includes("link") && c.includes("delete") && hostVeths.some((v) => c.includes(v)))), [],
+            "no route or veth delete of their own: they go with their namespace");
+        assert.equal(ran.filter((c) => c.join(" ") === "ip -force -batch -").length, 2, "one process per namespace deletes it and its veth");
+        assert.ok(["lan-ns1-veth", "lan-ns2-veth", "lan-ns1-default", "lan-ns2-default"].every((n) => r.steps.some((s) => s.op === "delete" && s.name === n)),
+            "still shown as deleted");
+        assert.deepEqual(await rootLinks(), before, "no veth left in the root namespace");
+        assert.equal((await netnsList()).some((n) => n === "ns1" || n === "ns2"), false);
+        assert.deepEqual(stack.state, {});
     });
 });

@@ -40,6 +40,7 @@ interface RegisterReq {
     getCustom(): boolean;
     getObject(): Pb | undefined;
     getDependenciesList(): string[];
+    getDeletedwith(): string;
     getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
 }
 type Callback = (err: Error | null, resp?: unknown) => void;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
             r.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
             const reg: Registration = {
                 urn, type: r.getType(), name: r.getName(), custom: r.getCustom(), parent: r.getParent() || undefined,
-                dependencies: [...deps], inputs: r.getObject()?.toJavaScript() ?? {},
+                dependencies: [...deps], deletedWith: r.getDeletedwith() || undefined, inputs: r.getObject()?.toJavaScript() ?? {},
             };
             await deployment.register(reg).then(({ id, object }) => {
                 const resp = new resproto.RegisterResourceResponse();

@@ -35,6 +35,8 @@ export interface ResourceState {
     /** URNs this resource depends on (dependencies ∪ propertyDependencies). */
     dependencies: string[];
     parent?: string;
+    /** The `deletedWith` resource option: when that resource is deleted in the same operation, this one's delete is not sent to the provider. */
+    deletedWith?: string;
 }
 
 export interface StackState {
@@ -89,18 +91,20 @@ function opError(what: string, r: { name: string; type: string }, err: unknown):
 
 /**
  * Deletes `items` dependents first (a resource goes only once nothing left in the set depends on it
- * or has it as parent), in waves of at most PARALLEL host calls. Components need no host call.
- * Calls `done` per deleted item; stops after the first failing wave and throws.
+ * or has it as parent), in waves of at most PARALLEL host calls. Components need no host call, nor
+ * does a resource whose `deletedWith` resource is among `items` (the engine's rule: it goes with
+ * that one). Calls `done` per deleted item; stops after the first failing wave and throws.
  */
 export async function deleteInOrder(host: Host, items: ResourceState[], steps: Step[], done: (r: ResourceState) => void,
     limiter = new Limiter(PARALLEL)): Promise<void> {
     let left = [...items];
+    const deleting = new Set(items.map((r) => r.urn));
     while (left.length > 0) {
         const needed = new Set(left.flatMap((r) => [...r.dependencies, ...(r.parent ? [r.parent] : [])]));
         let wave = left.filter((r) => !needed.has(r.urn));
         if (wave.length === 0) wave = left; // a cycle (cannot happen with real programs): delete the rest
         const results = await Promise.allSettled(wave.map((r) => limiter.run(async () => {
-            if (r.custom) {
+            if (r.custom && !(r.deletedWith && deleting.has(r.deletedWith))) {
                 try {
                     await host.delete(r.urn, r.id, r.outputs);
                 } catch (e) {
@@ -124,6 +128,7 @@ export interface Registration {
     custom: boolean;
     parent?: string;
     dependencies: string[];
+    deletedWith?: string;
     inputs: Props;
 }
 
@@ -161,7 +166,7 @@ export class Deployment {
     private async step(r: Registration): Promise<{ id: string; object: Props }> {
         if (this.registered.has(r.urn)) throw new Error(`duplicate resource URN ${r.urn}`);
         const old = this.prior.resources[r.urn];
-        const base = { urn: r.urn, type: r.type, name: r.name, custom: r.custom, dependencies: r.dependencies, parent: r.parent };
+        const base = { urn: r.urn, type: r.type, name: r.name, custom: r.custom, dependencies: r.dependencies, parent: r.parent, deletedWith: r.deletedWith };
         const record = (op: Op, s: ResourceState, extra: Partial<Step> = {}) => {
             this.steps.push({ op, urn: r.urn, type: r.type, name: r.name, ...extra });
             this.registered.set(r.urn, s);

@@ -58,7 +58,8 @@ describePrivileged("reliability: faults, with nothing leaked and nothing foreign
         const ns = await space();
         await sh(["ip", "netns", "del", ns]);
         const err = await rejection(make("VethPair", "p2", { name: "h0", peerName: "eth0", peerNetns: ns }));
-        assert.match(err.message, new RegExp(`command \`ip link add name h0 .* netns ${ns}\` failed.*${ns}`));
+        assert.match(err.message, new RegExp(`command \`ip -batch -\` \\(reading: \\["link add name h0 .* netns ${ns}",.*\\) failed.*Invalid "netns" value`));
+        assert.equal(await link("h0"), undefined);
     });
 
     scenario("partial create: peer name taken by a foreign link → clear error, foreign link untouched, nothing of ours left", async () => {
@@ -78,7 +79,7 @@ describePrivileged("reliability: faults, with nothing leaked and nothing foreign
         assert.deepEqual(await routes(ns), []);
         await sh(["ip", "netns", "del", ns]);
         err = await rejection(make("Bridge", "b1", { name: "br0", netns: ns }));
-        assert.match(err.message, /command `ip -n \S+ link add name br0 .*type bridge` failed/);
+        assert.match(err.message, /command `ip -n \S+ -batch -` \(reading: \["link add name br0 .*type bridge",.*\) failed.*Cannot open network namespace/);
         err = await rejection(make("MasqueradeRule", "m1", { source: "10.1.0.0/16", netns: ns }));
         assert.match(err.message, /command `ip netns exec \S+ iptables -w -t nat -C POSTROUTING .*` failed.*Cannot open network namespace/);
         err = await rejection(make("SysctlForward", "s1", { netns: ns }));
