@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { startHost, type Props } from "../helpers/host";
+import { startHost, type Host, type Props } from "../helpers/host";
 import { Deployment, plain, type Registration, type StackState, type Step } from "./engine";
 
 /** What the parent sends. */
@@ -17,6 +17,8 @@ export interface ChildRequest {
     config: Record<string, string>;
     preview: boolean;
     state: StackState;
+    /** No provider: a stand-in host answers at once and runs nothing (what the Pulumi runtime and this double cost by themselves). */
+    runtimeOnly?: boolean;
 }
 
 /** What the child writes back. */
@@ -45,11 +47,23 @@ interface RegisterReq {
 }
 type Callback = (err: Error | null, resp?: unknown) => void;
 
+/** Stands in for the provider host, running nothing: check passes the inputs, diff sees no change, create echoes them. */
+function echoHost(): Host {
+    const unsupported = () => Promise.reject(new Error("not supported in a runtime-only run"));
+    return {
+        pid: 0, port: 0, stderr: () => "", peakRssKb: () => 0, rssKb: () => 0,
+        check: async (_urn, _olds, news) => ({ inputs: news, failures: [] }),
+        diff: async () => ({ changes: "none", replaces: [], deleteBeforeReplace: false, stables: [], diffs: [] }),
+        create: async (urn, inputs) => ({ id: urn.split("::").pop()!, outs: inputs }),
+        read: unsupported, update: unsupported, delete: unsupported, stop: async () => undefined,
+    };
+}
+
 async function main(): Promise<void> {
     const [reqFile, resFile] = process.argv.slice(2);
     const req = JSON.parse(fs.readFileSync(reqFile, "utf8")) as ChildRequest;
     // The provider host starts (a process of its own) while this one loads the Pulumi runtime, as the engine does.
-    const hostStarting = startHost();
+    const hostStarting = req.runtimeOnly ? Promise.resolve(echoHost()) : startHost();
     const unhandled: unknown[] = [];
     process.on("unhandledRejection", (e) => unhandled.push(e));
 

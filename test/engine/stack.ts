@@ -104,6 +104,19 @@ export class Stack {
         return this.runProgram(true);
     }
 
+    /**
+     * An `up` with no provider: every registration is answered at once and nothing runs. What the
+     * Pulumi runtime (and this double) cost by themselves, for the benchmark; the state is not changed.
+     */
+    async runtimeOnly(): Promise<OpResult> {
+        const state = this.checkpoint;
+        try {
+            return await this.runProgram(false, true);
+        } finally {
+            this.checkpoint = state;
+        }
+    }
+
     async refresh(): Promise<OpResult> {
         return this.withHost(async (host) => {
             const r = await refresh(host, this.checkpoint);
@@ -135,14 +148,14 @@ export class Stack {
             [k.includes(":") ? k : `${this.project}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
     }
 
-    private async runProgram(preview: boolean): Promise<OpResult> {
+    private async runProgram(preview: boolean, runtimeOnly = false): Promise<OpResult> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-double-"));
         try {
             const reqFile = path.join(dir, "request.json");
             const resFile = path.join(dir, "result.json");
             const req: ChildRequest = {
                 programDir: this.programDir, project: this.project, stack: this.name,
-                config: this.configFor(), preview, state: this.checkpoint,
+                config: this.configFor(), preview, state: this.checkpoint, runtimeOnly,
             };
             fs.writeFileSync(reqFile, JSON.stringify(req));
             const log = await this.spawnChild(reqFile, resFile);
