@@ -54,9 +54,10 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
         const a = BridgeArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         const mac = stableMac(a.owner);
+        const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         try {
             await applyLinkEnd(t, a, a.owner, undefined, false, bridgeAddArgs(a.name, mac, a.mtu));
-            return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, mac) };
+            return { id, outs: outputs(a, mac) };
         } catch (err) {
             if (!linkTaken(err)) {
                 await deleteLinkWithMac(t, a.name, a.netns, mac);
@@ -66,7 +67,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
             const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac);
             if (claim === "absent") throw err;
             await applyLinkEnd(t, a, a.owner, link, false);
-            return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, link!.mac) };
+            return { id, outs: outputs(a, link!.mac) };
         }
     },
 

@@ -86,6 +86,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const a = VethPairArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         const macs = [stableMac(`${a.owner}/end`), stableMac(`${a.owner}/peer`)];
+        const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         const both = ends(a);
         // The root namespace has no name to give `peer … netns`: a pair with an end there is made from there.
         const [i, j] = a.netns !== undefined && a.peerNetns === undefined ? [1, 0] : [0, 1];
@@ -102,7 +103,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
             if (claims.some((c) => c.claim !== "ours")) throw err;
             await Promise.all(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
             const [l0, l1] = claims.map((c) => c.link!);
-            return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, l0.mac, l1.mac) };
+            return { id, outs: outputs(a, l0.mac, l1.mac) };
         }
         try {
             await applyLinkEnd(t, both[j], a.owner, undefined, false);
@@ -110,7 +111,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
             await undo();
             throw err;
         }
-        return { id: targetId(t, `${a.netns ?? ""}/${a.name}`), outs: outputs(a, macs[0], macs[1]) };
+        return { id, outs: outputs(a, macs[0], macs[1]) };
     },
 
     async read(id, props) {
