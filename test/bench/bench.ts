@@ -60,6 +60,7 @@ async function packageRun(n: number, s: Sample, sshd?: Sshd): Promise<void> {
     // The same program with no provider at all (every registration answered at once): the Pulumi runtime's own cost.
     if (!sshd) await timed(s, "runtime only", () => stack.runtimeOnly());
     await timed(s, "up", async () => track(await stack.up()));
+    const built = stack.checkpointState;
     const custom = Object.values(stack.state).filter((r) => r.custom).length; // 3 per namespace + 5
     (s["procs/resource: up"] ??= []).push(tracedCommands() / custom);
     await timed(s, "no-op up", async () => {
@@ -78,6 +79,12 @@ async function packageRun(n: number, s: Sample, sshd?: Sshd): Promise<void> {
     (s["procs/resource: refresh"] ??= []).push(tracedCommands() / custom);
     await timed(s, "destroy", async () => track(await stack.destroy()));
     (s["procs/resource: destroy"] ??= []).push(tracedCommands() / custom);
+    if (!sshd) {
+        // The provider's part alone: the same creates from the recorded inputs, on the engine's schedule, with no program.
+        await timed(s, "provider alone", () => stack.replayUp(built));
+        await stack.destroy();
+        tracedCommands();
+    }
     (s["host peak RSS MB"] ??= []).push(peak / 1024);
     await assertClean(sshd);
 }
@@ -160,19 +167,19 @@ async function main(): Promise<void> {
 function report(results: Record<number, Record<string, number>>, fixed: Record<string, number>, remote: RemoteResults | undefined): void {
     const f = (x: number) => x.toFixed(2);
     const lines = [
-        `| N | up | no-op up | preview | refresh | destroy | script create | script delete | up / create | provider's share of up (up − no-op up) / create | destroy / delete | Pulumi runtime alone (no provider) / create |`,
+        `| N | up | no-op up | preview | refresh | destroy | script create | script delete | up / create | destroy / delete | Pulumi runtime alone (no provider) / create | provider alone (no program) / create |`,
         `|---|---|---|---|---|---|---|---|---|---|---|---|`,
     ];
+    const x = (a: number, b: number) => `${f(a)} s = ${f(a / b)}×`;
     for (const [n, r] of Object.entries(results)) {
         lines.push(`| ${n} | ${f(r.up)} s | ${f(r["no-op up"])} s | ${f(r.preview)} s | ${f(r.refresh)} s | ${f(r.destroy)} s | ${f(r["script create"])} s | ${f(r["script delete"])} s | ` +
-            `${f(r.up / r["script create"])}× | ${f((r.up - r["no-op up"]) / r["script create"])}× | ${f(r.destroy / r["script delete"])}× | ` +
-            `${f(r["runtime only"])} s = ${f(r["runtime only"] / r["script create"])}× |`);
+            `${f(r.up / r["script create"])}× | ${f(r.destroy / r["script delete"])}× | ${x(r["runtime only"], r["script create"])} | ${x(r["provider alone"], r["script create"])} |`);
     }
     lines.push("", `| N | processes per resource: up | refresh | destroy | processes: preview | no-op up | host peak RSS |`, `|---|---|---|---|---|---|---|`);
     for (const [n, r] of Object.entries(results)) {
         lines.push(`| ${n} | ${f(r["procs/resource: up"])} | ${f(r["procs/resource: refresh"])} | ${f(r["procs/resource: destroy"])} | ${r["procs: preview"]} | ${r["procs: no-op up"]} | ${f(r["host peak RSS MB"])} MB |`);
     }
-    lines.push("", `Fixed cost of the engine double (an empty LAN): up ${f(fixed.up)} s, no-op up ${f(fixed["no-op up"])} s, preview ${f(fixed.preview)} s, refresh ${f(fixed.refresh)} s, destroy ${f(fixed.destroy)} s; the runtime alone ${f(fixed["runtime only"])} s.`);
+    lines.push("", `Fixed cost of the engine double (an empty LAN): up ${f(fixed.up)} s, no-op up ${f(fixed["no-op up"])} s, preview ${f(fixed.preview)} s, refresh ${f(fixed.refresh)} s, destroy ${f(fixed.destroy)} s; the runtime alone ${f(fixed["runtime only"])} s, the provider alone ${f(fixed["provider alone"])} s.`);
     if (remote) {
         const { local: l, remote: r } = remote.perCommand;
         lines.push("", `| over SSH (a second host) | local | remote | remote / local |`, `|---|---|---|---|`,
