@@ -1,5 +1,6 @@
 import { addrLines } from "../linux/addr";
-import { configureLink, Link } from "../linux/link";
+import { Link, linkSetLine } from "../linux/link";
+import { ipBatch } from "../linux/netns";
 import type { Target } from "../linux/target";
 
 /** What a resource declares for one link (a bridge, or one end of a veth pair). */
@@ -13,22 +14,22 @@ export interface LinkEnd {
 }
 
 /**
- * Makes a link match its declaration in one process: alias (the ownership marker), mtu, master,
- * up, then exactly the declared addresses. `current` is the link as read (undefined for a link
- * just created: no addresses yet). `master` undefined detaches from any bridge when `detach`;
- * `mtu` undefined leaves it. With `add` (`link add` words), creates the link first, in the same
- * process. Equivalent to: `ip [-n NS] -batch -` with [`link add …`,]
- * `link set dev NAME alias A [mtu M] [master BR | nomaster] up|down` and `address add|delete` lines.
+ * The `ip -batch` lines that make a link match its declaration: alias (the ownership marker), mtu,
+ * master, up, then exactly the declared addresses. `current` is the link as read (undefined for a
+ * link just created: no addresses yet). `master` undefined detaches from any bridge when `detach`;
+ * `mtu` undefined leaves it. That is: `link set dev NAME alias A [mtu M] [master BR | nomaster] up|down`
+ * and `address add|delete` lines.
  */
-export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean, add?: string[]): Promise<void> {
-    await configureLink(
-        t,
-        end.name,
-        end.netns,
-        { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up },
-        addrLines(end.name, current?.addresses ?? [], end.addresses),
-        add,
-    );
+export function linkEndLines(end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): string[] {
+    return [
+        linkSetLine(end.name, { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up }),
+        ...addrLines(end.name, current?.addresses ?? [], end.addresses),
+    ];
+}
+
+/** Makes a link match its declaration in one process. Equivalent to: `ip [-n NS] -batch -` reading {@link linkEndLines}. */
+export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
+    await ipBatch(t, end.netns, linkEndLines(end, owner, current, detach));
 }
 
 /**

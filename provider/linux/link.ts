@@ -64,7 +64,7 @@ export async function listLinks(t: Target, netns?: string): Promise<{ name: stri
 /**
  * The `link add` words of a veth pair whose first end is made in the namespace the command runs in,
  * and whose peer is made directly in `peer.netns` (the root namespace has no name to give, so a
- * pair with an end there is made from there). For {@link configureLink}'s `add`. Equivalent to:
+ * pair with an end there is made from there). For the first line of an `ipBatch` (netns.ts). Equivalent to:
  * `ip [-n NS] link add name NAME address MAC [mtu M] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
  */
 export function vethAddArgs(end: { name: string; mac: string }, peer: { name: string; netns?: string; mac: string }, mtu?: number): string[] {
@@ -77,7 +77,7 @@ export function vethAddArgs(end: { name: string; mac: string }, peer: { name: st
 
 /**
  * The `link add` words of a bridge with a fixed MAC address (without one, a bridge takes the
- * lowest MAC of its ports and changes it as ports come and go), for {@link configureLink}'s `add`.
+ * lowest MAC of its ports and changes it as ports come and go), for the first line of an `ipBatch` (netns.ts).
  * Equivalent to: `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
  */
 export function bridgeAddArgs(name: string, mac: string, mtu?: number): string[] {
@@ -85,8 +85,8 @@ export function bridgeAddArgs(name: string, mac: string, mtu?: number): string[]
 }
 
 /**
- * True when a {@link configureLink} with `add` failed because the name is taken: its first line
- * (the `link add`) failed with `File exists`, so that command changed nothing.
+ * True when an `ipBatch` (netns.ts) whose first line is a `link add` failed because the name is taken:
+ * that line failed with `File exists`, so the batch changed nothing.
  */
 export function linkTaken(err: unknown): boolean {
     return err instanceof CommandError && /File exists/.test(err.stderr) && failedBatchLine(err) === 1;
@@ -132,6 +132,11 @@ export async function setLink(t: Target, name: string, netns: string | undefined
     await t.run([...ipIn(netns), ...linkSetArgs(name, s)]);
 }
 
+/** The `ip -batch` line of {@link setLink}: `link set dev NAME …`. */
+export function linkSetLine(name: string, s: LinkSettings): string {
+    return linkSetArgs(name, s).join(" ");
+}
+
 function linkSetArgs(name: string, s: LinkSettings): string[] {
     const args = ["link", "set", "dev", name];
     if (s.mtu !== undefined) args.push("mtu", String(s.mtu));
@@ -139,15 +144,4 @@ function linkSetArgs(name: string, s: LinkSettings): string[] {
     if (s.alias !== undefined) args.push("alias", s.alias);
     if (s.up !== undefined) args.push(s.up ? "up" : "down");
     return args;
-}
-
-/**
- * Applies a link's settings and address changes in one process (names and addresses are
- * validated, so no line needs quoting); with `add` (see {@link vethAddArgs}, {@link bridgeAddArgs}),
- * creates the link first in the same process. Equivalent to: `ip [-n NS] -batch -` reading
- * [`link add …`,] `link set dev NAME …` and the given `address add|delete …` lines.
- */
-export async function configureLink(t: Target, name: string, netns: string | undefined, s: LinkSettings, addrLines: string[], add?: string[]): Promise<void> {
-    const lines = [...(add ? [add.join(" ")] : []), linkSetArgs(name, s).join(" "), ...addrLines];
-    await t.run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
 }

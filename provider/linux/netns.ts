@@ -12,6 +12,23 @@ export function ipIn(netns: string | undefined): string[] {
     return netns ? ["ip", "-n", netns] : ["ip"];
 }
 
+/**
+ * Runs several `ip` commands in one process (names and addresses are validated, so no line needs
+ * quoting); the first failing line stops the rest (see `failedBatchLine`). Equivalent to:
+ * `ip [-n NS] -batch -` reading `lines`.
+ */
+export async function ipBatch(t: Target, netns: string | undefined, lines: string[]): Promise<void> {
+    await t.run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
+}
+
+/**
+ * Batch lines for another namespace than the batch's own: each runs as `netns exec NS ip LINE`, an
+ * `ip` that the batch's `ip` starts (cheaper than a process of ours, and one round trip over SSH).
+ */
+export function netnsExecLines(netns: string, lines: string[]): string[] {
+    return lines.map((l) => `netns exec ${netns} ip ${l}`);
+}
+
 /** The inode of a named namespace, or undefined when it does not exist. */
 export async function netnsInode(t: Target, name: string): Promise<number | undefined> {
     return t.inode(path.join(NETNS_DIR, name));

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { applyLinkEnd, readLinkEnd } from "../core/linkend";
+import { applyLinkEnd, linkEndLines, readLinkEnd } from "../core/linkend";
+import { ipBatch } from "../linux/netns";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
@@ -46,7 +47,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     /**
-     * Creates the bridge optimistically, in the same process that configures it. When the name is
+     * Creates the bridge optimistically, in the same `ip -batch` that configures it. When the name is
      * taken, adopts the bridge only if it carries our marker (a crash before the engine saved
      * state), else fails naming what exists. A failure deletes only a bridge this call made.
      */
@@ -56,7 +57,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
         const mac = stableMac(a.owner);
         const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         try {
-            await applyLinkEnd(t, a, a.owner, undefined, false, bridgeAddArgs(a.name, mac, a.mtu));
+            await ipBatch(t, a.netns, [bridgeAddArgs(a.name, mac, a.mtu).join(" "), ...linkEndLines(a, a.owner, undefined, false)]);
             return { id, outs: outputs(a, mac) };
         } catch (err) {
             if (!linkTaken(err)) {

@@ -2,11 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { applyLinkEnd, LinkEnd, readLinkEnd } from "../core/linkend";
+import { applyLinkEnd, LinkEnd, linkEndLines, readLinkEnd } from "../core/linkend";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, Link, linkTaken, stableMac, vethAddArgs } from "../linux/link";
+import { ipBatch, netnsExecLines } from "../linux/netns";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
 export const VethPairArgs = z
@@ -76,11 +77,12 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     /**
-     * Creates the pair optimistically, in the same process that configures the end in the root
-     * namespace (or the first end): `link add`, then that end's settings and addresses. The other
-     * end is configured next. When a name is taken, adopts the pair only if both ends carry our
-     * marker (a crash before the engine saved state), else fails naming what exists. A failure
-     * later on deletes the pair only if this call created it (it has our MAC).
+     * Creates the pair optimistically and configures both ends, in one `ip -batch` that runs where
+     * the end in the root namespace (or the first end) is: `link add`, that end's settings and
+     * addresses, then the other end's, through `netns exec` when it is in another namespace. When a
+     * name is taken, adopts the pair only if both ends carry our marker (a crash before the engine
+     * saved state), else fails naming what exists. Any other failure deletes the pair only if this
+     * call created it (it has our MAC).
      */
     async create(inputs) {
         const a = VethPairArgs.parse(withoutProvider(inputs));
@@ -88,15 +90,19 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const macs = [stableMac(`${a.owner}/end`), stableMac(`${a.owner}/peer`)];
         const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         const both = ends(a);
-        // The root namespace has no name to give `peer … netns`: a pair with an end there is made from there.
+        // The root namespace has no name to give `peer … netns` or `netns exec`: a pair with an end there is made from there.
         const [i, j] = a.netns !== undefined && a.peerNetns === undefined ? [1, 0] : [0, 1];
-        const add = vethAddArgs({ name: both[i].name, mac: macs[i] }, { name: both[j].name, netns: both[j].netns, mac: macs[j] }, a.mtu);
-        const undo = () => deleteLinkWithMac(t, both[i].name, both[i].netns, macs[i]);
+        const [here, there] = [both[i], both[j]];
+        const thereLines = linkEndLines(there, a.owner, undefined, false);
         try {
-            await applyLinkEnd(t, both[i], a.owner, undefined, false, add);
+            await ipBatch(t, here.netns, [
+                vethAddArgs({ name: here.name, mac: macs[i] }, { name: there.name, netns: there.netns, mac: macs[j] }, a.mtu).join(" "),
+                ...linkEndLines(here, a.owner, undefined, false),
+                ...(there.netns === here.netns ? thereLines : netnsExecLines(there.netns!, thereLines)),
+            ]);
         } catch (err) {
             if (!linkTaken(err)) {
-                await undo();
+                await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
                 throw err;
             }
             const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", macs[k])));
@@ -104,12 +110,6 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
             await Promise.all(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
             const [l0, l1] = claims.map((c) => c.link!);
             return { id, outs: outputs(a, l0.mac, l1.mac) };
-        }
-        try {
-            await applyLinkEnd(t, both[j], a.owner, undefined, false);
-        } catch (err) {
-            await undo();
-            throw err;
         }
         return { id, outs: outputs(a, macs[0], macs[1]) };
     },
@@ -185,7 +185,7 @@ export interface VethPairInputs extends TargetInputs {
  * A veth pair with each end created directly in its namespace, with MAC addresses derived from
  * the owner token (stable across replacements). Equivalent to:
  * `ip link add name NAME address MAC netns NS type veth peer name PEER address MAC netns PEERNS`, then per end
- * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`.
+ * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`, all in one `ip -batch`.
  */
 export class VethPair extends NetnsResource {
     declare readonly name: pulumi.Output<string>;
