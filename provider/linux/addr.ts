@@ -1,6 +1,6 @@
 /**
- * Addresses of a link, as `ip -batch` lines (see `configureLink` in link.ts, which runs them
- * with the link's other settings in one process).
+ * Addresses of a link, as `ip -batch` lines (see `linkEndLines` in core/linkend.ts, which puts
+ * them with the link's other settings into one `ipBatch`).
  */
 
 /** Lines that take a link's addresses from `have` to exactly `want` (both in the kernel's canonical form):

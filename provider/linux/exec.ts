@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync } from "fs";
  * The one place where pulumi-netns starts a process. Every system call of the
  * package goes through {@link run}: an argv array handed to `child_process.execFile`, never a
  * shell. (Not execa: measured here at 3.2 ms of Node CPU per command against 1.2 ms, and a provider
- * host peaking at 253 MB instead of 174 MB for 200 namespaces; see README, Performance.)
+ * host peaking at 253 MB instead of 166 MB for 200 namespaces; see README, Performance.)
  * With PULUMI_NETNS_TRACE=FILE set, each argv is appended to FILE as a JSON line.
  */
 
@@ -29,7 +29,7 @@ export class CommandError extends Error {
         const status = exitCode === undefined ? "could not be started" : `failed with exit code ${exitCode}`;
         const detail = stderr.trim() || (cause instanceof Error ? cause.message : "");
         const fed = input === undefined ? "" : ` (reading: ${JSON.stringify(input.trimEnd().split("\n"))})`;
-        const missing = exitCode === undefined ? undefined : missingCapabilities(command, stderr);
+        const missing = exitCode === undefined ? undefined : missingCapabilities(command, stderr, input);
         const hint = missing
             ? `not permitted: pulumi-netns needs ${missing}, which this process (uid ${process.getuid?.()}) lacks: run it as root; `
             : exitCode !== undefined && command.includes("sudo") && SUDO_REFUSED.test(stderr)
@@ -83,13 +83,14 @@ function effectiveCapabilities(): bigint {
 /**
  * When stderr says permission was denied and this process lacks a capability the command needs,
  * names the missing ones: CAP_NET_ADMIN for every command, and CAP_SYS_ADMIN too for commands that
- * create, delete or enter a named namespace (`ip netns add|delete|exec`, `ip -n NS`). A refusal
- * despite both capabilities (e.g. a read-only /proc/sys) is left as the command reported it.
+ * create, delete or enter a named namespace (`ip netns add|delete|exec`, `ip -n NS`, or an `ip -batch`
+ * reading such lines). A refusal despite both capabilities (e.g. a read-only /proc/sys) is left as
+ * the command reported it.
  */
-function missingCapabilities(command: string[], stderr: string): string | undefined {
+function missingCapabilities(command: string[], stderr: string, input: string | undefined): string | undefined {
     // Only this process's own capabilities can be named: not those of a command run through sudo or ssh.
     if (!NOT_PERMITTED.test(stderr) || command[0] === "sudo" || command[0] === "ssh") return undefined;
-    const needsSysAdmin = command[0] === "ip" && (command[1] === "netns" || command[1] === "-n");
+    const needsSysAdmin = command[0] === "ip" && (command[1] === "netns" || command[1] === "-n" || /^netns /m.test(input ?? ""));
     const have = effectiveCapabilities();
     const lacking = [
         ...((have >> BigInt(CAP_NET_ADMIN)) & 1n ? [] : ["CAP_NET_ADMIN"]),

@@ -62,26 +62,26 @@ export async function listLinks(t: Target, netns?: string): Promise<{ name: stri
 }
 
 /**
- * The `link add` words of a veth pair whose first end is made in the namespace the command runs in,
+ * The `link add` line of a veth pair whose first end is made in the namespace the command runs in,
  * and whose peer is made directly in `peer.netns` (the root namespace has no name to give, so a
  * pair with an end there is made from there). For the first line of an `ipBatch` (netns.ts). Equivalent to:
  * `ip [-n NS] link add name NAME address MAC [mtu M] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
  */
-export function vethAddArgs(end: { name: string; mac: string }, peer: { name: string; netns?: string; mac: string }, mtu?: number): string[] {
+export function vethAddLine(end: { name: string; mac: string }, peer: { name: string; netns?: string; mac: string }, mtu?: number): string {
     const m = mtu === undefined ? [] : ["mtu", String(mtu)];
     return [
         "link", "add", "name", end.name, "address", end.mac, ...m,
         "type", "veth", "peer", "name", peer.name, "address", peer.mac, ...m, ...(peer.netns ? ["netns", peer.netns] : []),
-    ];
+    ].join(" ");
 }
 
 /**
- * The `link add` words of a bridge with a fixed MAC address (without one, a bridge takes the
+ * The `link add` line of a bridge with a fixed MAC address (without one, a bridge takes the
  * lowest MAC of its ports and changes it as ports come and go), for the first line of an `ipBatch` (netns.ts).
  * Equivalent to: `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
  */
-export function bridgeAddArgs(name: string, mac: string, mtu?: number): string[] {
-    return ["link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"];
+export function bridgeAddLine(name: string, mac: string, mtu?: number): string {
+    return ["link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"].join(" ");
 }
 
 /**

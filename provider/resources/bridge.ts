@@ -7,7 +7,7 @@ import { ipBatch } from "../linux/netns";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
-import { bridgeAddArgs, deleteLink, deleteLinkWithMac, getLink, linkTaken, stableMac } from "../linux/link";
+import { bridgeAddLine, deleteLink, deleteLinkWithMac, getLink, linkTaken, stableMac } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
 export const BridgeArgs = z
@@ -57,7 +57,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
         const mac = stableMac(a.owner);
         const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         try {
-            await ipBatch(t, a.netns, [bridgeAddArgs(a.name, mac, a.mtu).join(" "), ...linkEndLines(a, a.owner, undefined, false)]);
+            await ipBatch(t, a.netns, [bridgeAddLine(a.name, mac, a.mtu), ...linkEndLines(a, a.owner, undefined, false)]);
             return { id, outs: outputs(a, mac) };
         } catch (err) {
             if (!linkTaken(err)) {
@@ -115,7 +115,7 @@ export interface BridgeInputs extends TargetInputs {
 /**
  * A Linux bridge, with a fixed MAC address derived from its owner token: it does not change as
  * ports come and go, nor when a rename replaces the bridge (neighbours' ARP caches stay valid). Equivalent to: `ip [-n NS] link add name NAME address MAC type bridge`,
- * `ip address add CIDR dev NAME`, `ip link set dev NAME up`.
+ * `ip address add CIDR dev NAME`, `ip link set dev NAME up`, all in one `ip -batch`.
  */
 export class Bridge extends NetnsResource {
     declare readonly name: pulumi.Output<string>;

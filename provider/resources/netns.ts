@@ -126,8 +126,8 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
                 throw new Error(
                     `namespace "${a.name}" still holds links that pulumi-netns did not make: ` +
                         `${foreign.map((l) => `${l.name} (${l.kind ?? "device"})`).join(", ")}; deleting it would destroy them. ` +
-                        `Delete them first (${foreign.map((l) => `ip -n ${a.name} link delete ${l.name}`).join("; ")}), ` +
-                        `or delete the namespace by hand (ip netns delete ${a.name}), then run again`,
+                        `Delete them first (${foreign.map((l) => `ip -n ${a.name} link delete ${l.name}`).join("; ")}), then run again ` +
+                        `(this delete then also removes the veths pulumi-netns made in it)`,
                 );
             }
             // Veths pulumi-netns made in here go with it, at once (a VethPair with `deletedWith` this namespace leaves them to this delete).

@@ -6,7 +6,7 @@ import { applyLinkEnd, LinkEnd, linkEndLines, readLinkEnd } from "../core/linken
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
-import { deleteLink, deleteLinkWithMac, getLink, Link, linkTaken, stableMac, vethAddArgs } from "../linux/link";
+import { deleteLink, deleteLinkWithMac, getLink, Link, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { ipBatch, netnsExecLines } from "../linux/netns";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
@@ -96,7 +96,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const thereLines = linkEndLines(there, a.owner, undefined, false);
         try {
             await ipBatch(t, here.netns, [
-                vethAddArgs({ name: here.name, mac: macs[i] }, { name: there.name, netns: there.netns, mac: macs[j] }, a.mtu).join(" "),
+                vethAddLine({ name: here.name, mac: macs[i] }, { name: there.name, netns: there.netns, mac: macs[j] }, a.mtu),
                 ...linkEndLines(here, a.owner, undefined, false),
                 ...(there.netns === here.netns ? thereLines : netnsExecLines(there.netns!, thereLines)),
             ]);

@@ -263,20 +263,24 @@ export async function refresh(host: Host, state: StackState): Promise<{ steps: S
  * The provider's part of an `up` from nothing, without the program: Check and Create for every
  * custom resource of `state` from the inputs recorded in it, each once its dependencies exist, at
  * most PARALLEL at once (the engine's schedule). For the benchmark: `state` is that of an earlier
- * `up`, destroyed since; returns it with the new ids and outputs.
+ * `up`, destroyed since; returns it with the new ids and outputs of what was made, and the first error.
  */
-export async function replayCreates(host: Host, state: StackState): Promise<StackState> {
+export async function replayCreates(host: Host, state: StackState): Promise<{ state: StackState; error?: Error }> {
     const limiter = new Limiter(PARALLEL);
     const made = new Map<string, Promise<void>>();
-    const resources = { ...state.resources };
+    const resources: Record<string, ResourceState> = {}; // what was made (components count as made)
     const make = (r: ResourceState): Promise<void> => {
         let p = made.get(r.urn);
         if (!p) {
             p = (async () => {
                 await Promise.all(r.dependencies.filter((d) => d in state.resources).map((d) => make(state.resources[d])));
-                if (!r.custom) return;
+                if (!r.custom) {
+                    resources[r.urn] = r;
+                    return;
+                }
                 await limiter.run(async () => {
                     const chk = await host.check(r.urn, {}, r.inputs);
+                    if (chk.failures.length > 0) throw new Error(`check failed for ${r.name}: ${JSON.stringify(chk.failures)}`);
                     const c = await host.create(r.urn, chk.inputs).catch((e) => { throw opError("create", r, e); });
                     resources[r.urn] = { ...r, id: c.id, outputs: c.outs };
                 });
@@ -285,8 +289,8 @@ export async function replayCreates(host: Host, state: StackState): Promise<Stac
         }
         return p;
     };
-    await Promise.all(Object.values(state.resources).map(make));
-    return { ...state, resources };
+    const failed = (await Promise.allSettled(Object.values(state.resources).map(make))).find((x): x is PromiseRejectedResult => x.status === "rejected");
+    return { state: { ...state, resources }, error: failed?.reason };
 }
 
 /** `pulumi destroy`: deletes everything, dependents first. On failure the survivors stay in the state. */

@@ -141,7 +141,9 @@ export class Stack {
      */
     async replayUp(built: StackState): Promise<OpResult> {
         return this.withHost(async (host) => {
-            this.checkpoint = await replayCreates(host, built);
+            const r = await replayCreates(host, built);
+            this.checkpoint = r.state; // what was made, so that a destroy removes it even after a failure
+            if (r.error) throw new EngineError(r.error.message, []);
             return summarize([]);
         });
     }

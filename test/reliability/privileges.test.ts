@@ -23,6 +23,7 @@ function cases(ns: string): [string, Record<string, unknown>][] {
         ["ForwardRule", { inInterface: "br0", established: false }],
         ["SysctlForward", { ipv4: true, ipv6: false, restoreOnDelete: true }],
         ["SysctlForward", { ipv4: true, ipv6: false, restoreOnDelete: true, netns: ns }],
+        ["VethPair", { name: "v2", peerName: "eth0", peerNetns: ns, addresses: [], peerAddresses: [], up: true }],
     ];
 }
 
@@ -60,6 +61,7 @@ describePrivileged("reliability: run without CAP_NET_ADMIN", function () {
             // fails earlier still, writing its ownership marker under /run before `ip netns add`).
             assert.match(results[0][1]!, /needs CAP_NET_ADMIN and CAP_SYS_ADMIN.*ip netns add unpriv|needs root \(CAP_NET_ADMIN, and write access to its ownership markers/);
             assert.match(results[4][1]!, /needs CAP_NET_ADMIN and CAP_SYS_ADMIN.*ip -n /);
+            assert.match(results[9][1]!, /needs CAP_NET_ADMIN and CAP_SYS_ADMIN.*ip -batch -` \(reading: .*"netns exec /, "a batch entering a namespace");
             assert.equal(await snapshotHost(), before, "nothing changed");
             console.log(results.map(([k, m]) => `      ${k}: ${m}`).join("\n"));
         } finally {
