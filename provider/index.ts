@@ -8,6 +8,6 @@ export * from "./resources/sysctl";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";
 export type { ConnectionInputs, TargetInputs } from "./core/resource";
-export type { Connection } from "./linux/target";
+export type { Connection } from "./core/schema";
 export { defaultRouteDevice } from "./linux/route";
 export * from "./components/bridged-network";

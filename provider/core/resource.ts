@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resourceOwner } from "./owner";
 import { providerFor } from "./shim";
-import type { Connection } from "../linux/target";
+import type { Connection } from "./schema";
 
 /** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
 export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };

@@ -1,8 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { diffInputs } from "./diff";
-import { checkWith, stripUndefined, withoutProvider } from "./schema";
-import { Connection, targetId, targetOf } from "../linux/target";
+import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
+import { targetId, targetOf } from "../linux/target";
 import { ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
 
 /** What every rule resource's inputs hold: its owner token, and where its commands run. */

@@ -177,6 +177,8 @@ export const Connection = z
         proxyJump: z.string().regex(/^(?!-)[A-Za-z0-9_.@:,[\]-]+$/, "must be [user@]host[:port][,…] (no '-' first, no spaces or shell characters)").optional(),
     })
     .strict();
+/** How to reach a remote host, as a resource's `connection` input gives it (`port` may be omitted: 22). */
+export type Connection = z.input<typeof Connection>;
 
 /** `connection` and `sudo`, the inputs every resource takes (spread into each schema). */
 export const TargetArgs = {

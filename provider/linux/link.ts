@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { CommandError, failedBatchLine } from "./exec";
 import { ipIn } from "./netns";
-import type { Target } from "./target";
+import { runUnlessAbsent, type Target } from "./target";
 
 /** A link as the kernel reports it (`ip -json -details address show`), with its addresses. */
 export interface Link {
@@ -25,13 +25,9 @@ const MISSING = /does not exist|Cannot find device|Cannot open network namespace
  * would be in, does not exist. Equivalent to: `ip [-n NS] -json -details address show dev NAME`.
  */
 export async function getLink(t: Target, name: string, netns?: string): Promise<Link | undefined> {
-    const argv = [...ipIn(netns), "-json", "-details", "address", "show", "dev", name];
-    const r = await t.tryRun(argv);
-    if (r.exitCode !== 0) {
-        if (MISSING.test(r.stderr)) return undefined;
-        throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
-    }
-    const [j] = JSON.parse(r.stdout) as any[];
+    const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "address", "show", "dev", name], MISSING);
+    if (out === undefined) return undefined;
+    const [j] = JSON.parse(out) as any[];
     return {
         name: j.ifname,
         ifindex: j.ifindex,
@@ -52,13 +48,8 @@ export async function getLink(t: Target, name: string, netns?: string): Promise<
  * Equivalent to: `ip [-n NS] -json -details link show`.
  */
 export async function listLinks(t: Target, netns?: string): Promise<{ name: string; kind: string | undefined; alias: string | undefined }[]> {
-    const argv = [...ipIn(netns), "-json", "-details", "link", "show"];
-    const r = await t.tryRun(argv);
-    if (r.exitCode !== 0) {
-        if (MISSING.test(r.stderr)) return [];
-        throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
-    }
-    return (JSON.parse(r.stdout || "[]") as any[]).map((j) => ({ name: j.ifname, kind: j.linkinfo?.info_kind, alias: j.ifalias || undefined }));
+    const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "link", "show"], MISSING);
+    return (JSON.parse(out || "[]") as any[]).map((j) => ({ name: j.ifname, kind: j.linkinfo?.info_kind, alias: j.ifalias || undefined }));
 }
 
 /**
@@ -101,11 +92,7 @@ export function stableMac(seed: string): string {
 
 /** Deletes a link; one already gone (or whose namespace is gone) is success. Equivalent to: `ip [-n NS] link delete dev NAME`. */
 export async function deleteLink(t: Target, name: string, netns?: string): Promise<void> {
-    const argv = [...ipIn(netns), "link", "delete", "dev", name];
-    const r = await t.tryRun(argv);
-    if (r.exitCode !== 0 && !MISSING.test(r.stderr)) {
-        throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
-    }
+    await runUnlessAbsent(t, [...ipIn(netns), "link", "delete", "dev", name], MISSING);
 }
 
 /**

@@ -1,6 +1,5 @@
-import { CommandError } from "./exec";
 import { ipIn } from "./netns";
-import type { Target } from "./target";
+import { runUnlessAbsent, type Target } from "./target";
 
 /** The route protocol number that marks routes made by pulumi-netns (`proto 250` in `ip route`). */
 export const ROUTE_PROTO = 250;
@@ -54,13 +53,10 @@ const NOTHING = /Cannot open network namespace|FIB table does not exist/;
  */
 export async function getRoute(t: Target, r: RouteSpec, netns?: string): Promise<KernelRoute | undefined> {
     const argv = [...ipIn(netns), `-${r.family}`, "-json", "route", "show", "table", String(r.table ?? "main"), "exact", r.destination];
-    const res = await t.tryRun(argv);
-    if (res.exitCode !== 0) {
-        if (NOTHING.test(res.stderr)) return undefined;
-        throw new CommandError(res.command, res.exitCode, res.stdout, res.stderr);
-    }
+    const out = await runUnlessAbsent(t, argv, NOTHING);
+    if (out === undefined) return undefined;
     const metric = r.metric ?? defaultMetric(r.family);
-    const found = (JSON.parse(res.stdout || "[]") as any[]).find((j) => (j.metric ?? 0) === metric);
+    const found = (JSON.parse(out || "[]") as any[]).find((j) => (j.metric ?? 0) === metric);
     if (!found) return undefined;
     return {
         destination: found.dst,
@@ -88,10 +84,7 @@ export async function replaceRoute(t: Target, r: RouteSpec, netns?: string): Pro
  */
 export async function deleteRoute(t: Target, r: RouteSpec, netns?: string): Promise<void> {
     const argv = [...ipIn(netns), `-${r.family}`, "route", "delete", ...selector(r), "proto", String(ROUTE_PROTO)];
-    const res = await t.tryRun(argv);
-    if (res.exitCode !== 0 && !/No such process|Cannot open network namespace|Cannot find device/.test(res.stderr)) {
-        throw new CommandError(res.command, res.exitCode, res.stdout, res.stderr);
-    }
+    await runUnlessAbsent(t, argv, /No such process|Cannot open network namespace|Cannot find device/);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import * as path from "path";
 import { CommandError } from "./exec";
-import type { Target } from "./target";
+import { runUnlessAbsent, type Target } from "./target";
 
 /** The /proc/sys file of a dotted key ("net.ipv4.ip_forward" → /proc/sys/net/ipv4/ip_forward). */
 export function sysctlPath(key: string): string {
@@ -26,10 +26,7 @@ export async function getSysctl(t: Target, key: string, netns?: string): Promise
     checkKey(key);
     if (!netns) return (await t.readFile(sysctlPath(key)))?.trim();
     const argv = ["ip", "netns", "exec", netns, "sysctl", "-n", key];
-    const r = await t.tryRun(argv);
-    if (r.exitCode === 0) return r.stdout.trim();
-    if (/cannot stat .*No such file or directory/.test(r.stderr)) return undefined;
-    throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
+    return (await runUnlessAbsent(t, argv, /cannot stat .*No such file or directory/))?.trim();
 }
 
 /** Sets a sysctl. Equivalent to: `[ip netns exec NS] sysctl -q -w KEY=VALUE`. */

@@ -12,6 +12,7 @@ import { createHash } from "crypto";
 import { chmodSync, mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { Connection } from "../core/schema";
 import { CommandError, explainFsError, run, RunOptions, RunResult, tryRun } from "./exec";
 
 /** Executes commands and small file operations on one host, as one user. */
@@ -30,18 +31,6 @@ export interface Target {
     removeFile(file: string): Promise<void>;
     /** The inode of a file; undefined when it does not exist. `stat -c %i -- FILE` when not local. */
     inode(file: string): Promise<number | undefined>;
-}
-
-/** How to reach a remote host (the `connection` input of every resource; see core/schema.ts). */
-export interface Connection {
-    host: string;
-    port?: number;
-    user?: string;
-    privateKey?: string;
-    privateKeyPassword?: string;
-    agentSocketPath?: string;
-    hostKey?: string;
-    proxyJump?: string;
 }
 
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
@@ -81,6 +70,18 @@ export const localTarget: Target = {
     },
 };
 
+/**
+ * Runs a command that reads or deletes one object: resolves its stdout, or undefined when it fails
+ * with stderr matching `absent` (the object, or its namespace, is not there). Any other failure
+ * rejects with a {@link CommandError}.
+ */
+export async function runUnlessAbsent(t: Target, argv: string[], absent: RegExp): Promise<string | undefined> {
+    const r = await t.tryRun(argv);
+    if (r.exitCode === 0) return r.stdout;
+    if (absent.test(r.stderr)) return undefined;
+    throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
+}
+
 /** Quotes argv for a POSIX shell: every element in single quotes, `'` as `'\''`. Nothing is left unquoted. */
 export function shellQuote(argv: string[]): string {
     return argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
@@ -99,27 +100,21 @@ function commandTarget(
     extra: {
         env?: Record<string, string>;
         /** Runs each command (e.g. after connecting, at most N at once). */
-        gate?: <T>(fn: () => Promise<T>) => Promise<T>;
+        gate?: Gate;
         reads?: Pick<Target, "readFile" | "inode">;
     } = {},
 ): Target {
     const gate = extra.gate ?? ((fn) => fn());
+    const through = (fn: typeof run) => (argv: string[], options: RunOptions = {}) =>
+        gate(() => fn(wrap(argv), { ...options, env: { ...options.env, ...extra.env } }));
     const t: Target = {
         host,
-        async tryRun(argv, options = {}) {
-            return gate(() => tryRun(wrap(argv), { ...options, env: { ...options.env, ...extra.env } }));
-        },
-        async run(argv, options = {}) {
-            const r = await t.tryRun(argv, options);
-            if (r.exitCode !== 0) throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr, undefined, options.input);
-            return r;
-        },
+        run: through(run),
+        tryRun: through(tryRun),
         async readFile(file) {
             if (extra.reads) return extra.reads.readFile(file);
-            const r = await t.tryRun(["cat", "--", file]);
-            if (r.exitCode === 0) return r.stdout + "\n"; // exec trims one trailing newline
-            if (NO_FILE.test(r.stderr)) return undefined;
-            throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
+            const text = await runUnlessAbsent(t, ["cat", "--", file], NO_FILE);
+            return text === undefined ? undefined : text + "\n"; // exec trims one trailing newline
         },
         async writeFile(file, data) {
             await t.run(["mkdir", "-p", "--", path.dirname(file)]);
@@ -131,10 +126,8 @@ function commandTarget(
         },
         async inode(file) {
             if (extra.reads) return extra.reads.inode(file);
-            const r = await t.tryRun(["stat", "-c", "%i", "--", file]);
-            if (r.exitCode === 0) return Number(r.stdout.trim());
-            if (NO_FILE.test(r.stderr)) return undefined;
-            throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
+            const ino = await runUnlessAbsent(t, ["stat", "-c", "%i", "--", file], NO_FILE);
+            return ino === undefined ? undefined : Number(ino.trim());
         },
     };
     return t;
@@ -168,8 +161,11 @@ function controlDir(): string {
 /** The program SSH_ASKPASS runs to hand ssh the key's passphrase: it prints an environment variable (no shell interpolation of the secret). */
 const ASKPASS = `#!/bin/sh\nprintf '%s\\n' "$PULUMI_NETNS_SSH_PASSPHRASE"\n`;
 
-/** Runs at most `n` tasks at once (sshd refuses more than MaxSessions, 10 by default, multiplexed sessions). */
-function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+/** Runs a task when its turn comes (see {@link limiter}). */
+export type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** A gate that runs at most `n` tasks at once, the others in order as places free up. */
+export function limiter(n: number): Gate {
     let active = 0;
     const queue: (() => void)[] = [];
     return async (fn) => {
@@ -245,7 +241,7 @@ function sshTarget(c: Connection, sudo: boolean): Target {
     }
     // The remote shell gets one string: a fixed `LC_ALL=C` (stable messages to match) and the quoted argv.
     const ssh = (argv: string[]) => ["ssh", ...opts, c.host, "--", `LC_ALL=C ${shellQuote(sudo ? withSudo(argv) : argv)}`];
-    const limit = limiter(8);
+    const limit = limiter(8); // sshd refuses more than MaxSessions (10 by default) multiplexed sessions
     let connected: Promise<void> | undefined;
     const connect = () =>
         (connected ??= run(["ssh", ...opts, c.host, "--", "true"], { env }).then(
@@ -261,10 +257,10 @@ function sshTarget(c: Connection, sudo: boolean): Target {
 const targets = new Map<string, Target>();
 
 /**
- * The target for a resource's `connection` and `sudo` inputs, one per distinct pair for the
- * provider host's lifetime (so one ssh connection per host serves every resource and operation).
+ * The target of a resource's (validated) `connection` and `sudo` inputs or state, one per distinct
+ * pair for the provider host's lifetime (so one ssh connection per host serves every resource and operation).
  */
-export function targetFor(connection: Connection | undefined, sudo: boolean | undefined): Target {
+export function targetOf({ connection, sudo }: { connection?: Connection; sudo?: boolean }): Target {
     if (!connection && !sudo) return localTarget;
     const key = JSON.stringify([connection ?? null, !!sudo]);
     let t = targets.get(key);
@@ -273,11 +269,6 @@ export function targetFor(connection: Connection | undefined, sudo: boolean | un
         targets.set(key, t);
     }
     return t;
-}
-
-/** The target of a resource's (validated) inputs or state. */
-export function targetOf(a: { connection?: Connection; sudo?: boolean }): Target {
-    return targetFor(a.connection, a.sudo);
 }
 
 /** A resource id on its target: the local id, prefixed with `ssh://HOST/` when remote (the same names on two hosts never collide). */

@@ -10,7 +10,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { targetFor, localTarget, type Connection, type Target } from "../../provider/linux/target";
+import type { Connection } from "../../provider/core/schema";
+import { targetOf, localTarget, type Target } from "../../provider/linux/target";
 import { Stack } from "../engine/stack";
 import { haveSshd, startSshd, type Sshd } from "../helpers/sshd";
 
@@ -119,7 +120,7 @@ async function remoteBench(): Promise<RemoteResults | undefined> {
     const sshd = await startSshd();
     try {
         await sshd.exec(["ip", "link", "add", "name", "up0", "type", "veth", "peer", "name", "up1"]); // the uplink to masquerade out of
-        const perCommand = { local: await commandCost(localTarget), remote: await commandCost(targetFor(sshd.connection as Connection, false)) };
+        const perCommand = { local: await commandCost(localTarget), remote: await commandCost(targetOf({ connection: sshd.connection as Connection })) };
         const sizes: Record<number, Record<string, number>> = {};
         for (const n of REMOTE_SIZES) {
             const local: Sample = {}, remote: Sample = {};

@@ -6,6 +6,7 @@
 import * as os from "os";
 import { isDeepStrictEqual } from "util";
 import type { Host, Props } from "../helpers/host";
+import { limiter, type Gate } from "../../provider/linux/target";
 
 export type Op = "create" | "update" | "replace" | "delete" | "same" | "refresh" | "drift" | "gone";
 
@@ -52,23 +53,6 @@ export const emptyState = (): StackState => ({ resources: {}, outputs: {}, pendi
 /** The engine's default parallelism: 4 × CPUs operations in flight. */
 export const PARALLEL = 4 * os.cpus().length;
 
-/** A counting semaphore. */
-export class Limiter {
-    private active = 0;
-    private readonly waiting: (() => void)[] = [];
-    constructor(readonly max: number) {}
-    async run<T>(fn: () => Promise<T>): Promise<T> {
-        if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
-        this.active++;
-        try {
-            return await fn();
-        } finally {
-            this.active--;
-            this.waiting.shift()?.();
-        }
-    }
-}
-
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
@@ -96,14 +80,14 @@ function opError(what: string, r: { name: string; type: string }, err: unknown):
  * that one). Calls `done` per deleted item; stops after the first failing wave and throws.
  */
 export async function deleteInOrder(host: Host, items: ResourceState[], steps: Step[], done: (r: ResourceState) => void,
-    limiter = new Limiter(PARALLEL)): Promise<void> {
+    limit: Gate = limiter(PARALLEL)): Promise<void> {
     let left = [...items];
     const deleting = new Set(items.map((r) => r.urn));
     while (left.length > 0) {
         const needed = new Set(left.flatMap((r) => [...r.dependencies, ...(r.parent ? [r.parent] : [])]));
         let wave = left.filter((r) => !needed.has(r.urn));
         if (wave.length === 0) wave = left; // a cycle (cannot happen with real programs): delete the rest
-        const results = await Promise.allSettled(wave.map((r) => limiter.run(async () => {
+        const results = await Promise.allSettled(wave.map((r) => limit(async () => {
             if (r.custom && !(r.deletedWith && deleting.has(r.deletedWith))) {
                 try {
                     await host.delete(r.urn, r.id, r.outputs);
@@ -140,7 +124,7 @@ export class Deployment {
     private readonly registered = new Map<string, ResourceState>();
     private readonly deleted = new Set<ResourceState>();
     private readonly replaced: ResourceState[] = [];
-    private readonly limiter = new Limiter(PARALLEL);
+    private readonly limit = limiter(PARALLEL);
     private readonly inFlight = new Set<Promise<unknown>>();
 
     constructor(private readonly host: Host, private readonly prior: StackState, readonly preview: boolean) {}
@@ -177,7 +161,7 @@ export class Deployment {
             return record(old ? "same" : "create", { ...base, id: "", inputs: r.inputs, outputs: old?.outputs ?? r.inputs });
         }
         if (!isDynamic(r.type)) throw new Error(`engine double supports only dynamic resources, not ${r.type} (${r.name})`);
-        return this.limiter.run(async () => {
+        return this.limit(async () => {
             if (this.errors.length > 0) throw new Error(`skipped: ${r.name} (an earlier step failed)`);
             const news = plain(r.inputs) as Props;
             const chk = await this.host.check(r.urn, old?.inputs ?? {}, news).catch((e) => { throw opError("check", r, e); });
@@ -223,7 +207,7 @@ export class Deployment {
             for (const r of gone) this.steps.push({ op: "delete", urn: r.urn, type: r.type, name: r.name });
             return;
         }
-        await deleteInOrder(this.host, gone, this.steps, (r) => this.deleted.add(r), this.limiter);
+        await deleteInOrder(this.host, gone, this.steps, (r) => this.deleted.add(r), this.limit);
     }
 
     /** The state after this deployment (the prior state for a preview). */
@@ -243,8 +227,8 @@ export class Deployment {
 export async function refresh(host: Host, state: StackState): Promise<{ steps: Step[]; state: StackState }> {
     const steps: Step[] = [];
     const resources: Record<string, ResourceState> = { ...state.resources };
-    const limiter = new Limiter(PARALLEL);
-    await Promise.all(Object.values(state.resources).filter((r) => r.custom).map((r) => limiter.run(async () => {
+    const limit = limiter(PARALLEL);
+    await Promise.all(Object.values(state.resources).filter((r) => r.custom).map((r) => limit(async () => {
         const got = await host.read(r.urn, r.id, r.outputs, r.inputs).catch((e) => { throw opError("read", r, e); });
         const step = (op: Op, diffs?: string[]) => steps.push({ op, urn: r.urn, type: r.type, name: r.name, ...(diffs ? { diffs } : {}) });
         if (got.id === "") {
@@ -266,7 +250,7 @@ export async function refresh(host: Host, state: StackState): Promise<{ steps: S
  * `up`, destroyed since; returns it with the new ids and outputs of what was made, and the first error.
  */
 export async function replayCreates(host: Host, state: StackState): Promise<{ state: StackState; error?: Error }> {
-    const limiter = new Limiter(PARALLEL);
+    const limit = limiter(PARALLEL);
     const made = new Map<string, Promise<void>>();
     const resources: Record<string, ResourceState> = {}; // what was made (components count as made)
     const make = (r: ResourceState): Promise<void> => {
@@ -278,7 +262,7 @@ export async function replayCreates(host: Host, state: StackState): Promise<{ st
                     resources[r.urn] = r;
                     return;
                 }
-                await limiter.run(async () => {
+                await limit(async () => {
                     const chk = await host.check(r.urn, {}, r.inputs);
                     if (chk.failures.length > 0) throw new Error(`check failed for ${r.name}: ${JSON.stringify(chk.failures)}`);
                     const c = await host.create(r.urn, chk.inputs).catch((e) => { throw opError("create", r, e); });

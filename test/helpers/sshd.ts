@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import type { Connection } from "../../provider/linux/target";
+import type { Connection } from "../../provider/core/schema";
 import { sh } from "./kernel";
 import { assertSandbox } from "./sandbox";
 

@@ -17,7 +17,8 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import * as os from "os";
 import * as path from "path";
 import { handlers } from "../../provider/handlers";
-import { Connection, targetFor } from "../../provider/linux/target";
+import type { Connection } from "../../provider/core/schema";
+import { targetOf } from "../../provider/linux/target";
 import { sh } from "../helpers/kernel";
 import { owner } from "../helpers/provider";
 import { assertSandbox, describePrivileged, requireTool } from "../helpers/sandbox";
@@ -143,13 +144,13 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
 
     it("without proxyJump the target cannot be reached (so the tests below prove the jump)", async () => {
         const { proxyJump: _j, ...direct } = via("-");
-        const err = await failure(targetFor(direct, false).run(["true"]));
+        const err = await failure(targetOf({ connection: direct }).run(["true"]));
         assert.match(err.message, /^cannot connect to root@10\.79\.0\.2: the host could not be reached over ssh; .*Network is unreachable/s);
     });
 
     it("runs commands on the target through the jump host, multiplexed over one connection", async () => {
         knownHosts(jumpKnown());
-        const t = targetFor(via(`root@${REMOTE_ADDRESS}`), false);
+        const t = targetOf({ connection: via(`root@${REMOTE_ADDRESS}`) });
         const before = logins().length;
         // The TCP connection the target's sshd saw came from the jump host's side of the wire.
         assert.match((await t.run(["printenv", "SSH_CONNECTION"])).stdout, new RegExp(`^${JUMP_SIDE.replace(/\./g, "\\.")} \\d+ ${TARGET_ADDRESS.replace(/\./g, "\\.")} 22$`));
@@ -180,7 +181,7 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
     it("several hops, with a port: `root@JUMP,root@TARGET:2222` reaches the target (port 22) through its own port 2222", async () => {
         // The target as the second hop is verified like the jump host: through the default known_hosts.
         knownHosts(jumpKnown(), `[${TARGET_ADDRESS}]:2222 ${targetHostKey}`);
-        const t = targetFor(via(`root@${REMOTE_ADDRESS},root@${TARGET_ADDRESS}:2222`), false);
+        const t = targetOf({ connection: via(`root@${REMOTE_ADDRESS},root@${TARGET_ADDRESS}:2222`) });
         assert.match((await t.run(["printenv", "SSH_CONNECTION"])).stdout, /^10\.79\.0\.2 \d+ 10\.79\.0\.2 22$/);
     });
 
@@ -189,7 +190,7 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
         for (const [lines, jumpSpec] of [[[], `root@${REMOTE_ADDRESS}:22`], [[`${REMOTE_ADDRESS} ${OTHER_KEY}`], `${REMOTE_ADDRESS}`]] as const) {
             knownHosts(...lines);
             const started = Date.now();
-            const err = await failure(targetFor(via(jumpSpec), false).run(["true"]));
+            const err = await failure(targetOf({ connection: via(jumpSpec) }).run(["true"]));
             assert.ok(Date.now() - started < 10000, "no prompt, no wait");
             // The jump hop's own "Host key verification failed." goes to /dev/null (ControlPersist): ssh only
             // sees the proxy close, so the message names the jump host and what it needs.
@@ -204,7 +205,7 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
         const { agentSocketPath: _a, ...noAgent } = via(`root@${REMOTE_ADDRESS}`);
         const jumpLog = () => readFileSync(path.join(jump.dir, "sshd.log"), "utf8").match(/Connection closed by authenticating user root .*\[preauth\]/g) ?? [];
         const [refused, accepted] = [jumpLog().length, logins().length];
-        const err = await failure(targetFor(noAgent, false).run(["true"]));
+        const err = await failure(targetOf({ connection: noAgent }).run(["true"]));
         // The jump host authorizes this very key (the same authorized_keys as the target's), so its
         // refusal shows the key was not offered: the nested ssh had no agent and no ~/.ssh/id_*. The
         // message says what a jump host authenticates with.
@@ -223,7 +224,7 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
         appendFileSync(path.join(dir, "authorized_keys"), readFileSync(`${key}.pub`));
         knownHosts();
         const seen = new Set(descendants().keys());
-        const attempt = targetFor(via(`root@${REMOTE_ADDRESS}`, { privateKey: readFileSync(key, "utf8"), privateKeyPassword: "not the word" }), false).run(["true"]);
+        const attempt = targetOf({ connection: via(`root@${REMOTE_ADDRESS}`, { privateKey: readFileSync(key, "utf8"), privateKeyPassword: "not the word" }) }).run(["true"]);
         const outcome = await Promise.race([attempt.then(() => "connected", (e: Error) => e), sleep(10000).then(() => "hung")]);
         if (outcome === "hung") {
             // The ssh processes this attempt started (by pid), so mocha can exit.

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { handlers } from "../../provider/handlers";
 import { CommandError } from "../../provider/linux/exec";
-import { shellQuote, targetFor } from "../../provider/linux/target";
+import { shellQuote, targetOf } from "../../provider/linux/target";
 import { Stack } from "../engine/stack";
 import { link, netnsList, sh } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
@@ -62,7 +62,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
     after(async () => sshd?.stop());
 
     it("argv elements arrive literally: metacharacters never reach the remote shell unquoted", async () => {
-        const t = targetFor(sshd.connection, false);
+        const t = targetOf({ connection: sshd.connection });
         const r = await t.run(["printf", "%s\\0", ...HOSTILE]);
         assert.deepEqual(r.stdout.split("\0").slice(0, -1), HOSTILE);
         assert.ok(!existsSync("/tmp/pulumi-netns-pwned"), "a metacharacter was interpreted");
@@ -70,7 +70,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
 
     it("verifies host keys: a wrong key fails clearly, without the private key in the message", async () => {
         const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMx2Xs0oTnKhGsFJ1kcODxHCbJjWw3XKSj4HIobmDqWx";
-        const t = targetFor({ ...sshd.connection, hostKey: other }, false);
+        const t = targetOf({ connection: { ...sshd.connection, hostKey: other } });
         const err = await t.run(["true"]).then(() => undefined, (e: Error) => e);
         assert.ok(err, "a wrong host key must fail");
         assert.match(err.message, /cannot connect to root@10\.77\.0\.2: the host's key is unknown or has changed/);
@@ -85,7 +85,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
             await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret pass'phrase", "-C", "encrypted", "-f", key]);
             appendFileSync(path.join(sshd.dir, "authorized_keys"), readFileSync(`${key}.pub`));
             const encrypted = readFileSync(key, "utf8");
-            const hostname = (c: object) => targetFor({ ...sshd.connection, ...c }, false).run(["cat", "/proc/sys/kernel/hostname"]);
+            const hostname = (c: object) => targetOf({ connection: { ...sshd.connection, ...c } }).run(["cat", "/proc/sys/kernel/hostname"]);
             assert.ok((await hostname({ privateKey: encrypted, privateKeyPassword: "s3cret pass'phrase" })).stdout.length > 0);
             const err = await hostname({ privateKey: encrypted, privateKeyPassword: "wrong" }).then(() => undefined, (e: Error) => e);
             assert.match(String(err?.message), /cannot connect to root@10\.77\.0\.2: authentication failed/);
@@ -97,7 +97,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
             writeFileSync(path.join(dir, "plain"), sshd.privateKey, { mode: 0o600 });
             await sh(["ssh-add", "-q", path.join(dir, "plain")], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
             const { privateKey: _k, ...keyless } = sshd.connection;
-            assert.ok((await targetFor({ ...keyless, agentSocketPath: socket }, false).run(["true"])).exitCode === 0);
+            assert.ok((await targetOf({ connection: { ...keyless, agentSocketPath: socket } }).run(["true"])).exitCode === 0);
         } finally {
             agent?.kill();
             rmSync(dir, { recursive: true, force: true });
@@ -121,9 +121,24 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         assert.ok(await pingRemote(sshd, "rns1", "10.88.0.1"));
         assert.match(await sshd.exec(["ip", "-n", "rns1", "route", "show", "10.99.0.0/16"]), /via 10\.88\.0\.1 .*proto 250/);
         for (const m of made) assert.deepEqual((await handlers[m.kind].read!(m.id, m.outs)).props, m.outs);
-        // Another key for the same host is an update: same objects, same connection reused.
-        const { outs } = await handlers.Netns.update!(made[0].id, made[0].outs, { ...ns, connection: { ...sshd.connection } });
-        assert.equal(outs.name, "rns1");
+        // Another key for the same host is an update, run with that key (its own ssh master: a key the
+        // host does not accept would fail), and the namespace on the remote host is the same one.
+        const keyDir = mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-key2-"));
+        try {
+            await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "second", "-f", path.join(keyDir, "key")]);
+            appendFileSync(path.join(sshd.dir, "authorized_keys"), readFileSync(path.join(keyDir, "key.pub")));
+            const rekeyed = { ...ns, connection: { ...sshd.connection, privateKey: readFileSync(path.join(keyDir, "key"), "utf8") } };
+            assert.deepEqual((await handlers.Netns.diff!(made[0].id, made[0].outs, rekeyed)).replaces, []);
+            const inode = await sshd.exec(["stat", "-c", "%i", "/run/netns/rns1"]);
+            const loFlags = async () => /<([^>]*)>/.exec(await sshd.exec(["ip", "-n", "rns1", "-br", "link", "show", "lo"]))?.[1].split(",");
+            await sshd.exec(["ip", "-n", "rns1", "link", "set", "dev", "lo", "down"]);
+            assert.ok(!(await loFlags())?.includes("UP"));
+            await handlers.Netns.update!(made[0].id, made[0].outs, rekeyed);
+            assert.equal(await sshd.exec(["stat", "-c", "%i", "/run/netns/rns1"]), inode, "the same namespace");
+            assert.ok((await loFlags())?.includes("UP"), "lo brought up again by the update, over the new key");
+        } finally {
+            rmSync(keyDir, { recursive: true, force: true });
+        }
         // A failing remote command names the command (through ssh), never the key.
         const err = await handlers.Route.create({ ...route, gateway: "10.77.77.77" }).then(() => undefined, (e) => e);
         assert.ok(err instanceof CommandError && /command `ssh 10\.77\.0\.2 -- LC_ALL=C 'ip' '-n' 'rns1' .*` failed with exit code 2: Error: Nexthop has invalid gateway/.test(err.message), String(err));
