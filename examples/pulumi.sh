@@ -17,15 +17,22 @@ for tool in ip iptables sysctl; do
     command -v "$tool" >/dev/null || fail "'$tool' is missing: install it (Debian/Ubuntu: apt-get install iproute2 iptables procps)"
 done
 
-# The Pulumi CLI: `pulumi` on PATH, else the official `pulumi` npm package (it fetches the CLI on first use).
+# The Pulumi CLI: `pulumi` on PATH if it runs; else the official `pulumi` npm package if it can fetch
+# the CLI; else the pinned build of tools/pulumi-cli (built from the Go module proxy on first use,
+# then reused from its cache outside the checkout).
 if command -v pulumi >/dev/null && pulumi version >/dev/null 2>&1; then
     pulumi=(pulumi)
-elif [[ -x node_modules/.bin/pulumi ]] && out="$(node_modules/.bin/pulumi version 2>&1)"; then
+elif [[ -x node_modules/.bin/pulumi ]] && node_modules/.bin/pulumi version >/dev/null 2>&1; then
     pulumi=(node_modules/.bin/pulumi)
+elif bin="$(bash tools/pulumi-cli/build.sh)"; then
+    # Its plugins (language host, dynamic-provider plugin) sit next to it; PATH is searched first.
+    export PATH="$bin:$PATH" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+    pulumi=("$bin/pulumi")
 else
-    fail "no Pulumi CLI can run here: none on PATH, and the 'pulumi' npm package could not fetch it (${out:-not installed}).
-Install it (https://www.pulumi.com/docs/install/: curl -fsSL https://get.pulumi.com | sh), or give this machine network access so the 'pulumi' npm package can fetch it, then try again."
+    fail "no Pulumi CLI can run here: none on PATH, the 'pulumi' npm package could not fetch it, and the pinned build failed (above).
+Install it (https://www.pulumi.com/docs/install/), or install Go 1.25+ so that tools/pulumi-cli/build.sh can build it, then try again."
 fi
+export PULUMI_SKIP_UPDATE_CHECK="${PULUMI_SKIP_UPDATE_CHECK:-true}"
 
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi}"
 if [[ -z "${PULUMI_CONFIG_PASSPHRASE+x}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then

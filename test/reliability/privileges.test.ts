@@ -4,12 +4,10 @@
  * still naming the refused command), and changes nothing.
  */
 import { strict as assert } from "assert";
-import { writeFileSync } from "fs";
-import * as path from "path";
 import { describePrivileged } from "../helpers/sandbox";
 import { freshNetnsName, sh, snapshotHost } from "../helpers/kernel";
-import { REPO_ROOT } from "../helpers/host";
 import { owner } from "../helpers/provider";
+import { withUnprivilegedHandlers } from "../helpers/unprivileged";
 
 /** The resources created by the unprivileged user: [kind, inputs (without owner)]. */
 function cases(ns: string): [string, Record<string, unknown>][] {
@@ -28,25 +26,21 @@ function cases(ns: string): [string, Record<string, unknown>][] {
 }
 
 describePrivileged("reliability: run without CAP_NET_ADMIN", function () {
+    const unprivileged = withUnprivilegedHandlers();
     it("each resource's create fails with one clear error naming the missing capability, and nothing changes", async () => {
         const ns = freshNetnsName("u");
         await sh(["ip", "netns", "add", ns]);
         try {
             const list = cases(ns).map(([kind, inputs]) => [kind, { ...inputs, owner: owner(kind, "unpriv") }]);
-            const script = path.join("/tmp", `pulumi-netns-unpriv-${process.pid}.js`);
-            writeFileSync(script, `
-                const { handlers } = require(${JSON.stringify(path.join(REPO_ROOT, "dist/provider/handlers.js"))});
-                (async () => {
-                    const out = [];
-                    for (const [kind, inputs] of ${JSON.stringify(list)}) {
-                        try { await handlers[kind].create(inputs); out.push([kind, null]); }
-                        catch (err) { out.push([kind, String(err.message)]); }
-                    }
-                    console.log(JSON.stringify(out));
-                })();
-            `, { mode: 0o644 });
             const before = await snapshotHost();
-            const stdout = await sh(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--", process.execPath, script]);
+            const stdout = await unprivileged.run(`
+                const out = [];
+                for (const [kind, inputs] of ${JSON.stringify(list)}) {
+                    try { await handlers[kind].create(inputs); out.push([kind, null]); }
+                    catch (err) { out.push([kind, String(err.message)]); }
+                }
+                console.log(JSON.stringify(out));
+            `);
             const results = JSON.parse(stdout) as [string, string | null][];
             assert.equal(results.length, list.length);
             for (const [kind, message] of results) {

@@ -6,34 +6,30 @@
  */
 import { strict as assert } from "assert";
 import { existsSync, writeFileSync } from "fs";
-import * as path from "path";
-import { REPO_ROOT } from "../helpers/host";
 import { freshNetnsName, link, netnsList, routes, sh, sysctl } from "../helpers/kernel";
 import { owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
+import { withUnprivilegedHandlers } from "../helpers/unprivileged";
 
 const RULE = "nobody ALL=(root) NOPASSWD: /usr/sbin/ip, /usr/sbin/iptables, /usr/sbin/ip6tables, /usr/sbin/sysctl, " +
     "/usr/bin/mkdir, /usr/bin/dd, /usr/bin/mv, /usr/bin/rm, /usr/bin/cat, /usr/bin/stat\n";
 
-/** Runs the providers' `op` ("create" or "delete") on `list` as uid 65534; returns [kind, error message or outs]. */
-async function asNobody(op: "create" | "delete", list: unknown[]): Promise<[string, string | Record<string, unknown>][]> {
-    const script = path.join("/tmp", `pulumi-netns-sudo-${process.pid}.js`);
-    writeFileSync(script, `
-        const { handlers } = require(${JSON.stringify(path.join(REPO_ROOT, "dist/provider/handlers.js"))});
-        (async () => {
+describePrivileged("sudo: an unprivileged user with sudo: true", function () {
+    this.timeout(60000);
+    const unprivileged = withUnprivilegedHandlers();
+
+    /** Runs the providers' `op` ("create" or "delete") on `list` as uid 65534; returns [kind, error message or outs]. */
+    async function asNobody(op: "create" | "delete", list: unknown[]): Promise<[string, string | Record<string, unknown>][]> {
+        return JSON.parse(await unprivileged.run(`
             const out = [];
             for (const [kind, props] of ${JSON.stringify(list)}) {
                 try { out.push([kind, ${op === "create" ? "(await handlers[kind].create(props)).outs" : "(await handlers[kind].delete('', props), {})"}]); }
                 catch (err) { out.push([kind, String(err.message)]); }
             }
             console.log(JSON.stringify(out));
-        })();
-    `, { mode: 0o644 });
-    return JSON.parse(await sh(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--", process.execPath, script]));
-}
+        `));
+    }
 
-describePrivileged("sudo: an unprivileged user with sudo: true", function () {
-    this.timeout(60000);
     before(async function () {
         requireTool(this, existsSync("/usr/bin/sudo") && existsSync("/etc/sudoers.d"), "sudo");
         await sh(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs-pulumi-netns", "/etc/sudoers.d"]);

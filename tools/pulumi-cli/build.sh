@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds the pinned Pulumi CLI from the Go module proxy into a cache outside the checkout, or reuses
+# the build already there, and prints the directory holding it (the only line on stdout):
+#
+#   pulumi                          the CLI, github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at v3.248.0
+#   pulumi-language-nodejs          the Node.js language host (see language-nodejs/go.mod for its version)
+#   pulumi-resource-pulumi-nodejs   the dynamic-provider plugin: node on @pulumi/pulumi/cmd/dynamic-provider
+#
+# The CLI finds both plugins next to its own executable. Progress goes to stderr: a first build
+# downloads several hundred modules and compiles for minutes on two cores.
+#
+#   bin="$(bash tools/pulumi-cli/build.sh)" && "$bin/pulumi" version
+#
+# PULUMI_NETNS_CLI_CACHE overrides the cache (default ${XDG_CACHE_HOME:-~/.cache}/pulumi-netns/pulumi-cli).
+# The cache key is a hash of this directory's go.mod/go.sum files, this script and the Go version, so
+# a change to any of them builds anew next to the old build (delete old ones by hand).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VERSION=v3.248.0
+say() { printf 'pulumi-cli: %s\n' "$*" >&2; }
+fail() { say "$*"; exit 1; }
+
+export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || fail "Go is needed to build the Pulumi CLI from the module proxy, and 'go' is not on PATH (Debian: apt-get install golang-go, or Go 1.25+ from go.dev), or install the Pulumi CLI (https://www.pulumi.com/docs/install/) and put it on PATH"
+# The machine's own Go, never a toolchain download; the modules' checksums are in go.sum.
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+
+key="$(cat "$HERE/go.mod" "$HERE/go.sum" "$HERE/language-nodejs/go.mod" "$HERE/language-nodejs/go.sum" \
+    "$HERE/build.sh" <(go version) | sha256sum | cut -c1-12)"
+cache="${PULUMI_NETNS_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-netns/pulumi-cli}"
+out="$cache/$VERSION-$key"
+
+if [[ -x "$out/pulumi" && -x "$out/pulumi-language-nodejs" && -x "$out/pulumi-resource-pulumi-nodejs" ]] \
+    && PULUMI_SKIP_UPDATE_CHECK=true "$out/pulumi" version >/dev/null 2>&1; then
+    say "reusing the Pulumi CLI $VERSION built in $out"
+    echo "$out"
+    exit 0
+fi
+
+start=$SECONDS
+elapsed() { printf '%dm%02ds' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)); }
+say "building the Pulumi CLI $VERSION into $out ($(go version | cut -d' ' -f3); a first build takes several minutes)"
+mkdir -p "$cache"
+tmp="$(mktemp -d "$out.build.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+# Runs `go ARGS` in module DIR, printing a line every 15 s: how many modules arrived (`-x` logs one
+# `# get` per file fetched) or packages compiled (`-v` names each), out of TOTAL when known.
+progress() {
+    local what="$1" total="$2" dir="$3"; shift 3
+    local log="$tmp/go.log" rc=0
+    : >"$log"
+    (cd "$dir" && go "$@" >"$log" 2>&1) &
+    local pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        if (((SECONDS - start) % 15 == 0)); then
+            local n
+            if [[ "$1" == mod ]]; then n="$(grep -c '^# get .*200 OK' "$log" || true)"; else n="$(grep -cv '^#\|^go: \|^$' "$log" || true)"; fi
+            say "  $what: $n${total:+ of $total} ($(elapsed))"
+        fi
+    done
+    wait "$pid" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        grep -v '^# get\|^github.com/\|^golang.org/\|^google.golang.org/\|^gopkg.in/' "$log" | tail -30 >&2
+        fail "\`go $*\` failed in $dir (exit $rc) after $(elapsed); the lines above say why"
+    fi
+}
+
+build() { # MODULE_DIR MAIN_PACKAGE VERSION_STRING OUTPUT
+    local dir="$1" pkg="$2" version="$3" bin="$4"
+    say "[$bin] downloading modules ($(elapsed))"
+    progress "modules fetched" "" "$dir" mod download -x
+    local total; total="$(cd "$dir" && go list -deps "$pkg" | wc -l)"
+    say "[$bin] compiling $total packages ($(elapsed))"
+    progress "packages compiled" "$total" "$dir" build -v -trimpath \
+        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" -o "$tmp/$bin" "$pkg"
+    say "[$bin] built ($(elapsed))"
+}
+
+build "$HERE" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$VERSION" pulumi
+langhost="$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\)$|\1|p' "$HERE/language-nodejs/go.mod")"
+build "$HERE/language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$langhost" pulumi-language-nodejs
+
+# The dynamic-provider plugin: the engine starts it in the program's directory with the engine's
+# address as argument; it runs the dynamic-provider host of the @pulumi/pulumi the program uses.
+cat >"$tmp/pulumi-resource-pulumi-nodejs" <<'EOF'
+#!/bin/sh
+# Pulumi's dynamic-provider plugin, as built by pulumi-netns tools/pulumi-cli/build.sh.
+host="$(node -e 'process.stdout.write(require.resolve("@pulumi/pulumi/cmd/dynamic-provider"))')" || {
+    echo "pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed where the program is ($PWD): run npm install" >&2
+    exit 1
+}
+exec node "$host" "$@"
+EOF
+chmod 755 "$tmp"/*
+
+PULUMI_SKIP_UPDATE_CHECK=true "$tmp/pulumi" version >/dev/null || fail "the freshly built pulumi does not run"
+rm -f "$tmp/go.log"
+rm -rf "$out"
+mv "$tmp" "$out"
+trap - EXIT
+say "built the Pulumi CLI $VERSION in $(elapsed): $out"
+echo "$out"
