@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../helpers/host";
+import { projectName } from "../engine/stack";
 
 let located: { dir?: string; why?: string } | undefined;
 
@@ -33,6 +34,19 @@ export function cliDir(): { dir?: string; why?: string } {
     return located;
 }
 
+/**
+ * For a suite's `before`: skips the suite, saying why, when the CLI cannot be had (no Go, a
+ * failed build); under CI=true that is a failure (.ci/run builds it first).
+ */
+export function requireCli(ctx: Mocha.Context): void {
+    ctx.timeout(60 * 60 * 1000);
+    const { dir, why } = cliDir();
+    if (dir) return;
+    if (process.env.CI === "true") throw new Error(`the Pulumi CLI is needed under CI=true and cannot be had: ${why}`);
+    console.warn(`SKIPPING the e2e suite: no Pulumi CLI (${why})`);
+    ctx.skip();
+}
+
 /** One CLI run: exit code and output. */
 export interface Run {
     code: number;
@@ -45,8 +59,8 @@ export interface RunOptions {
     codes?: number[];
     timeoutMs?: number;
     env?: NodeJS.ProcessEnv;
-    /** Called with the child once started (e.g. to kill it half-way). */
-    started?: (pid: number) => void;
+    /** Called with all stdout so far and the child's pid (its process group) on each chunk, e.g. to kill it half-way. */
+    onOutput?: (stdout: string, pid: number) => void;
 }
 
 /** The exit code of `--expect-no-changes` when there are changes (pkg/cmd/pulumi/... exit_codes.go). */
@@ -91,8 +105,12 @@ export class Project {
     /** The project directory (Pulumi.yaml, program, node_modules). */
     readonly dir: string;
 
+    /** The project's name (Pulumi.yaml). */
+    readonly name: string;
+
     private constructor(readonly root: string, dir: string, readonly backend: string, readonly home: string) {
         this.dir = dir;
+        this.name = projectName(dir);
     }
 
     /**
@@ -103,6 +121,9 @@ export class Project {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-e2e-"));
         const dir = path.join(root, "project");
         fs.cpSync(path.resolve(REPO_ROOT, program), dir, { recursive: true });
+        // A user's project has a package.json (without one the runtime warns and uses the directory).
+        const pkg = path.join(dir, "package.json");
+        if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, JSON.stringify({ name: path.basename(program), private: true }, null, 2) + "\n");
         const modules = path.join(dir, "node_modules");
         fs.mkdirSync(modules);
         for (const entry of fs.readdirSync(path.join(REPO_ROOT, "node_modules"))) {
@@ -152,32 +173,41 @@ export class Project {
 
     /** Runs `pulumi ARGS` in the project directory; rejects on an exit code not in `opts.codes`. */
     pulumi(args: string[], opts: RunOptions = {}): Promise<Run> {
-        const bin = path.join(cliDir().dir!, "pulumi");
-        const child = spawn(bin, [...args, "--non-interactive"], {
+        return this.run([path.join(cliDir().dir!, "pulumi"), ...args, "--non-interactive"], opts);
+    }
+
+    /** Runs argv in the project directory with env(), in a process group of its own (killed whole on timeout). */
+    run(argv: string[], opts: RunOptions = {}): Promise<Run> {
+        const child = spawn(argv[0], argv.slice(1), {
             cwd: this.dir, env: this.env(opts.env), stdio: ["ignore", "pipe", "pipe"], detached: true,
         });
-        opts.started?.(child.pid!);
         let stdout = "";
         let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; opts.onOutput?.(stdout, child.pid!); });
         child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), opts.timeoutMs ?? 300000);
             child.on("close", (code, signal) => {
                 clearTimeout(timer);
-                const run = { code: code ?? (signal ? 128 : -1), stdout, stderr };
+                const run = { code: code ?? 128 + (os.constants.signals[signal!] ?? 0), stdout, stderr };
                 if ((opts.codes ?? [0]).includes(run.code)) resolve(run);
-                else reject(new Error(`pulumi ${args.join(" ")} exited with ${code ?? signal}:\n${stdout}\n${stderr}`));
+                else reject(new Error(`${argv.join(" ")} exited with ${code ?? signal}:\n${stdout}\n${stderr}`));
             });
         });
     }
 
-    /** `pulumi stack select --create STACK` and `config set` for each entry (non-strings as JSON, with --path). */
+    /** Sets config values of the current stack (keys without a namespace are this project's; objects as JSON). */
+    async setConfig(values: Record<string, unknown>): Promise<void> {
+        if (Object.keys(values).length === 0) return;
+        const all = Object.fromEntries(Object.entries(values).map(([k, v]) => [k.includes(":") ? k : `${this.name}:${k}`,
+            typeof v === "string" ? { value: v, secret: false } : { value: JSON.stringify(v), objectValue: v, secret: false }]));
+        await this.pulumi(["config", "set-all", "--json", JSON.stringify(all)]);
+    }
+
+    /** `pulumi stack select --create STACK`, then `setConfig(config)`. */
     async init(stack = "dev", config: Record<string, unknown> = {}): Promise<void> {
         await this.pulumi(["stack", "select", "--create", stack]);
-        for (const [k, v] of Object.entries(config)) {
-            await this.pulumi(typeof v === "string" ? ["config", "set", k, v] : ["config", "set", "--path", "--json", k, JSON.stringify(v)]);
-        }
+        await this.setConfig(config);
     }
 
     /** `pulumi preview --json` (extra flags appended), parsed. */

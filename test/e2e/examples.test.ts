@@ -1,0 +1,111 @@
+/**
+ * Every example through the real Pulumi CLI (test/e2e/cli.ts), as a user runs it: `pulumi up` →
+ * the example's pings answer → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
+ * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset) →
+ * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
+ * repairs it, as the kernel shows → `destroy` → the sandbox root is as before.
+ */
+import { strict as assert } from "assert";
+import { EXAMPLE_SETUP, EXPECTED_EXAMPLES, exampleNames, exampleSnapshot } from "../helpers/examples";
+import { addrs, iptablesSave, ip6tablesSave, ping, sh, sysctl } from "../helpers/kernel";
+import { describePrivileged } from "../helpers/sandbox";
+import { EXIT_CHANGES, Project, requireCli, type StateResource } from "./cli";
+
+/** A change made by hand behind the stack's back, and how to tell from the kernel that it is undone. */
+interface Drift {
+    what: string;
+    repaired: () => Promise<boolean>;
+}
+
+const typeIs = (r: StateResource, kind: string) => r.type === `pulumi-nodejs:dynamic/netns:${kind}`;
+const inNs = (netns: unknown, argv: string[]) => (typeof netns === "string" ? ["ip", "netns", "exec", netns, ...argv] : argv);
+
+/**
+ * Drift from the stack's own state: the first peer address of each VethPair removed, each MASQUERADE
+ * rule deleted (by its `iptables -S` form), each forwarding sysctl set back to 0.
+ */
+async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
+    const drifts: Drift[] = [];
+    for (const r of resources) {
+        const o = r.outputs ?? {};
+        if (typeIs(r, "VethPair") && Array.isArray(o.peerAddresses) && o.peerAddresses.length > 0) {
+            const [address, dev, ns] = [String(o.peerAddresses[0]), String(o.peerName), o.peerNetns];
+            await sh([...(typeof ns === "string" ? ["ip", "-n", ns] : ["ip"]), "address", "del", address, "dev", dev]);
+            const where = typeof ns === "string" ? ns : undefined;
+            drifts.push({ what: `address ${address} of ${dev}`, repaired: async () => (await addrs(dev, where)).includes(address) });
+        }
+        if (typeIs(r, "MasqueradeRule")) {
+            const rule = String(o.rule);
+            const tool = o.family === 6 ? "ip6tables" : "iptables";
+            await sh(inNs(o.netns, [tool, "-w", "-t", "nat", ...rule.replace(/^-A /, "-D ").replace(/"/g, "").split(/\s+/)]));
+            const save = o.family === 6 ? ip6tablesSave : iptablesSave;
+            drifts.push({ what: `rule ${rule}`, repaired: async () => (await save(typeof o.netns === "string" ? o.netns : undefined)).includes(rule) });
+        }
+        if (typeIs(r, "SysctlForward") && o.ipv4 === true) {
+            await sh(inNs(o.netns, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"]));
+            drifts.push({ what: `ip_forward in ${o.netns ?? "the root namespace"}`, repaired: async () => (await sysctl("net.ipv4.ip_forward", typeof o.netns === "string" ? o.netns : undefined)) === "1" });
+        }
+    }
+    return drifts;
+}
+
+/** Every `pingChecks` output answers (a few tries while links settle). */
+async function assertPings(outputs: Record<string, unknown>, name: string): Promise<void> {
+    const checks = outputs.pingChecks as { from: string; to: string }[] | undefined;
+    assert.ok(Array.isArray(checks) && checks.length > 0, `${name} exports no pingChecks`);
+    for (const c of checks) {
+        let ok = false;
+        for (let i = 0; i < 5 && !ok; i++) ok = await ping(c.from, c.to);
+        assert.ok(ok, `${name}: ping from ${c.from} to ${c.to} failed`);
+    }
+}
+
+describePrivileged("e2e: every example through the real pulumi CLI", function () {
+    this.timeout(600000);
+    before(function () { requireCli(this); });
+    const found = exampleNames();
+
+    for (const name of EXPECTED_EXAMPLES.filter((n) => !found.includes(n))) {
+        it.skip(`${name}: SKIPPED, examples/${name}/ (Pulumi.yaml + index.ts) is not present`);
+    }
+
+    for (const name of found) {
+        it(`${name}: up → pings → no changes → refresh clean → drift → preview --refresh exits ${EXIT_CHANGES} → up --refresh repairs → destroy restores the host`, async () => {
+            const setup = EXAMPLE_SETUP[name] ?? {};
+            await setup.up?.();
+            const project = Project.create(`examples/${name}`);
+            let built = false;
+            try {
+                const before = await exampleSnapshot();
+                await project.init("dev", setup.config);
+                built = true;
+                await project.pulumi(["up", "--yes"]);
+                await assertPings(await project.outputs(), name);
+
+                await project.pulumi(["preview", "--expect-no-changes"]);
+                await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
+
+                const drifts = await driftByHand((await project.exportStack()).deployment.resources ?? []);
+                assert.ok(drifts.length > 0, `${name}: nothing to drift`);
+                for (const d of drifts) assert.equal(await d.repaired(), false, `${name}: ${d.what} was not changed by hand`);
+                const check = await project.pulumi(["preview", "--refresh", "--expect-no-changes"], { codes: [EXIT_CHANGES] });
+                assert.equal(check.code, EXIT_CHANGES);
+
+                await project.pulumi(["up", "--refresh", "--yes"]);
+                for (const d of drifts) assert.ok(await d.repaired(), `${name}: up --refresh did not repair ${d.what}`);
+                await assertPings(await project.outputs(), name);
+                await project.pulumi(["preview", "--refresh", "--expect-no-changes"]);
+
+                await project.pulumi(["destroy", "--yes"]);
+                built = false;
+                const left = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack");
+                assert.deepEqual(left, [], `${name}: destroy left resources in the state`);
+                assert.equal(await exampleSnapshot(), before, `${name}: destroy left the host changed`);
+            } finally {
+                if (built) await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
+                project.remove();
+                await setup.down?.();
+            }
+        });
+    }
+});

@@ -1,0 +1,160 @@
+/**
+ * GitOps as a pipeline runs it: the jobs of examples/gitops/pipeline.yml, their `run` steps in
+ * order (the `install` step is the project's own install, done here as for every e2e project),
+ * through the real Pulumi CLI, against a second host reached over SSH (a real sshd in the
+ * sandbox). One checkout applies, a second checkout at another path (the first one deleted, as a
+ * CI runner's workspace is) previews, catches drift, repairs and destroys. And a `pulumi up`
+ * killed with SIGKILL half-way: `pulumi cancel`, `pulumi refresh`, `pulumi up` finish the job
+ * with nothing leaked and nothing made twice.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { EXAMPLES, exampleSnapshot } from "../helpers/examples";
+import { links, netnsList } from "../helpers/kernel";
+import { describePrivileged, requireTool } from "../helpers/sandbox";
+import { haveSshd, pingRemote, snapshotRemote, startSshd, type Sshd } from "../helpers/sshd";
+import { EXIT_CHANGES, Project, requireCli, type Run } from "./cli";
+
+interface Workflow {
+    env: Record<string, string>;
+    jobs: Record<string, { steps: { name?: string; uses?: string; run?: string }[] }>;
+}
+
+const WORKFLOW = yaml.load(fs.readFileSync(path.join(EXAMPLES, "gitops", "pipeline.yml"), "utf8")) as Workflow;
+/** The pipeline's secret-free settings (STACK, …); the secrets come from the project's environment. */
+const PIPELINE_ENV = Object.fromEntries(Object.entries(WORKFLOW.env).filter(([, v]) => !String(v).includes("${{")));
+const STACK = PIPELINE_ENV.STACK;
+
+/**
+ * Runs job `job` of the pipeline in `project` as a runner would: each `run` step with bash -e, in
+ * order, stopping at the first failing one; resolves the last step's run (its code in `codes`).
+ */
+async function runJob(project: Project, job: string, codes = [0]): Promise<Run> {
+    const steps = WORKFLOW.jobs[job].steps.filter((s) => s.run !== undefined && s.name !== "install");
+    assert.ok(steps.length > 0, `job ${job} has no run steps`);
+    let last: Run | undefined;
+    for (const [i, s] of steps.entries()) {
+        const final = i === steps.length - 1;
+        last = await project.run(["bash", "-e", "-c", s.run!], { env: PIPELINE_ENV, codes: final ? codes : [0] });
+        if (last.code !== 0) break;
+    }
+    return last!;
+}
+
+/** The base64 lines of a PEM/OpenSSH private key: any one of them in a file would leak the key. */
+const keyLines = (key: string) => key.split("\n").filter((l) => l.length >= 16 && !l.startsWith("-----"));
+
+describePrivileged("e2e: GitOps through the real pulumi CLI (examples/gitops/pipeline.yml)", function () {
+    this.timeout(900000);
+    let sshd: Sshd | undefined;
+    before(async function () {
+        requireCli(this);
+        requireTool(this, haveSshd(), "openssh-server (sshd)");
+        sshd = await startSshd();
+    });
+    after(async () => sshd?.stop());
+
+    it("merge → up from one checkout; another checkout elsewhere: no changes, drift caught (exit 7) and repaired, destroy; the key never in plaintext", async () => {
+        const remote = sshd!;
+        const before = await snapshotRemote(remote);
+        const a = Project.create("examples/gitops");
+        let b: Project | undefined;
+        let built = false;
+        try {
+            await a.pulumi(["stack", "select", "--create", STACK]);
+            await a.pulumi(["config", "set", "--secret", "connection", JSON.stringify(remote.connection)]);
+            built = true;
+            await runJob(a, "up");
+            const outputs = await a.outputs();
+            for (const c of outputs.pingChecks as { from: string; to: string }[]) {
+                let ok = false;
+                for (let i = 0; i < 5 && !ok; i++) ok = await pingRemote(remote, c.from, c.to);
+                assert.ok(ok, `ping from ${c.from} to ${c.to} on the remote host`);
+            }
+            assert.deepEqual((await netnsList()).filter((n) => n === "web" || n === "db"), [], "the LAN is on the remote host, not here");
+
+            // What a pipeline commits and stores: the stack file and the state, neither with the key in plaintext.
+            const exported = (await a.pulumi(["stack", "export"])).stdout;
+            const settings = fs.readFileSync(path.join(a.dir, `Pulumi.${STACK}.yaml`), "utf8");
+            const lines = keyLines(remote.privateKey);
+            assert.ok(lines.length > 0);
+            for (const [what, text] of [["stack export", exported], [`Pulumi.${STACK}.yaml`, settings]]) {
+                for (const l of lines) assert.ok(!text.includes(l), `${what} holds a line of the private key in plaintext`);
+                assert.ok(!text.includes(remote.connection.host) || what === "stack export", `${what} holds the connection in plaintext`);
+            }
+            const state = JSON.parse(exported) as { deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] } };
+            const dynamic = state.deployment.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+            assert.ok(dynamic.length >= 7);
+            for (const r of dynamic) {
+                const c = r.outputs?.connection as Record<string, unknown> | undefined;
+                assert.ok(c && typeof c.ciphertext === "string", `${r.type}: connection is stored as a secret (${JSON.stringify(c)?.slice(0, 80)})`);
+            }
+
+            // A second checkout at another path; the first one's workspace is gone.
+            b = a.clone();
+            a.remove();
+            assert.equal((await runJob(b, "drift")).code, 0, "no drift right after up");
+            await runJob(b, "preview");
+
+            await remote.exec(["ip", "-n", "db", "address", "flush", "dev", "eth0"]);
+            assert.equal((await runJob(b, "drift", [EXIT_CHANGES])).code, EXIT_CHANGES, "the drift check fails on drift");
+            await runJob(b, "up");
+            assert.ok(await pingRemote(remote, "db", "10.88.0.1"), "up repaired db's address");
+
+            await runJob(b, "destroy");
+            built = false;
+            assert.equal(await snapshotRemote(remote), before, "destroy left the remote host changed");
+        } finally {
+            if (built) await (b ?? a).pulumi(["destroy", "--yes", "--stack", STACK]).catch((e: Error) => console.error(e.message));
+            a.remove();
+            b?.remove();
+        }
+    });
+
+    it("pulumi up killed with SIGKILL half-way: cancel, refresh and up finish it; nothing leaked, nothing made twice", async () => {
+        const members = Array.from({ length: 12 }, (_, i) => `k${i}`);
+        const before = await exampleSnapshot();
+        const p = Project.create("examples/gitops");
+        try {
+            await p.init("killed", { members });
+            let createdWhenKilled = 0;
+            const killed = await p.pulumi(["up", "--yes"], {
+                codes: [137],
+                onOutput: (out, pid) => {
+                    const created = out.split(" created (").length - 1;
+                    if (created >= 6 && createdWhenKilled === 0) {
+                        createdWhenKilled = created;
+                        process.kill(-pid, "SIGKILL"); // the runner dies: the CLI, its language host, program and provider host
+                    }
+                },
+            });
+            assert.equal(killed.code, 137);
+            const total = 5 + 3 * members.length; // bridge, forward rule + a namespace, veth and route each
+            const made = (await netnsList()).filter((n) => members.includes(n)).length;
+            assert.ok(createdWhenKilled > 0 && made < members.length, `killed half-way (${createdWhenKilled} of ${total} reported created, ${made} namespaces)`);
+
+            // The file backend's lock outlives the process: the next operation says so, `pulumi cancel` removes it.
+            const locked = await p.pulumi(["refresh", "--yes"], { codes: [255, 1] });
+            assert.match(locked.stderr + locked.stdout, /the stack is currently locked/);
+            await p.pulumi(["cancel", "--yes"]);
+            await p.pulumi(["refresh", "--yes"]);
+            await p.pulumi(["up", "--yes"]);
+            await p.pulumi(["preview", "--expect-no-changes"]);
+
+            const resources = ((await p.exportStack()).deployment.resources ?? []).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+            assert.equal(resources.length, total, "each resource once in the state");
+            assert.equal(new Set(resources.map((r) => r.urn)).size, total);
+            assert.deepEqual((await netnsList()).filter((n) => members.includes(n)).sort(), [...members].sort());
+            const ours = (await links()).filter((l) => l.ifalias?.startsWith("pulumi-netns:"));
+            assert.equal(ours.length, members.length + 1, `one bridge and one veth end per member here: ${ours.map((l) => l.ifname)}`);
+
+            await p.pulumi(["destroy", "--yes"]);
+            assert.equal(await exampleSnapshot(), before, "destroy left the host changed");
+        } finally {
+            await p.pulumi(["destroy", "--yes"]).catch(() => undefined);
+            p.remove();
+        }
+    });
+});
