@@ -70,11 +70,12 @@ export const EXIT_CHANGES = 7;
 export interface PreviewStep {
     op: string;
     urn: string;
-    /** Properties whose change forces a replacement. */
-    keys?: string[];
+    /** Properties whose change forces a replacement (op "replace"). */
+    replaceReasons?: string[];
     diffs?: string[];
-    detailedDiff?: Record<string, { kind: string }>;
-    oldState?: { outputs?: Record<string, unknown>; inputs?: Record<string, unknown> };
+    detailedDiff?: Record<string, { kind: string }> | null;
+    /** `pendingReplacement` marks a delete-before-replace: the old one goes first. */
+    oldState?: { outputs?: Record<string, unknown>; inputs?: Record<string, unknown>; pendingReplacement?: boolean };
     newState?: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
 }
 

@@ -2,7 +2,8 @@
  * Program edits through the real engine, asserted from its own structured output (the steps of
  * `pulumi preview --json`) and then from the kernel after `pulumi up`: a member added to and
  * removed from a BridgedNetwork touches only that member's resources; renaming the bridge replaces
- * it; a changed address and a changed route gateway are updates in place. Program: programs/edits.
+ * it (and the members' veths, whose names derive from it, with their routes); a changed address
+ * and a changed route gateway are updates in place. Program: programs/edits.
  */
 import { strict as assert } from "assert";
 import { addrs, link, links, netnsList, routes } from "../helpers/kernel";
@@ -59,17 +60,27 @@ describePrivileged("e2e: program edits through the real pulumi CLI", function ()
         assert.deepEqual((await netnsList()).filter((n) => ["ea", "eb", "ec"].includes(n)).sort(), ["ea", "ec"]);
     });
 
-    it("renaming the bridge replaces it (and moves the members' ports to the new one)", async () => {
+    it("renaming the bridge replaces it create-first; the members' veths (named from it) and routes follow delete-first", async () => {
         await edit("bridge", "e2ebr1", (p) => {
-            const s = step(p, "lan-bridge");
-            assert.ok(["replace", "create-replacement"].includes(s.op), s.op);
-            assert.ok(s.keys?.includes("name"), JSON.stringify(s.keys));
-            const others = changes(p).filter((c) => !c.endsWith(" lan-bridge"));
-            assert.deepEqual(others, ["update lan-ea-veth", "update lan-ec-veth"], "the members' veths change master in place");
+            const bridge = step(p, "lan-bridge");
+            assert.equal(bridge.op, "replace");
+            assert.deepEqual(bridge.replaceReasons, ["name"]);
+            assert.ok(!bridge.oldState?.pendingReplacement, "the new bridge is made before the old one goes (the names differ)");
+            for (const m of ["ea", "ec"]) {
+                // A member's host-side veth name hashes the bridge name: a new name, and the same
+                // `eth0` inside, so delete-first; the engine then replaces the route that depends on it.
+                const veth = step(p, `lan-${m}-veth`);
+                assert.equal(veth.op, "replace");
+                assert.deepEqual(veth.replaceReasons, ["name"]);
+                assert.equal(veth.oldState?.pendingReplacement, true);
+                assert.equal(step(p, `lan-${m}-default`).op, "replace");
+            }
+            assert.deepEqual(changes(p), ["replace lan-bridge", "replace lan-ea-default", "replace lan-ea-veth", "replace lan-ec-default", "replace lan-ec-veth"]);
         });
         assert.equal(await link("e2ebr0"), undefined);
         assert.equal((await link("e2ebr1"))?.linkinfo?.info_kind, "bridge");
         assert.equal((await links()).filter((l) => l.master === "e2ebr1").length, 2, "both members' ports are on the new bridge");
+        for (const m of ["ea", "ec"]) assert.equal((await routes(m)).find((r) => r.dst === "default")?.gateway, "10.61.0.1", `${m}'s default route is back`);
     });
 
     it("changing an address updates the veth in place", async () => {

@@ -1,7 +1,6 @@
 /**
- * The examples of examples/ as the example suites run them (through the engine double in
- * test/examples/, through the real CLI in test/e2e/): which exist, the host each needs, and a
- * snapshot of the sandbox root to compare before and after.
+ * The examples of examples/ as test/e2e/ runs them through the real CLI: which exist, the host
+ * each needs, and a snapshot of the sandbox root to compare before and after.
  */
 import * as fs from "fs";
 import * as path from "path";
