@@ -17,17 +17,22 @@ for tool in ip iptables sysctl; do
     command -v "$tool" >/dev/null || fail "'$tool' is missing: install it (Debian/Ubuntu: apt-get install iproute2 iptables procps)"
 done
 
-# The Pulumi CLI: `pulumi` on PATH if it runs; else the official `pulumi` npm package if it can fetch
-# the CLI; else the pinned build of tools/pulumi-cli (built from the Go module proxy on first use,
-# then reused from its cache outside the checkout).
+# The Pulumi CLI: `pulumi` on PATH if it runs; else the pinned build of tools/pulumi-cli if its cache
+# (outside the checkout) has one; else the official `pulumi` npm package if it can fetch the CLI; else
+# the pinned build, built from the Go module proxy now (minutes, the first time only).
+use_pinned() {
+    # Its plugins (language host, dynamic-provider plugin) sit next to it; PATH is searched first.
+    export PATH="$1:$PATH" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+    pulumi=("$1/pulumi")
+}
 if command -v pulumi >/dev/null && pulumi version >/dev/null 2>&1; then
     pulumi=(pulumi)
+elif bin="$(bash tools/pulumi-cli/build.sh --reuse-only 2>/dev/null)"; then
+    use_pinned "$bin"
 elif [[ -x node_modules/.bin/pulumi ]] && node_modules/.bin/pulumi version >/dev/null 2>&1; then
     pulumi=(node_modules/.bin/pulumi)
 elif bin="$(bash tools/pulumi-cli/build.sh)"; then
-    # Its plugins (language host, dynamic-provider plugin) sit next to it; PATH is searched first.
-    export PATH="$bin:$PATH" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-    pulumi=("$bin/pulumi")
+    use_pinned "$bin"
 else
     fail "no Pulumi CLI can run here: none on PATH, the 'pulumi' npm package could not fetch it, and the pinned build failed (above).
 Install it (https://www.pulumi.com/docs/install/), or install Go 1.25+ so that tools/pulumi-cli/build.sh can build it, then try again."

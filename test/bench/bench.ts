@@ -1,11 +1,19 @@
 /**
  * `npm run bench`: the package (BridgedNetwork through the engine double, i.e. the real
  * dynamic-provider host) against the hand-written script (script.sh), alternating A B A B, for
- * N = 10, 50, 200 namespaces. Prints a table of medians, writes results.json and results.svg.
+ * N = 10, 50, 200 namespaces. Then, in the same rounds, the real Pulumi CLI (test/e2e/cli.ts) on
+ * the same program and on the do-nothing floor (noop-program: the same resource graph, a provider
+ * that does nothing), with the file backend's checkpoints and with PULUMI_SKIP_CHECKPOINTS=true.
+ * Prints a table of medians, writes results.json, results.md and results.svg.
  * Then the same BridgedNetwork on a second host over SSH (test/helpers/sshd.ts: a real sshd in its
  * own namespace) against this host, A B A B, for BENCH_REMOTE_SIZES (default 10,50), and the cost of
- * one command both ways. Runs inside test/sandbox.sh (see run.sh). BENCH_SIZES and BENCH_REPS
- * override the defaults.
+ * one command both ways. Runs inside test/sandbox.sh (see run.sh).
+ *
+ * Knobs: BENCH_SIZES (default 10,50,200), BENCH_REPS (3), BENCH_REMOTE_SIZES (10,50; empty skips
+ * the remote part), BENCH_ENGINE_DOUBLE=0 skips the engine double, BENCH_CLI=0 skips the real CLI,
+ * BENCH_OUT names another folder for the results (default results/), e.g. for a quick check:
+ *
+ *   BENCH_SIZES=10 BENCH_REPS=1 BENCH_REMOTE_SIZES= BENCH_OUT=/tmp/bench npm run bench
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -14,11 +22,14 @@ import type { Connection } from "../../provider/core/schema";
 import { targetOf, localTarget, type Target } from "../../provider/linux/target";
 import { Stack } from "../engine/stack";
 import { haveSshd, startSshd, type Sshd } from "../helpers/sshd";
+import { cliDir, Project } from "../e2e/cli";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,50,200").split(",").map(Number);
 const REMOTE_SIZES = (process.env.BENCH_REMOTE_SIZES ?? "10,50").split(",").filter(Boolean).map(Number);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const OUT = path.join(__dirname, "results");
+const ENGINE_DOUBLE = process.env.BENCH_ENGINE_DOUBLE !== "0";
+const CLI = process.env.BENCH_CLI !== "0";
+const OUT = path.resolve(process.env.BENCH_OUT || path.join(__dirname, "results"));
 const TRACE = "/run/pulumi-netns-bench.trace";
 
 type Sample = Record<string, number[]>;
@@ -30,6 +41,11 @@ function sh(...argv: string[]): void {
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The median of every series of a sample. */
+function medians(s: Sample): Record<string, number> {
+    return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
 }
 
 /** Commands the provider ran since the last call (PULUMI_NETNS_TRACE, one argv per line). */
@@ -46,9 +62,14 @@ async function timed(sample: Sample, key: string, fn: () => unknown): Promise<vo
     (sample[key] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-async function assertClean(sshd?: Sshd): Promise<void> {
+/** The namespaces of `ip netns list` (here, or on the sshd's host), its own "remote" left out. */
+async function namespaces(sshd?: Sshd): Promise<string[]> {
     const list = ["ip", "netns", "list"];
-    const left = (sshd ? await sshd.exec(list) : execFileSync(list[0], list.slice(1), { encoding: "utf8" })).trim().split("\n").map((l) => l.split(" ")[0]).filter((l) => l && l !== "remote");
+    return (sshd ? await sshd.exec(list) : execFileSync(list[0], list.slice(1), { encoding: "utf8" })).trim().split("\n").map((l) => l.split(" ")[0]).filter((l) => l && l !== "remote");
+}
+
+async function assertClean(sshd?: Sshd): Promise<void> {
+    const left = await namespaces(sshd);
     if (left.length > 0) throw new Error(`namespaces left behind${sshd ? " on the remote host" : ""}: ${left}`);
 }
 
@@ -95,6 +116,81 @@ async function scriptRun(n: number, s: Sample): Promise<void> {
     await timed(s, "script create", () => sh("bash", script, "create", String(n), "up0"));
     await timed(s, "script delete", () => sh("bash", script, "delete", String(n), "up0"));
     await assertClean();
+}
+
+/**
+ * The real CLI's five operations, in order, each with its flags: one operation each (`up`, `refresh`
+ * and `destroy` with --skip-preview: a plain `up --yes` runs a preview first, i.e. costs about
+ * `preview` more); the no-op up, the preview and the refresh must find no changes.
+ */
+const CLI_OPS: [op: string, args: string[]][] = [
+    ["up", ["up", "--yes", "--skip-preview"]],
+    ["no-op up", ["up", "--yes", "--skip-preview", "--expect-no-changes"]],
+    ["preview", ["preview", "--expect-no-changes"]],
+    ["refresh", ["refresh", "--yes", "--skip-preview", "--expect-no-changes"]],
+    ["destroy", ["destroy", "--yes", "--skip-preview"]],
+];
+
+/** The programs under the real CLI, by the label of their series: the package, and the do-nothing floor. */
+const CLI_PROGRAMS: [label: string, program: string][] = [["cli", "test/bench/program"], ["cli floor", "test/bench/noop-program"]];
+
+/** How the file backend keeps the state: by its default (the checkpoint written twice per step), or only at the end. */
+const CHECKPOINTS: [suffix: string, env: NodeJS.ProcessEnv][] = [["", {}], [" skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" }]];
+
+/** The key of a series of the real CLI, e.g. "cli floor up skip-checkpoints". */
+const cliKey = (label: string, op: string, suffix = "") => `${label} ${op}${suffix}`;
+
+/**
+ * The environment of every timed CLI run, besides cli.ts's own: the program transpiled only, as the
+ * engine double runs it (a project's default is to type-check it first, which costs both programs alike).
+ */
+const CLI_ENV: NodeJS.ProcessEnv = { PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+
+/** One project per program of CLI_PROGRAMS, its stack `bench` at n namespaces. */
+async function cliProjects(n: number): Promise<[label: string, project: Project][]> {
+    const { dir, why } = cliDir();
+    if (!dir) throw new Error(`no Pulumi CLI (${why}); BENCH_CLI=0 skips this part`);
+    const projects: [string, Project][] = [];
+    for (const [label, program] of CLI_PROGRAMS) {
+        const project = Project.create(program);
+        projects.push([label, project]);
+        await project.init("bench", { n: String(n) });
+    }
+    return projects;
+}
+
+/** The dynamic resources in a project's state (the default provider left out). */
+async function dynamicResources(project: Project): Promise<number> {
+    const { deployment } = await project.exportStack();
+    return (deployment.resources ?? []).filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
+}
+
+/**
+ * The five operations through the real CLI, for each way of checkpointing: each operation on the
+ * package, then at once on the floor, so that each difference is taken seconds apart. Checks that
+ * the package's up made the n namespaces, that the floor declares as many resources, and that
+ * destroy left nothing; counts the package's processes per resource (with checkpoints).
+ */
+async function cliRun(n: number, projects: [string, Project][], s: Sample): Promise<void> {
+    for (const [suffix, env] of CHECKPOINTS) {
+        tracedCommands();
+        let resources = 0;
+        for (const [op, args] of CLI_OPS) {
+            for (const [label, project] of projects) {
+                await timed(s, cliKey(label, op, suffix), () => project.pulumi(args, { env: { ...CLI_ENV, ...env }, timeoutMs: 600000 }));
+            }
+            if (op === "up") {
+                const made = (await namespaces()).length;
+                if (made !== n) throw new Error(`up through the CLI made ${made} namespaces, not ${n}`);
+                const [real, floor] = await Promise.all(projects.map(([, p]) => dynamicResources(p)));
+                if (real !== floor) throw new Error(`the floor declares ${floor} resources, the package ${real}`);
+                resources = real;
+            }
+            const commands = tracedCommands(); // the package's: the floor runs none
+            if (suffix === "") (s[cliKey("cli procs/resource:", op)] ??= []).push(commands / resources);
+        }
+        await assertClean();
+    }
 }
 
 /** Milliseconds per command (`ip -json link show`) through a target, 200 in a row and 200 eight at a time. */
@@ -150,23 +246,41 @@ async function main(): Promise<void> {
     sh("ip", "link", "set", "dev", "up0", "up");
     // The engine double's own cost (child process, TypeScript, the Pulumi runtime, the host), measured on an empty LAN.
     const overhead: Sample = {};
-    for (let i = 0; i < REPS; i++) await packageRun(0, overhead);
+    if (ENGINE_DOUBLE) for (let i = 0; i < REPS; i++) await packageRun(0, overhead);
     const results: Record<number, Record<string, number>> = {};
     for (const n of SIZES) {
         const s: Sample = {};
-        for (let i = 0; i < REPS; i++) {
-            await packageRun(n, s); // A
-            await scriptRun(n, s); // B
-            process.stderr.write(`N=${n} rep ${i + 1}/${REPS} done\n`);
+        const projects = CLI ? await cliProjects(n) : [];
+        try {
+            for (let i = 0; i < REPS; i++) {
+                if (ENGINE_DOUBLE) await packageRun(n, s); // A
+                await scriptRun(n, s); // B
+                if (CLI) await cliRun(n, projects, s); // A through the real CLI
+                process.stderr.write(`N=${n} rep ${i + 1}/${REPS} done\n`);
+            }
+        } finally {
+            for (const [, project] of projects) project.remove();
         }
-        results[n] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
+        results[n] = medians(s);
     }
-    const fixed = Object.fromEntries(Object.entries(overhead).map(([k, v]) => [k, median(v)]));
-    report(results, fixed, await remoteBench());
+    report(results, ENGINE_DOUBLE ? medians(overhead) : undefined, await remoteBench());
 }
 
-function report(results: Record<number, Record<string, number>>, fixed: Record<string, number>, remote: RemoteResults | undefined): void {
-    const f = (x: number) => x.toFixed(2);
+const f = (x: number) => x.toFixed(2);
+
+/** Prints the tables and writes them, the medians (results.json) and the chart into OUT. */
+function report(results: Record<number, Record<string, number>>, fixed: Record<string, number> | undefined, remote: RemoteResults | undefined): void {
+    const parts = [fixed ? doubleTables(results, fixed) : [], CLI ? cliTables(results) : [], remote ? remoteTable(remote) : []];
+    const table = parts.filter((p) => p.length > 0).map((p) => p.join("\n")).join("\n\n");
+    console.log(table);
+    fs.mkdirSync(OUT, { recursive: true });
+    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed, remote }, null, 1) + "\n");
+    fs.writeFileSync(path.join(OUT, "results.md"), table + "\n");
+    fs.writeFileSync(path.join(OUT, "results.svg"), chart(results));
+}
+
+/** The engine double against the script: the five operations, their ratios, processes and memory, the fixed cost. */
+function doubleTables(results: Record<number, Record<string, number>>, fixed: Record<string, number>): string[] {
     const lines = [
         `| N | up | no-op up | preview | refresh | destroy | script create | script delete |`,
         `|---|---|---|---|---|---|---|---|`,
@@ -187,40 +301,78 @@ function report(results: Record<number, Record<string, number>>, fixed: Record<s
         lines.push(`| ${n} | ${f(r["procs/resource: up"])} | ${f(r["procs/resource: refresh"])} | ${f(r["procs/resource: destroy"])} | ${r["procs: preview"]} | ${r["procs: no-op up"]} | ${f(r["host peak RSS MB"])} MB |`);
     }
     lines.push("", `Fixed cost of the engine double (an empty LAN): up ${f(fixed.up)} s, no-op up ${f(fixed["no-op up"])} s, preview ${f(fixed.preview)} s, refresh ${f(fixed.refresh)} s, destroy ${f(fixed.destroy)} s; the runtime alone ${f(fixed["runtime only"])} s, the provider alone ${f(fixed["provider alone"])} s.`);
-    if (remote) {
-        const { local: l, remote: r } = remote.perCommand;
-        lines.push("", `| over SSH (a second host) | local | remote | remote / local |`, `|---|---|---|---|`,
-            `| one command, one at a time | ${f(l.serial)} ms | ${f(r.serial)} ms | ${f(r.serial / l.serial)}× |`,
-            `| one command, eight at a time | ${f(l.parallel)} ms | ${f(r.parallel)} ms | ${f(r.parallel / l.parallel)}× |`);
-        for (const [n, m] of Object.entries(remote.sizes)) {
-            for (const k of ["up", "refresh", "destroy"]) {
-                lines.push(`| ${k}, N=${n} | ${f(m[`local ${k}`])} s | ${f(m[`remote ${k}`])} s | ${f(m[`remote ${k}`] / m[`local ${k}`])}× |`);
-            }
-        }
-    }
-    const table = lines.join("\n");
-    console.log(table);
-    fs.mkdirSync(OUT, { recursive: true });
-    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed, remote }, null, 1) + "\n");
-    fs.writeFileSync(path.join(OUT, "results.md"), table + "\n");
-    fs.writeFileSync(path.join(OUT, "results.svg"), chart(results));
+    return lines;
 }
 
-/** Seconds per namespace for up/create and destroy/delete, package vs script, one group per N. */
-function chart(results: Record<number, Record<string, number>>): string {
-    const series: [string, string, string][] = [
-        ["up", "package up", "#3b6ea8"], ["script create", "script create", "#a0b9d6"],
-        ["destroy", "package destroy", "#b5542c"], ["script delete", "script delete", "#e2b09a"],
+/** A markdown table: a header row, its rule, the rows. */
+const mdTable = (head: string[], rows: string[][]) => [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
+
+/**
+ * The real CLI: each operation of the package and of the floor, with and without checkpoints (and
+ * up, destroy against the script); the provider's own share, the package minus the floor, against
+ * the script; the package's processes per resource.
+ */
+function cliTables(results: Record<number, Record<string, number>>): string[] {
+    const ops = CLI_OPS.map(([op]) => op);
+    const sec = (x: number) => `${f(x)} s`;
+    const checkpoints = (suffix: string) => (suffix ? "skipped" : "per step");
+    const runs = mdTable(["N", "program", "checkpoints", ...ops, "up ÷ script create", "destroy ÷ script delete"],
+        Object.entries(results).flatMap(([n, r]) => CHECKPOINTS.flatMap(([suffix]) => CLI_PROGRAMS.map(([label]) => {
+            const v = (op: string) => r[cliKey(label, op, suffix)];
+            return [n, label === "cli" ? "package" : "do-nothing floor", checkpoints(suffix), ...ops.map((op) => sec(v(op))),
+                `${f(v("up") / r["script create"])}×`, `${f(v("destroy") / r["script delete"])}×`];
+        }))));
+    const share = mdTable(["N", "checkpoints", ...ops.map((op) => `${op} − floor`), "script create", "(up − floor) ÷ create", "script delete", "(destroy − floor) ÷ delete"],
+        Object.entries(results).flatMap(([n, r]) => CHECKPOINTS.map(([suffix]) => {
+            const own = (op: string) => r[cliKey("cli", op, suffix)] - r[cliKey("cli floor", op, suffix)];
+            return [n, checkpoints(suffix), ...ops.map((op) => sec(own(op))),
+                sec(r["script create"]), `${f(own("up") / r["script create"])}×`, sec(r["script delete"]), `${f(own("destroy") / r["script delete"])}×`];
+        })));
+    const procs = mdTable(["N", ...ops.map((op) => `processes per resource through the CLI: ${op}`)],
+        Object.entries(results).map(([n, r]) => [n, ...ops.map((op) => f(r[cliKey("cli procs/resource:", op)]))]));
+    return [
+        "The real Pulumi CLI (up, refresh and destroy with --skip-preview; the do-nothing floor: the same resource graph, a provider that does nothing):",
+        "", ...runs,
+        "", "The provider's own share (the package minus the floor):", "", ...share,
+        "", ...procs,
     ];
+}
+
+/** This host against a second one over SSH: one command, and up, refresh, destroy. */
+function remoteTable(remote: RemoteResults): string[] {
+    const { local: l, remote: r } = remote.perCommand;
+    const lines = [`| over SSH (a second host) | local | remote | remote / local |`, `|---|---|---|---|`,
+        `| one command, one at a time | ${f(l.serial)} ms | ${f(r.serial)} ms | ${f(r.serial / l.serial)}× |`,
+        `| one command, eight at a time | ${f(l.parallel)} ms | ${f(r.parallel)} ms | ${f(r.parallel / l.parallel)}× |`];
+    for (const [n, m] of Object.entries(remote.sizes)) {
+        for (const k of ["up", "refresh", "destroy"]) {
+            lines.push(`| ${k}, N=${n} | ${f(m[`local ${k}`])} s | ${f(m[`remote ${k}`])} s | ${f(m[`remote ${k}`] / m[`local ${k}`])}× |`);
+        }
+    }
+    return lines;
+}
+
+/**
+ * Milliseconds per namespace for up/create and destroy/delete: the package through the engine double
+ * and through the real CLI, the script; one group per N, only the series this run measured.
+ */
+function chart(results: Record<number, Record<string, number>>): string {
     const ns = Object.keys(results).map(Number);
+    const series = ([
+        ["up", "package up", "#3b6ea8"], ["cli up", "package up, real CLI", "#1f3f66"], ["script create", "script create", "#a0b9d6"],
+        ["destroy", "package destroy", "#b5542c"], ["cli destroy", "package destroy, real CLI", "#6e2f16"], ["script delete", "script delete", "#e2b09a"],
+    ] as [string, string, string][]).filter(([k]) => ns.every((n) => results[n][k] !== undefined));
     const perNs = (n: number, k: string) => (results[n][k] / n) * 1000;
     const max = Math.max(...ns.flatMap((n) => series.map(([k]) => perNs(n, k))));
-    const W = 640, H = 300, left = 50, bottom = 40, top = 40, groupW = (W - left - 20) / ns.length, barW = groupW / 6;
+    const perRow = 3, legendW = 190, legendRows = Math.ceil(series.length / perRow);
+    const W = 640, H = 280 + 16 * legendRows, left = 50, bottom = 40, top = 30 + 16 * legendRows;
+    const groupW = (W - left - 20) / ns.length, barW = groupW / (series.length + 2);
     const y = (v: number) => H - bottom - (v / max) * (H - bottom - top);
     let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`;
     svg += `<text x="${left}" y="16" font-size="13">Milliseconds per namespace (median), lower is better</text>`;
     series.forEach(([, label, color], i) => {
-        svg += `<rect x="${left + i * 150}" y="24" width="10" height="10" fill="${color}"/><text x="${left + i * 150 + 14}" y="33">${label}</text>`;
+        const lx = left + (i % perRow) * legendW, ly = 24 + 16 * Math.floor(i / perRow);
+        svg += `<rect x="${lx}" y="${ly}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${ly + 9}">${label}</text>`;
     });
     svg += `<line x1="${left}" y1="${H - bottom}" x2="${W - 10}" y2="${H - bottom}" stroke="#333"/>`;
     ns.forEach((n, g) => {

@@ -11,12 +11,15 @@
 #
 #   bin="$(bash tools/pulumi-cli/build.sh)" && "$bin/pulumi" version
 #
+# With --reuse-only it never builds: it prints the directory if a build is in the cache, else exits 1.
+#
 # PULUMI_NETNS_CLI_CACHE overrides the cache (default ${XDG_CACHE_HOME:-~/.cache}/pulumi-netns/pulumi-cli).
-# The cache key is a hash of this directory's go.mod/go.sum files, this script and the Go version, so
+# The cache key is a hash of this directory's go.mod/go.sum files, RECIPE below and the Go version, so
 # a change to any of them builds anew next to the old build (delete old ones by hand).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VERSION=v3.248.0
+RECIPE=1 # bump when the build steps below change what is built
 say() { printf 'pulumi-cli: %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
@@ -26,7 +29,7 @@ command -v go >/dev/null || fail "Go is needed to build the Pulumi CLI from the 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 
 key="$(cat "$HERE/go.mod" "$HERE/go.sum" "$HERE/language-nodejs/go.mod" "$HERE/language-nodejs/go.sum" \
-    "$HERE/build.sh" <(go version) | sha256sum | cut -c1-12)"
+    <(echo "$RECIPE") <(go version) | sha256sum | cut -c1-12)"
 cache="${PULUMI_NETNS_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-netns/pulumi-cli}"
 out="$cache/$VERSION-$key"
 
@@ -36,6 +39,7 @@ if [[ -x "$out/pulumi" && -x "$out/pulumi-language-nodejs" && -x "$out/pulumi-re
     echo "$out"
     exit 0
 fi
+[[ "${1:-}" == --reuse-only ]] && exit 1
 
 start=$SECONDS
 elapsed() { printf '%dm%02ds' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)); }
