@@ -270,7 +270,8 @@ const f = (x: number) => x.toFixed(2);
 
 /** Prints the tables and writes them, the medians (results.json) and the chart into OUT. */
 function report(results: Record<number, Record<string, number>>, fixed: Record<string, number> | undefined, remote: RemoteResults | undefined): void {
-    const parts = [fixed ? doubleTables(results, fixed) : [], CLI ? cliTables(results) : [], remote ? remoteTable(remote) : []];
+    const script = mdTable(["N", "script create", "script delete"], Object.entries(results).map(([n, r]) => [n, `${f(r["script create"])} s`, `${f(r["script delete"])} s`]));
+    const parts = [fixed ? doubleTables(results, fixed) : [], CLI ? cliTables(results) : [], fixed || CLI ? [] : script, remote ? remoteTable(remote) : []];
     const table = parts.filter((p) => p.length > 0).map((p) => p.join("\n")).join("\n\n");
     console.log(table);
     fs.mkdirSync(OUT, { recursive: true });
@@ -305,7 +306,7 @@ function doubleTables(results: Record<number, Record<string, number>>, fixed: Re
 }
 
 /** A markdown table: a header row, its rule, the rows. */
-const mdTable = (head: string[], rows: string[][]) => [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
+const mdTable = (head: string[], rows: string[][]) => [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 
 /**
  * The real CLI: each operation of the package and of the floor, with and without checkpoints (and
@@ -328,7 +329,7 @@ function cliTables(results: Record<number, Record<string, number>>): string[] {
             return [n, checkpoints(suffix), ...ops.map((op) => sec(own(op))),
                 sec(r["script create"]), `${f(own("up") / r["script create"])}×`, sec(r["script delete"]), `${f(own("destroy") / r["script delete"])}×`];
         })));
-    const procs = mdTable(["N", ...ops.map((op) => `processes per resource through the CLI: ${op}`)],
+    const procs = mdTable(["N", ...ops.map((op, i) => (i ? op : `processes per resource through the CLI: ${op}`))],
         Object.entries(results).map(([n, r]) => [n, ...ops.map((op) => f(r[cliKey("cli procs/resource:", op)]))]));
     return [
         "The real Pulumi CLI (up, refresh and destroy with --skip-preview; the do-nothing floor: the same resource graph, a provider that does nothing):",

@@ -72,7 +72,6 @@ export interface PreviewStep {
     urn: string;
     /** Properties whose change forces a replacement (op "replace"). */
     replaceReasons?: string[];
-    diffs?: string[];
     detailedDiff?: Record<string, { kind: string }> | null;
     /** `pendingReplacement` marks a delete-before-replace: the old one goes first. */
     oldState?: { outputs?: Record<string, unknown>; inputs?: Record<string, unknown>; pendingReplacement?: boolean };
