@@ -10,10 +10,12 @@
  *   const p = Project.create("examples/blue-bridge");
  *   await p.pulumi(["up", "--yes"]);  await p.pulumi(["destroy", "--yes"]);  p.remove();
  */
+import { strict as assert } from "assert";
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { exampleSnapshot } from "../helpers/examples";
 import { REPO_ROOT } from "../helpers/host";
 import { projectName } from "../engine/stack";
 
@@ -230,6 +232,34 @@ export class Project {
     remove(): void {
         fs.rmSync(this.root, { recursive: true, force: true });
     }
+}
+
+/**
+ * For a describe: a Project of `program` with stack `dev` (and `config`) made in `before`, the
+ * sandbox root snapshotted first; in `after`, destroyed, removed, and the host compared with that
+ * snapshot. Call inside the describe; `project` is usable from its tests on.
+ */
+export function withProject(program: string, config: Record<string, unknown> = {}): { readonly project: Project } {
+    let project: Project | undefined;
+    let hostBefore = "";
+    before(async function () {
+        requireCli(this);
+        hostBefore = await exampleSnapshot();
+        project = Project.create(program);
+        await project.init("dev", config);
+    });
+    after(async () => {
+        if (!project) return;
+        await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
+        project.remove();
+        assert.equal(await exampleSnapshot(), hostBefore, `${program}: destroy left the host changed`);
+    });
+    return {
+        get project(): Project {
+            if (!project) throw new Error("withProject: project used before its before hook");
+            return project;
+        },
+    };
 }
 
 /** One resource of `pulumi stack export`. */

@@ -7,9 +7,8 @@
  */
 import { strict as assert } from "assert";
 import { addrs, link, links, netnsList, routes } from "../helpers/kernel";
-import { exampleSnapshot } from "../helpers/examples";
 import { describePrivileged } from "../helpers/sandbox";
-import { changes, nameOf, Project, requireCli, type PreviewJson } from "./cli";
+import { changes, nameOf, withProject, type PreviewJson } from "./cli";
 
 const BASE = { bridge: "e2ebr0", members: ["ea", "eb"], address: "10.62.0.1/24", gateway: "10.62.0.1" };
 
@@ -22,29 +21,15 @@ function step(p: PreviewJson, name: string) {
 
 describePrivileged("e2e: program edits through the real pulumi CLI", function () {
     this.timeout(600000);
-    let project: Project;
-    let hostBefore: string;
-    before(async function () {
-        requireCli(this);
-        hostBefore = await exampleSnapshot();
-        project = Project.create("test/e2e/programs/edits");
-        await project.init("dev", BASE);
-        await project.pulumi(["up", "--yes"]);
-    });
-    after(async () => {
-        if (!project) return;
-        await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
-        project.remove();
-        assert.equal(await exampleSnapshot(), hostBefore, "destroy left the host changed");
-    });
+    const ctx = withProject("test/e2e/programs/edits", BASE);
+    before(() => ctx.project.pulumi(["up", "--yes"]));
 
     /** Sets one config value, previews (asserting the plan with `expect`), then runs up. */
     async function edit(key: string, value: unknown, expect: (p: PreviewJson) => void): Promise<void> {
-        await project.setConfig({ [key]: value });
-        const plan = await project.preview();
-        expect(plan);
-        await project.pulumi(["up", "--yes"]);
-        await project.pulumi(["preview", "--expect-no-changes"]);
+        await ctx.project.setConfig({ [key]: value });
+        expect(await ctx.project.preview());
+        await ctx.project.pulumi(["up", "--yes"]);
+        await ctx.project.pulumi(["preview", "--expect-no-changes"]);
     }
 
     it("adding a member creates its namespace, veth and route, and nothing else changes", async () => {
