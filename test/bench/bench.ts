@@ -4,7 +4,9 @@
  * N = 10, 50, 200 namespaces. Then, in the same rounds, the real Pulumi CLI (test/e2e/cli.ts) on
  * the same program and on the do-nothing floor (noop-program: the same resource graph, a provider
  * that does nothing), with the file backend's checkpoints and with PULUMI_SKIP_CHECKPOINTS=true.
- * Prints a table of medians, writes results.json, results.md and results.svg.
+ * Prints a table of medians, writes results.json, results.md and results.svg. The real CLI's part
+ * takes longer than the rest at N=200: with checkpoints, the file backend writes the whole state
+ * (which grows with N) twice per step, so up and destroy cost the CLI CPU time growing as N².
  * Then the same BridgedNetwork on a second host over SSH (test/helpers/sshd.ts: a real sshd in its
  * own namespace) against this host, A B A B, for BENCH_REMOTE_SIZES (default 10,50), and the cost of
  * one command both ways. Runs inside test/sandbox.sh (see run.sh).
