@@ -38,7 +38,7 @@ export function cliDir(): { dir?: string; why?: string } {
 
 /**
  * For a suite's `before`: skips the suite, saying why, when the CLI cannot be had (no Go, a
- * failed build); under CI=true that is a failure (.ci/run builds it first).
+ * failed build); under CI=true that is a failure (test/run.sh builds it before the sandbox).
  */
 export function requireCli(ctx: Mocha.Context): void {
     ctx.timeout(60 * 60 * 1000);
@@ -65,7 +65,7 @@ export interface RunOptions {
     onOutput?: (stdout: string, pid: number) => void;
 }
 
-/** The exit code of `--expect-no-changes` when there are changes (pkg/cmd/pulumi/... exit_codes.go). */
+/** The exit code of `--expect-no-changes` when there are changes (pkg/cmd/pulumi/cmd/exit_codes.go, ExitNoChanges). */
 export const EXIT_CHANGES = 7;
 
 /** A step of `pulumi preview --json`. */

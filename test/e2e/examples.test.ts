@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "assert";
 import { EXAMPLE_SETUP, EXPECTED_EXAMPLES, exampleNames, exampleSnapshot } from "../helpers/examples";
-import { addrs, iptablesSave, ip6tablesSave, ping, sh, sysctl } from "../helpers/kernel";
+import { addrs, assertPings, inNs, ipArgs, iptablesSave, ip6tablesSave, sh, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { EXIT_CHANGES, Project, requireCli, type StateResource } from "./cli";
 
@@ -18,7 +18,8 @@ interface Drift {
 }
 
 const typeIs = (r: StateResource, kind: string) => r.type === `pulumi-nodejs:dynamic/netns:${kind}`;
-const inNs = (netns: unknown, argv: string[]) => (typeof netns === "string" ? ["ip", "netns", "exec", netns, ...argv] : argv);
+/** A namespace output: a name, or undefined for the root namespace. */
+const nsOf = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 /**
  * Drift from the stack's own state: the first peer address of each VethPair removed, each MASQUERADE
@@ -29,35 +30,24 @@ async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
     for (const r of resources) {
         const o = r.outputs ?? {};
         if (typeIs(r, "VethPair") && Array.isArray(o.peerAddresses) && o.peerAddresses.length > 0) {
-            const [address, dev, ns] = [String(o.peerAddresses[0]), String(o.peerName), o.peerNetns];
-            await sh([...(typeof ns === "string" ? ["ip", "-n", ns] : ["ip"]), "address", "del", address, "dev", dev]);
-            const where = typeof ns === "string" ? ns : undefined;
-            drifts.push({ what: `address ${address} of ${dev}`, repaired: async () => (await addrs(dev, where)).includes(address) });
+            const [address, dev, ns] = [String(o.peerAddresses[0]), String(o.peerName), nsOf(o.peerNetns)];
+            await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
+            drifts.push({ what: `address ${address} of ${dev}`, repaired: async () => (await addrs(dev, ns)).includes(address) });
         }
         if (typeIs(r, "MasqueradeRule")) {
-            const rule = String(o.rule);
+            const [rule, ns] = [String(o.rule), nsOf(o.netns)];
             const tool = o.family === 6 ? "ip6tables" : "iptables";
-            await sh(inNs(o.netns, [tool, "-w", "-t", "nat", ...rule.replace(/^-A /, "-D ").replace(/"/g, "").split(/\s+/)]));
+            await sh(inNs(ns, [tool, "-w", "-t", "nat", ...rule.replace(/^-A /, "-D ").replace(/"/g, "").split(/\s+/)]));
             const save = o.family === 6 ? ip6tablesSave : iptablesSave;
-            drifts.push({ what: `rule ${rule}`, repaired: async () => (await save(typeof o.netns === "string" ? o.netns : undefined)).includes(rule) });
+            drifts.push({ what: `rule ${rule}`, repaired: async () => (await save(ns)).includes(rule) });
         }
         if (typeIs(r, "SysctlForward") && o.ipv4 === true) {
-            await sh(inNs(o.netns, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"]));
-            drifts.push({ what: `ip_forward in ${o.netns ?? "the root namespace"}`, repaired: async () => (await sysctl("net.ipv4.ip_forward", typeof o.netns === "string" ? o.netns : undefined)) === "1" });
+            const ns = nsOf(o.netns);
+            await sh(inNs(ns, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"]));
+            drifts.push({ what: `ip_forward in ${ns ?? "the root namespace"}`, repaired: async () => (await sysctl("net.ipv4.ip_forward", ns)) === "1" });
         }
     }
     return drifts;
-}
-
-/** Every `pingChecks` output answers (a few tries while links settle). */
-async function assertPings(outputs: Record<string, unknown>, name: string): Promise<void> {
-    const checks = outputs.pingChecks as { from: string; to: string }[] | undefined;
-    assert.ok(Array.isArray(checks) && checks.length > 0, `${name} exports no pingChecks`);
-    for (const c of checks) {
-        let ok = false;
-        for (let i = 0; i < 5 && !ok; i++) ok = await ping(c.from, c.to);
-        assert.ok(ok, `${name}: ping from ${c.from} to ${c.to} failed`);
-    }
 }
 
 describePrivileged("e2e: every example through the real pulumi CLI", function () {

@@ -3,7 +3,7 @@
  * dynamic-provider host: up / preview / refresh / destroy semantics, program changes, drift.
  */
 import { strict as assert } from "assert";
-import { addrs, link, netnsList, ping, sh, snapshotHost } from "../helpers/kernel";
+import { addrs, assertPings, link, netnsList, ping, sh, snapshotHost } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { EngineError, Stack, type OpResult, type Step } from "./stack";
 
@@ -20,17 +20,6 @@ function at(steps: Step[], op: string, name: string): number {
     const i = steps.findIndex((s) => s.op === op && s.name === name);
     assert.ok(i >= 0, `no ${op} step for ${name} in ${JSON.stringify(steps.map((s) => `${s.op} ${s.name}`))}`);
     return i;
-}
-
-/** Every `pingChecks` entry answers (a few retries while links settle). */
-export async function assertPings(outputs: Record<string, unknown>): Promise<void> {
-    const checks = outputs.pingChecks as { from: string; to: string }[] | undefined;
-    assert.ok(Array.isArray(checks) && checks.length > 0, "program exports no pingChecks");
-    for (const c of checks) {
-        let ok = false;
-        for (let i = 0; i < 5 && !ok; i++) ok = await ping(c.from, c.to);
-        assert.ok(ok, `ping from ${c.from} to ${c.to} failed`);
-    }
 }
 
 describePrivileged("engine double: seed 000 program (up, preview, refresh, drift, destroy)", function () {

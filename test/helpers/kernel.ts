@@ -75,12 +75,12 @@ export function withFreshNetns(prefix = "t"): { readonly name: string } {
 }
 
 /** Prefix for `ip` commands targeting an optional netns. */
-function ipArgs(netns?: string): string[] {
+export function ipArgs(netns?: string): string[] {
     return netns ? ["ip", "-n", netns] : ["ip"];
 }
 
 /** Prefix to run an arbitrary command in an optional netns. */
-function inNs(netns: string | undefined, argv: string[]): string[] {
+export function inNs(netns: string | undefined, argv: string[]): string[] {
     return netns ? ["ip", "netns", "exec", netns, ...argv] : argv;
 }
 
@@ -179,6 +179,17 @@ export async function sysctl(key: string, netns?: string): Promise<string> {
 /** One ICMP echo (`ping -c1 -W1`) from a netns (or the current one if undefined); true if answered. */
 export async function ping(fromNetns: string | undefined, address: string): Promise<boolean> {
     return shOk(inNs(fromNetns, ["ping", "-n", "-c1", "-W1", address]), { timeoutMs: 5000 });
+}
+
+/** Every `pingChecks` entry of a program's outputs answers (a few tries while links settle). */
+export async function assertPings(outputs: Record<string, unknown>, label = "program"): Promise<void> {
+    const checks = outputs.pingChecks as { from: string; to: string }[] | undefined;
+    if (!Array.isArray(checks) || checks.length === 0) throw new Error(`${label} exports no pingChecks`);
+    for (const c of checks) {
+        let ok = false;
+        for (let i = 0; i < 5 && !ok; i++) ok = await ping(c.from, c.to);
+        if (!ok) throw new Error(`${label}: ping from ${c.from} to ${c.to} failed`);
+    }
 }
 
 /**
