@@ -3,11 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, nthAddress, parsePrefix, Prefix, prefixSize } from "../core/ip";
 import type { TargetInputs } from "../core/resource";
-import { IfName, IpAddress, NetnsName, Network } from "../core/schema";
+import { checkFailures, IfName, IpAddress, NetnsName, Network } from "../core/schema";
 import { Bridge } from "../resources/bridge";
 import { ForwardRule } from "../resources/forward";
 import { MasqueradeRule } from "../resources/masquerade";
-import { Netns } from "../resources/netns";
+import { DnsArgs, HostsArgs, Netns } from "../resources/netns";
 import { Route } from "../resources/route";
 import { SysctlForward } from "../resources/sysctl";
 import { VethPair } from "../resources/veth";
@@ -28,6 +28,10 @@ export const BridgedNetworkArgs = z
             .refine((n) => !(n.outInterface && n.excludeOutInterface), "give outInterface or excludeOutInterface, not both")
             .optional(),
         forward: z.boolean().default(false),
+        /** Every namespace's resolver (`Netns.dns`). */
+        dns: DnsArgs.optional(),
+        /** Every namespace's hosts file (`Netns.hosts`). */
+        hosts: HostsArgs.optional(),
     })
     .strict();
 /** Arguments of {@link BridgedNetwork}: the LAN's plan, and where (and how) every resource of it runs. */
@@ -126,7 +130,7 @@ export class BridgedNetwork extends pulumi.ComponentResource {
         const { connection, sudo, ...lan } = args;
         const parsed = BridgedNetworkArgs.safeParse(lan);
         if (!parsed.success) {
-            const why = parsed.error.issues.map((i) => `${i.path.join(".") || "(args)"}: ${i.message}`).join("; ");
+            const why = checkFailures(BridgedNetworkArgs, lan, parsed.error).map((f) => `${f.property}: ${f.reason}`).join("; ");
             throw new Error(`BridgedNetwork "${name}": ${why}`);
         }
         let plan: ReturnType<typeof planLan>;
@@ -140,7 +144,7 @@ export class BridgedNetwork extends pulumi.ComponentResource {
         const on = { connection, sudo }; // every child runs where the component does
         const bridge = (this.bridge = new Bridge(`${name}-bridge`, { ...on, name: a.bridge, addresses: [`${plan.gateway}/${plan.prefixLength}`] }, parent));
         for (const m of plan.members) {
-            const ns = new Netns(`${name}-${m.netns}`, { ...on, name: m.netns }, parent);
+            const ns = new Netns(`${name}-${m.netns}`, { ...on, name: m.netns, dns: a.dns, hosts: a.hosts }, parent);
             // The pair and the route go with the namespace when both are deleted (its delete takes the pair along).
             const inNs = { ...parent, deletedWith: ns };
             const pair = new VethPair(
@@ -148,7 +152,7 @@ export class BridgedNetwork extends pulumi.ComponentResource {
                 { ...on, name: m.hostVeth, master: bridge.name, peerName: "eth0", peerNetns: ns.name, peerAddresses: [`${m.address}/${plan.prefixLength}`] },
                 inNs,
             );
-            const route = new Route(`${name}-${m.netns}-default`, { ...on, destination: "default", gateway: plan.gateway, netns: pair.peerNetns.apply((n) => n!) }, inNs);
+            const route = new Route(`${name}-${m.netns}-default`, { ...on, destination: "default", gateway: plan.gateway, netns: pair.peerNetns }, inNs);
             this.members[m.netns] = { netns: ns, veth: pair, route };
         }
         if (a.forward || a.nat) {

@@ -1,4 +1,5 @@
 import { getLink, Link } from "../linux/link";
+import { describeOwner, OWNER_PREFIX } from "./owner";
 import { netnsOwner } from "../linux/netns";
 import type { Target } from "../linux/target";
 
@@ -14,11 +15,21 @@ export async function claimNetns(t: Target, name: string, owner: string): Promis
     const found = await netnsOwner(t, name);
     if (found === null) return "absent";
     if (found === owner) return "ours";
-    throw new Error(
-        `namespace "${name}" already exists and is not owned by this resource ` +
-            (found === undefined ? "(it has no pulumi-netns marker)" : `(it belongs to ${found})`) +
-            `: delete it first (ip netns delete ${name}) or choose another name`,
-    );
+    if (found === undefined) {
+        throw new Error(`namespace "${name}" already exists and is not owned by this resource (it has no pulumi-netns marker): delete it first (ip netns delete ${name}) or choose another name`);
+    }
+    throw new Error(`namespace "${name}" already exists and ${heldBy(found)}`);
+}
+
+/**
+ * The end of a clash message for an object that carries another resource's token: never a command
+ * that would delete it (that would break the resource holding it), but who holds it and what to change.
+ */
+function heldBy(token: string): string {
+    const { resource, text } = describeOwner(token);
+    return resource
+        ? `belongs to ${text}: two resources declare the same object; give one of them another name`
+        : `belongs to ${text}: remove it there (pulumi destroy in that stack, or take the resource out of its program), or choose another name`;
 }
 
 /**
@@ -31,13 +42,12 @@ export async function claimLink(t: Target, name: string, netns: string | undefin
     if (!link) return { claim: "absent" };
     if (link.kind === kind && (link.alias === owner || (link.alias === undefined && mac !== undefined && link.mac === mac))) return { claim: "ours", link };
     const where = netns ? `namespace "${netns}"` : "the root namespace";
+    if (link.alias?.startsWith(OWNER_PREFIX)) throw new Error(`link "${name}" already exists in ${where} and ${heldBy(link.alias)}`);
     throw new Error(
         `link "${name}" already exists in ${where} and is not owned by this resource ` +
-            (link.alias?.startsWith("pulumi-netns:")
-                ? `(it belongs to ${link.alias})`
-                : link.alias === undefined
-                  ? `(no pulumi-netns marker yet: made by another tool, or by another resource that is creating it; kind ${link.kind ?? "unknown"})`
-                  : `(kind ${link.kind ?? "unknown"}, alias ${JSON.stringify(link.alias)})`) +
+            (link.alias === undefined
+                ? `(no pulumi-netns marker yet: made by another tool, or by another resource that is creating it; kind ${link.kind ?? "unknown"})`
+                : `(kind ${link.kind ?? "unknown"}, alias ${JSON.stringify(link.alias)})`) +
             `: delete it first (ip${netns ? ` -n ${netns}` : ""} link delete ${name}) or choose another name`,
     );
 }

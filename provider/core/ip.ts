@@ -31,6 +31,34 @@ export function parsePrefix(text: string): Prefix | undefined {
     return { family, value: addressToBigInt(address, family), length: len };
 }
 
+/**
+ * Why `text` is not an address (or, with `withLength`, an address with a prefix length), in words
+ * that name the part at fault ("octet 256 is out of range (0–255)"); undefined when it is fine.
+ */
+export function addressProblem(text: string, withLength: boolean): string | undefined {
+    const [address, length, ...rest] = text.split("/");
+    if (rest.length > 0) return `"${text}" has more than one '/'`;
+    if (withLength && length === undefined) return `"${text}" has no prefix length: add one, e.g. ${address}/24 (IPv4) or ${address}/64 (IPv6)`;
+    if (!withLength && length !== undefined) return `"${text}" must be a single address, without a prefix length`;
+    const family = addressFamily(address);
+    if (!family) {
+        const octets = address.split(".");
+        if (/^[0-9.]+$/.test(address)) {
+            if (octets.length !== 4 || octets.some((o) => o === "")) return `"${address}" is not an IPv4 address: it needs 4 octets separated by dots`;
+            const big = octets.find((o) => Number(o) > 255);
+            if (big !== undefined) return `octet ${big} of "${address}" is out of range (0–255)`;
+            return `"${address}" is not an IPv4 address (no leading zeros in an octet)`;
+        }
+        if (address.includes("%")) return `"${address}": a zone index (%…) is not allowed`;
+        return `"${address}" is not an IPv4 or IPv6 address`;
+    }
+    if (length !== undefined) {
+        const bits = BITS[family];
+        if (!/^\d{1,3}$/.test(length) || Number(length) > bits) return `prefix length /${length} is out of range: IPv${family} allows /0 to /${bits}`;
+    }
+    return undefined;
+}
+
 function addressToBigInt(address: string, family: 4 | 6): bigint {
     if (family === 4) {
         return address.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);

@@ -1,5 +1,5 @@
 import { addrLines } from "../linux/addr";
-import { Link, linkSetLine } from "../linux/link";
+import { getLink, Link, linkSetLine } from "../linux/link";
 import { ipBatch } from "../linux/netns";
 import type { Target } from "../linux/target";
 
@@ -11,6 +11,8 @@ export interface LinkEnd {
     master?: string;
     mtu?: number;
     up: boolean;
+    /** Run duplicate address detection on new IPv6 addresses (and wait for it); false adds them `nodad`. */
+    dad: boolean;
 }
 
 /**
@@ -23,13 +25,45 @@ export interface LinkEnd {
 export function linkEndLines(end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): string[] {
     return [
         linkSetLine(end.name, { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up }),
-        ...addrLines(end.name, current?.addresses ?? [], end.addresses),
+        ...addrLines(end.name, current?.addresses ?? [], end.addresses, end.dad),
     ];
 }
 
 /** Makes a link match its declaration in one process. Equivalent to: `ip [-n NS] -batch -` reading {@link linkEndLines}. */
 export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
     await ipBatch(t, end.netns, linkEndLines(end, owner, current, detach));
+    await awaitDad(t, end);
+}
+
+/** How long {@link awaitDad} waits: DAD takes about 1–2 s (a random delay of up to 1 s, then one probe and 1 s without an answer). */
+export const DAD_TIMEOUT_MS = 10_000;
+
+/**
+ * With `dad`, waits until the link's declared IPv6 addresses have passed duplicate address detection
+ * (no longer `tentative`), so they are usable when this returns; fails, removing them, on `dadfailed`
+ * (another node on the link has the address). Returns at once without `dad`, without IPv6 addresses,
+ * or while the link has no carrier (DAD starts only when it has: a bridge without ports, a veth whose
+ * peer is down). Equivalent to polling `ip [-n NS] -json address show dev NAME` every 100 ms.
+ */
+export async function awaitDad(t: Target, end: LinkEnd, timeoutMs = DAD_TIMEOUT_MS): Promise<void> {
+    if (!end.dad || !end.up || !end.addresses.some((a) => a.includes(":"))) return;
+    const where = `link "${end.name}" in ${end.netns ? `namespace "${end.netns}"` : "the root namespace"}`;
+    for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 100))) {
+        const link = await getLink(t, end.name, end.netns);
+        if (!link) return;
+        const failed = link.dadFailed.filter((a) => end.addresses.includes(a));
+        if (failed.length > 0) {
+            await ipBatch(t, end.netns, failed.map((a) => `address delete ${a} dev ${end.name}`));
+            throw new Error(
+                `address ${failed.join(", ")} on ${where} failed duplicate address detection (dadfailed): another node on that link already uses it. ` +
+                    `It was removed; choose another address`,
+            );
+        }
+        if (!link.carrier || !link.tentative.some((a) => end.addresses.includes(a))) return;
+        if (Date.now() > deadline) {
+            throw new Error(`address ${link.tentative.join(", ")} on ${where} is still tentative (duplicate address detection) after ${timeoutMs / 1000} s`);
+        }
+    }
 }
 
 /**
@@ -46,5 +80,6 @@ export function readLinkEnd(end: LinkEnd, link: Link): LinkEnd {
         master: link.master,
         mtu: end.mtu === undefined ? undefined : link.mtu,
         up: link.up,
+        dad: end.dad,
     };
 }

@@ -19,3 +19,27 @@ export function ownerToken(project: string, stack: string, type: string, name: s
 export function resourceOwner(type: string, name: string): string {
     return ownerToken(pulumi.getProject(), pulumi.getStack(), type, name);
 }
+
+/**
+ * The input that names a resource to the provider host (`VethPair "lan-a-veth"`): `check` takes it
+ * out of the inputs (so it is never in the state or a diff) and remembers it for the owner token,
+ * so that a clash can name the resource of this stack that holds an object, not just its token.
+ */
+export const RESOURCE_NAME = "resourceName";
+
+/** Owner token → resource, for every resource checked by this process (one `pulumi up` of one stack). */
+const checkedResources = new Map<string, string>();
+
+/** Remembers which resource a token belongs to (called by `check`). */
+export function rememberResource(owner: unknown, resource: unknown): void {
+    if (typeof owner === "string" && typeof resource === "string") checkedResources.set(owner, resource);
+}
+
+/**
+ * Who holds an object that carries `token`, for messages: a resource of this stack checked in this
+ * run (`VethPair "b" of this stack`), or else the token itself.
+ */
+export function describeOwner(token: string): { resource?: string; text: string } {
+    const resource = checkedResources.get(token);
+    return resource ? { resource, text: `${resource} of this stack` } : { text: `another pulumi-netns resource (${token}), of another stack or one this stack no longer declares` };
+}

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { resourceOwner } from "./owner";
+import { RESOURCE_NAME, resourceOwner } from "./owner";
 import { providerFor } from "./shim";
 import type { Connection } from "./schema";
 
@@ -9,9 +9,9 @@ export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connectio
 /** Inputs every resource (and `BridgedNetwork`) takes besides its own: where and how its commands run. */
 export interface TargetInputs {
     /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs>;
+    connection?: pulumi.Input<ConnectionInputs | undefined>;
     /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
-    sudo?: pulumi.Input<boolean>;
+    sudo?: pulumi.Input<boolean | undefined>;
 }
 
 /** The kinds of resource, as `handlers` and type tokens (`pulumi-nodejs:dynamic/netns:<Kind>`) name them. */
@@ -20,7 +20,10 @@ export type Kind = "Netns" | "VethPair" | "Bridge" | "Route" | "MasqueradeRule" 
 /**
  * What every pulumi-netns resource shares: the serialized provider of its kind, every input key as
  * an output (even when omitted), `connection` and `sudo`, the ownership token `owner`, and
- * `connection` kept secret in the state (it may hold a private key).
+ * `connection` kept secret in the state (it may hold a private key). Every key the caller gave is
+ * passed on, known or not: a misspelled one (from a variable, `any` or plain JavaScript, where
+ * TypeScript cannot see it) reaches `check` and fails it, instead of being dropped. `resourceName`
+ * tells the provider host which resource a token belongs to (for messages); check drops it.
  */
 export abstract class NetnsResource extends pulumi.dynamic.Resource {
     declare readonly owner: pulumi.Output<string>;
@@ -35,10 +38,10 @@ export abstract class NetnsResource extends pulumi.dynamic.Resource {
         outputOnly: readonly string[],
         opts: pulumi.CustomResourceOptions | undefined,
     ) {
-        const props: Record<string, unknown> = {};
-        for (const k of [...keys, "connection", "sudo"]) props[k] = (args as Record<string, unknown>)[k];
-        for (const k of outputOnly) if (!keys.includes(k)) props[k] = undefined;
+        const props: Record<string, unknown> = { ...(args as Record<string, unknown>) };
+        for (const k of [...keys, ...outputOnly, "connection", "sudo"]) if (!(k in props)) props[k] = undefined;
         props.owner = resourceOwner(kind, name);
+        props[RESOURCE_NAME] = `${kind} "${name}"`;
         const options = { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
         super(providerFor(kind), name, props, options, "netns", kind);
     }

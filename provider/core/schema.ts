@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { addressFamily, canonicalPrefix, hasHostBits, networkOf, parsePrefix } from "./ip";
+import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, networkOf, parsePrefix } from "./ip";
+import { RESOURCE_NAME, rememberResource } from "./owner";
 
 /** What Pulumi sends for a value not known yet (during `pulumi preview`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -36,8 +37,9 @@ export const NetnsName = safeName("a namespace name", 255, "a file name under /r
  */
 export const InterfaceAddress = z
     .string()
-    .refine((s) => s.includes("/") && parsePrefix(s) !== undefined, {
-        error: "must be an address with a prefix length, e.g. 10.1.1.1/24 or fd00::1/64",
+    .superRefine((s, ctx) => {
+        const why = addressProblem(s, true);
+        if (why) ctx.addIssue({ code: "custom", message: `must be an address with a prefix length, e.g. 10.1.1.1/24 or fd00::1/64: ${why}` });
     })
     .transform(canonicalPrefix);
 
@@ -47,23 +49,31 @@ export const InterfaceAddresses = z
     .refine((list) => new Set(list).size === list.length, "must not list the same address twice")
     .default([]);
 
+/** Why `s` is not a network prefix (malformed, or host bits set: "did you mean 10.1.0.0/16?"); undefined when it is one. */
+export function networkProblem(s: string): string | undefined {
+    const why = addressProblem(s, true);
+    if (why) return `must be a network prefix, e.g. 10.1.0.0/16 or fd00::/64: ${why}`;
+    const p = parsePrefix(s)!;
+    if (hasHostBits(p)) return `has host bits set (${s} is an address in ${networkOf(p)}, not a network): did you mean ${networkOf(p)}?`;
+    return undefined;
+}
+
 /** A network prefix ("10.1.0.0/16"): host bits must be zero, as `ip route` and iptables require. */
 export const Network = z
     .string()
     .superRefine((s, ctx) => {
-        const p = s.includes("/") ? parsePrefix(s) : undefined;
-        if (!p) {
-            ctx.addIssue({ code: "custom", message: "must be a network prefix, e.g. 10.1.0.0/16 or fd00::/64" });
-        } else if (hasHostBits(p)) {
-            ctx.addIssue({ code: "custom", message: `has host bits set: did you mean ${networkOf(p)}?` });
-        }
+        const why = networkProblem(s);
+        if (why) ctx.addIssue({ code: "custom", message: why });
     })
     .transform(canonicalPrefix);
 
 /** A single IPv4 or IPv6 address, normalised ("FD00:0::1" → "fd00::1"). */
 export const IpAddress = z
     .string()
-    .refine((s) => addressFamily(s) !== undefined, { error: "must be an IPv4 or IPv6 address" })
+    .superRefine((s, ctx) => {
+        const why = addressProblem(s, false);
+        if (why) ctx.addIssue({ code: "custom", message: `must be an IPv4 or IPv6 address: ${why}` });
+    })
     .transform(canonicalPrefix);
 
 /** An MTU: 68 (the IPv4 minimum) to 65535. */
@@ -99,24 +109,13 @@ export function checkWith(
     schema: z.ZodObject,
     news: Record<string, unknown>,
 ): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
-    const { __provider, ...rest } = news;
+    const { __provider, [RESOURCE_NAME]: resource, ...rest } = news;
+    rememberResource(rest.owner, resource);
     const result = schema.safeParse(rest);
     if (result.success) {
         return { inputs: stripUndefined(result.data as Record<string, unknown>), failures: [] };
     }
-    const failures: CheckFailure[] = [];
-    for (const issue of result.error.issues) {
-        if (touchesUnknown(rest, issue.path)) continue;
-        if (issue.code === "unrecognized_keys") {
-            for (const key of issue.keys) {
-                const property = [...issue.path.map(String), key].join(".");
-                failures.push({ property, reason: `unknown property '${property}' (check its spelling)` });
-            }
-            continue;
-        }
-        const property = issue.path.map(String).join(".") || "(resource)";
-        failures.push({ property, reason: issue.message });
-    }
+    const failures = checkFailures(schema, rest, result.error);
     if (failures.length > 0) {
         return { inputs: rest, failures };
     }
@@ -128,6 +127,66 @@ export function checkWith(
         if (filled.success && filled.data !== undefined) inputs[key] = filled.data;
     }
     return { inputs, failures: [] };
+}
+
+/**
+ * The failures of a parse, each naming the property and the rule it broke (an unknown key with
+ * the known one it most likely meant); failures about values not known yet are left out.
+ */
+export function checkFailures(schema: z.ZodType, value: unknown, error: z.ZodError): CheckFailure[] {
+    const failures: CheckFailure[] = [];
+    for (const issue of error.issues) {
+        if (touchesUnknown(value, issue.path)) continue;
+        if (issue.code === "unrecognized_keys") {
+            const known = Object.keys(shapeAt(schema, issue.path) ?? {}).filter((k) => k !== "owner");
+            for (const key of issue.keys) {
+                const property = [...issue.path.map(String), key].join(".");
+                failures.push({ property, reason: unknownProperty(property, key, known) });
+            }
+            continue;
+        }
+        const property = issue.path.map(String).join(".") || "(resource)";
+        failures.push({ property, reason: issue.message });
+    }
+    return failures;
+}
+
+/** The shape of the object schema at `path` inside `schema` (for the names an unknown key could have meant). */
+function shapeAt(schema: z.ZodType, path: PropertyKey[]): Record<string, unknown> | undefined {
+    let cur: z.ZodType | undefined = schema;
+    for (const key of [undefined, ...path]) {
+        // Look through optional, default, refinements and pipes to the object underneath.
+        for (let i = 0; i < 8 && cur && !(cur instanceof z.ZodObject); i++) {
+            const def: any = (cur as any)._zod?.def;
+            cur = def?.innerType ?? def?.in ?? def?.schema;
+        }
+        if (!(cur instanceof z.ZodObject)) return undefined;
+        if (key === undefined) continue;
+        cur = (cur.shape as Record<string, z.ZodType>)[String(key)];
+    }
+    return cur instanceof z.ZodObject ? (cur.shape as Record<string, unknown>) : undefined;
+}
+
+/** "unknown property 'peerAdresses': did you mean 'peerAddresses'?" (or the list of known ones). */
+export function unknownProperty(property: string, key: string, known: string[]): string {
+    const near = known
+        .map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase())] as const)
+        .filter(([k, d]) => d <= Math.max(2, Math.floor(k.length / 4)))
+        .sort((a, b) => a[1] - b[1])[0];
+    return near
+        ? `unknown property '${property}': did you mean '${near[0]}'?`
+        : `unknown property '${property}' (known: ${known.join(", ")})`;
+}
+
+/** Levenshtein distance (for suggestions only). */
+function editDistance(a: string, b: string): number {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        row = next;
+    }
+    return row[b.length];
 }
 
 /** Removes keys whose value is undefined (the engine's protocol has no undefined), recursively. */

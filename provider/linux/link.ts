@@ -15,6 +15,12 @@ export interface Link {
     master: string | undefined;
     /** "address/prefix" in the kernel's form, without the IPv6 link-local ones the kernel adds itself. */
     addresses: string[];
+    /** Those of {@link addresses} still in duplicate address detection (IPv6 `tentative`). */
+    tentative: string[];
+    /** Those of {@link addresses} that failed duplicate address detection (IPv6 `dadfailed`). */
+    dadFailed: string[];
+    /** The link has carrier (`LOWER_UP`): DAD runs only then. */
+    carrier: boolean;
 }
 
 /** stderr of `ip` when the device or the namespace is missing. */
@@ -28,6 +34,8 @@ export async function getLink(t: Target, name: string, netns?: string): Promise<
     const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "address", "show", "dev", name], MISSING);
     if (out === undefined) return undefined;
     const [j] = JSON.parse(out) as any[];
+    const addrs = ((j.addr_info ?? []) as any[]).filter((a) => !(a.family === "inet6" && a.scope === "link"));
+    const cidr = (a: any) => `${a.local}/${a.prefixlen}`;
     return {
         name: j.ifname,
         ifindex: j.ifindex,
@@ -37,19 +45,34 @@ export async function getLink(t: Target, name: string, netns?: string): Promise<
         mac: j.address,
         alias: j.ifalias || undefined,
         master: j.master || undefined,
-        addresses: ((j.addr_info ?? []) as any[])
-            .filter((a) => !(a.family === "inet6" && a.scope === "link"))
-            .map((a) => `${a.local}/${a.prefixlen}`),
+        addresses: addrs.map(cidr),
+        tentative: addrs.filter((a) => a.tentative).map(cidr),
+        dadFailed: addrs.filter((a) => a.dadfailed).map(cidr),
+        carrier: Array.isArray(j.flags) && j.flags.includes("LOWER_UP"),
     };
 }
 
+/** A link as {@link listLinks} reports it. */
+export interface LinkSummary {
+    name: string;
+    kind: string | undefined;
+    alias: string | undefined;
+    /** The other end of a veth (or the parent of a macvlan…) when it is in the same namespace. */
+    peer: string | undefined;
+}
+
 /**
- * The links of a namespace: name, kind and alias only; [] when the namespace does not exist.
- * Equivalent to: `ip [-n NS] -json -details link show`.
+ * The links of a namespace: name, kind, alias and same-namespace peer only; [] when the namespace
+ * does not exist. Equivalent to: `ip [-n NS] -json -details link show`.
  */
-export async function listLinks(t: Target, netns?: string): Promise<{ name: string; kind: string | undefined; alias: string | undefined }[]> {
+export async function listLinks(t: Target, netns?: string): Promise<LinkSummary[]> {
     const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "link", "show"], MISSING);
-    return (JSON.parse(out || "[]") as any[]).map((j) => ({ name: j.ifname, kind: j.linkinfo?.info_kind, alias: j.ifalias || undefined }));
+    return (JSON.parse(out || "[]") as any[]).map((j) => ({
+        name: j.ifname,
+        kind: j.linkinfo?.info_kind,
+        alias: j.ifalias || undefined,
+        peer: j.link_netnsid === undefined && typeof j.link === "string" ? j.link : undefined,
+    }));
 }
 
 /**

@@ -71,6 +71,8 @@ export async function deleteNetns(t: Target, name: string, links: string[] = [])
 export interface NetnsMarker {
     owner: string;
     inode: number;
+    /** Set when this resource made the namespace's /etc/netns/NAME folder (it removes it when it leaves it empty). */
+    etcDir?: true;
 }
 
 /** The inode of a marker written before its namespace was made. */

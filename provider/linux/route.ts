@@ -4,14 +4,14 @@ import { runUnlessAbsent, type Target } from "./target";
 /** The route protocol number that marks routes made by pulumi-netns (`proto 250` in `ip route`). */
 export const ROUTE_PROTO = 250;
 
-/** A route as pulumi-netns manages it. `table` is a number or "main". */
+/** A route as pulumi-netns manages it. `table` is a number or a name iproute2 knows ("main", "local", "default"). */
 export interface RouteSpec {
     family: 4 | 6;
     destination: string;
     gateway?: string;
     device?: string;
     metric?: number;
-    table?: number | "main";
+    table?: number | "main" | "local" | "default";
     source?: string;
 }
 

@@ -31,6 +31,8 @@ export interface Target {
     removeFile(file: string): Promise<void>;
     /** The inode of a file; undefined when it does not exist. `stat -c %i -- FILE` when not local. */
     inode(file: string): Promise<number | undefined>;
+    /** Removes a directory if it is empty; a missing or non-empty one is left (success). `rm -d -- DIR` when not local. */
+    removeEmptyDir(dir: string): Promise<void>;
 }
 
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
@@ -66,6 +68,13 @@ export const localTarget: Target = {
         } catch (err) {
             if (missing(err)) return undefined;
             throw err;
+        }
+    },
+    async removeEmptyDir(dir) {
+        try {
+            await fs.rmdir(dir);
+        } catch (err) {
+            if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
         }
     },
 };
@@ -123,6 +132,9 @@ function commandTarget(
         },
         async removeFile(file) {
             await t.run(["rm", "-f", "--", file]);
+        },
+        async removeEmptyDir(dir) {
+            await runUnlessAbsent(t, ["rm", "-d", "--", dir], /No such file or directory|Directory not empty/);
         },
         async inode(file) {
             if (extra.reads) return extra.reads.inode(file);

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { applyLinkEnd, linkEndLines, readLinkEnd } from "../core/linkend";
+import { applyLinkEnd, awaitDad, linkEndLines, readLinkEnd } from "../core/linkend";
 import { ipBatch } from "../linux/netns";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
@@ -17,6 +17,7 @@ export const BridgeArgs = z
         addresses: InterfaceAddresses,
         mtu: Mtu.optional(),
         up: z.boolean().default(true),
+        dad: z.boolean().default(false),
         owner: Owner,
         ...TargetArgs,
     })
@@ -28,7 +29,7 @@ export interface BridgeOutputs extends BridgeArgs {
     mac: string;
 }
 
-const KEYS = ["name", "netns", "addresses", "mtu", "up", "owner"] as const;
+const KEYS = ["name", "netns", "addresses", "mtu", "up", "dad", "owner"] as const;
 
 function outputs(a: BridgeArgs, mac: string): BridgeOutputs {
     return stripUndefined({ ...a, mac });
@@ -42,7 +43,8 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id, olds, news) {
         // A replacement always has a new name or namespace, so old and new never collide.
-        const { changed, replaces } = diffInputs(olds, news, KEYS, ["name", "netns"], ["mtu"]);
+        // State written before `dad` existed has none: it was false.
+        const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, KEYS, ["name", "netns"], ["mtu"]);
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
 
@@ -58,6 +60,7 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
         const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         try {
             await ipBatch(t, a.netns, [bridgeAddLine(a.name, mac, a.mtu), ...linkEndLines(a, a.owner, undefined, false)]);
+            await awaitDad(t, a);
             return { id, outs: outputs(a, mac) };
         } catch (err) {
             if (!linkTaken(err)) {
@@ -103,13 +106,15 @@ export interface BridgeInputs extends TargetInputs {
     /** The bridge's interface name (1–15 characters). */
     name: pulumi.Input<string>;
     /** Namespace to create it in; omitted = the root namespace. */
-    netns?: pulumi.Input<string>;
+    netns?: pulumi.Input<string | undefined>;
     /** Addresses on the bridge, e.g. the gateway "10.1.1.3/16". */
-    addresses?: pulumi.Input<pulumi.Input<string>[]>;
+    addresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /** MTU; omitted = the kernel's default, left alone afterwards. */
-    mtu?: pulumi.Input<number>;
+    mtu?: pulumi.Input<number | undefined>;
     /** Bring the bridge up. Default: true. */
-    up?: pulumi.Input<boolean>;
+    up?: pulumi.Input<boolean | undefined>;
+    /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (see the README). */
+    dad?: pulumi.Input<boolean | undefined>;
 }
 
 /**
@@ -123,6 +128,7 @@ export class Bridge extends NetnsResource {
     declare readonly addresses: pulumi.Output<string[]>;
     declare readonly mtu: pulumi.Output<number | undefined>;
     declare readonly up: pulumi.Output<boolean>;
+    declare readonly dad: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
 
     constructor(name: string, args: BridgeInputs, opts?: pulumi.CustomResourceOptions) {

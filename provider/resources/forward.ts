@@ -81,19 +81,19 @@ export const forwardRuleProvider = ruleResourceProvider({
 /** Arguments of {@link ForwardRule}. Give at least one match. */
 export interface ForwardRuleInputs extends TargetInputs {
     /** Accept packets arriving on this interface (`-i`), e.g. a bridge. */
-    inInterface?: pulumi.Input<string>;
+    inInterface?: pulumi.Input<string | undefined>;
     /** Accept packets leaving through this interface (`-o`). */
-    outInterface?: pulumi.Input<string>;
+    outInterface?: pulumi.Input<string | undefined>;
     /** Accept packets from this network (`-s`). */
-    source?: pulumi.Input<string>;
+    source?: pulumi.Input<string | undefined>;
     /** Accept packets to this network (`-d`). */
-    destination?: pulumi.Input<string>;
+    destination?: pulumi.Input<string | undefined>;
     /** Accept only replies and related traffic (`-m conntrack --ctstate RELATED,ESTABLISHED`). Default: false. */
-    established?: pulumi.Input<boolean>;
+    established?: pulumi.Input<boolean | undefined>;
     /** 4 (iptables) or 6 (ip6tables). Default: the family of source/destination, else 4. */
-    family?: pulumi.Input<4 | 6>;
+    family?: pulumi.Input<number | undefined>;
     /** The namespace whose filter table holds the rule. Default: the root namespace. */
-    netns?: pulumi.Input<string>;
+    netns?: pulumi.Input<string | undefined>;
 }
 
 /**

@@ -64,13 +64,13 @@ export interface MasqueradeRuleInputs extends TargetInputs {
     /** The private network whose traffic is masqueraded, e.g. "192.168.50.0/24" (IPv6 → ip6tables). */
     source: pulumi.Input<string>;
     /** Masquerade only traffic leaving through this interface (`-o`), e.g. the uplink. */
-    outInterface?: pulumi.Input<string>;
+    outInterface?: pulumi.Input<string | undefined>;
     /** Masquerade traffic leaving through any interface but this one (`! -o`); exclusive with outInterface. */
-    excludeOutInterface?: pulumi.Input<string>;
+    excludeOutInterface?: pulumi.Input<string | undefined>;
     /** Masquerade only traffic to this network (`-d`), of the same family as source. */
-    destination?: pulumi.Input<string>;
+    destination?: pulumi.Input<string | undefined>;
     /** The namespace whose nat table holds the rule. Default: the root namespace. */
-    netns?: pulumi.Input<string>;
+    netns?: pulumi.Input<string | undefined>;
 }
 
 /**

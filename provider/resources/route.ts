@@ -1,22 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs } from "../core/diff";
-import { addressFamily, parsePrefix } from "../core/ip";
-import { checkWith, IfName, IpAddress, isUnknown, NetnsName, Network, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
+import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
+import { checkWith, IfName, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
 
+/** The tables iproute2 knows by name (`/etc/iproute2/rt_tables`): 254, 255 and 253. */
+const TABLE_NAMES = ["main", "local", "default"] as const;
+
 /** Inputs of a {@link Route}, validated and with defaults filled. */
 export const RouteArgs = z
     .object({
-        destination: z.union([z.literal("default"), Network], { error: 'must be "default" or a network prefix such as 10.1.0.0/16' }),
+        destination: z
+            .string({ error: 'must be "default" or a network prefix such as 10.1.0.0/16' })
+            .superRefine((s, ctx) => {
+                const why = s === "default" ? undefined : networkProblem(s);
+                if (why) ctx.addIssue({ code: "custom", message: `must be "default" or a network prefix: ${why.replace(/^must be a network prefix, /, "")}` });
+            })
+            .transform((s) => (s === "default" ? s : canonicalPrefix(s))),
         gateway: IpAddress.optional(),
         device: IfName.optional(),
         netns: NetnsName.optional(),
         metric: z.number().int("metric must be a whole number").min(0).max(4294967295).optional(),
-        table: z.union([z.literal("main"), z.number().int().min(1).max(4294967295)], { error: 'must be "main" or a table number 1–4294967295' }).default("main"),
+        table: z.union([z.enum(TABLE_NAMES), z.number().int().min(1).max(4294967295)], { error: 'must be "main", "local", "default" or a table number 1–4294967295' }).default("main"),
         source: IpAddress.optional(),
         owner: Owner,
         ...TargetArgs,
@@ -62,6 +71,26 @@ function outputs(a: RouteArgs): RouteOutputs {
     return stripUndefined({ ...a, family: spec(a).family });
 }
 
+/** stderr of `ip route add|replace` when no link of the namespace has an address on the gateway's network (IPv4, IPv6). */
+const GATEWAY_UNREACHABLE = /Nexthop has invalid gateway|No route to host|Network is unreachable/;
+
+/**
+ * The kernel's bare "Nexthop has invalid gateway" in words that say what it means and how to fix it:
+ * most often the link holding the gateway's network is made by this stack, but the route does not
+ * depend on it, so the engine ran the route first (and a second `up` then succeeds, hiding it).
+ */
+function explainGateway(err: unknown, a: RouteArgs): unknown {
+    if (!(err instanceof CommandError && a.gateway && GATEWAY_UNREACHABLE.test(err.stderr))) return err;
+    const where = a.netns ? `namespace "${a.netns}"` : "the root namespace";
+    return new Error(
+        `gateway ${a.gateway} is not reachable in ${where}: no link there has an address on its network (yet)${a.device ? ` (device ${a.device})` : ""}. ` +
+            `If a link of this stack will hold that network (a VethPair or Bridge address), make the route depend on it: ` +
+            `pass its output (e.g. netns: veth.peerNetns, device: veth.peerName) or add { dependsOn: [veth] }; ` +
+            `otherwise give a gateway inside one of the networks of ${where}. (${err.message})`,
+        { cause: err },
+    );
+}
+
 /** The provider behind {@link Route}. */
 export const routeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
@@ -86,7 +115,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
         try {
             await addRoute(t, r, a.netns);
         } catch (err) {
-            if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
+            if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw explainGateway(err, a);
             const existing = await getRoute(t, r, a.netns);
             if (existing?.protocol !== String(ROUTE_PROTO)) {
                 throw new Error(
@@ -123,7 +152,9 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
         if ((await getRoute(t, spec(a), a.netns))?.protocol !== String(ROUTE_PROTO)) {
             throw new Error(`the route to ${a.destination} is gone or no longer made by pulumi-netns (proto ${ROUTE_PROTO}): run pulumi refresh`);
         }
-        await replaceRoute(t, spec(a), a.netns);
+        await replaceRoute(t, spec(a), a.netns).catch((err) => {
+            throw explainGateway(err, a);
+        });
         return { outs: outputs(a) };
     },
 
@@ -139,17 +170,17 @@ export interface RouteInputs extends TargetInputs {
     /** "default" or a network prefix, IPv4 or IPv6 ("10.2.0.0/16", "fd00:2::/64"). */
     destination: pulumi.Input<string>;
     /** Next hop address. At least one of gateway and device is required. */
-    gateway?: pulumi.Input<string>;
+    gateway?: pulumi.Input<string | undefined>;
     /** Outgoing interface. */
-    device?: pulumi.Input<string>;
+    device?: pulumi.Input<string | undefined>;
     /** Namespace whose routing table gets the route; omitted = the root namespace. */
-    netns?: pulumi.Input<string>;
+    netns?: pulumi.Input<string | undefined>;
     /** Route metric; omitted = the kernel's default (0 for IPv4, 1024 for IPv6). */
-    metric?: pulumi.Input<number>;
-    /** Routing table: "main" (default) or a number. */
-    table?: pulumi.Input<number | "main">;
+    metric?: pulumi.Input<number | undefined>;
+    /** Routing table: "main" (default), "local", "default" or a number. */
+    table?: pulumi.Input<number | "main" | "local" | "default" | undefined>;
     /** Preferred source address (`src`). */
-    source?: pulumi.Input<string>;
+    source?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -162,7 +193,7 @@ export class Route extends NetnsResource {
     declare readonly device: pulumi.Output<string | undefined>;
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly metric: pulumi.Output<number | undefined>;
-    declare readonly table: pulumi.Output<number | "main">;
+    declare readonly table: pulumi.Output<number | "main" | "local" | "default">;
     declare readonly source: pulumi.Output<string | undefined>;
     declare readonly family: pulumi.Output<number>;
 

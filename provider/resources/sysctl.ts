@@ -189,19 +189,19 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
 /** Arguments of {@link SysctlForward}. */
 export interface SysctlForwardInputs extends TargetInputs {
     /** The namespace whose forwarding is turned on. Default: the root namespace. */
-    netns?: pulumi.Input<string>;
+    netns?: pulumi.Input<string | undefined>;
     /** Turn on `net.ipv4.ip_forward`. Default: true. */
-    ipv4?: pulumi.Input<boolean>;
+    ipv4?: pulumi.Input<boolean | undefined>;
     /**
      * Turn on `net.ipv6.conf.all.forwarding` (which also turns forwarding on for every interface,
      * and makes them ignore router advertisements unless accept_ra=2). Default: false.
      */
-    ipv6?: pulumi.Input<boolean>;
+    ipv6?: pulumi.Input<boolean | undefined>;
     /**
      * On delete, set each sysctl this resource turned on back to its previous value, if it is
      * still 1 (a value changed by someone else since is left alone). Default: true.
      */
-    restoreOnDelete?: pulumi.Input<boolean>;
+    restoreOnDelete?: pulumi.Input<boolean | undefined>;
 }
 
 /**

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { applyLinkEnd, LinkEnd, linkEndLines, readLinkEnd } from "../core/linkend";
+import { applyLinkEnd, awaitDad, LinkEnd, linkEndLines, readLinkEnd } from "../core/linkend";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
@@ -22,6 +22,7 @@ export const VethPairArgs = z
         peerMaster: IfName.optional(),
         mtu: Mtu.optional(),
         up: z.boolean().default(true),
+        dad: z.boolean().default(false),
         owner: Owner,
         ...TargetArgs,
     })
@@ -38,13 +39,13 @@ export interface VethPairOutputs extends VethPairArgs {
     peerMac: string;
 }
 
-const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "owner"] as const;
+const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "owner"] as const;
 const REPLACE = ["name", "peerName", "netns", "peerNetns"];
 
 function ends(a: VethPairArgs): [LinkEnd, LinkEnd] {
     return [
-        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up },
-        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up },
+        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, dad: a.dad },
+        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, dad: a.dad },
     ];
 }
 
@@ -70,7 +71,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, REPLACE, ["mtu"]);
+        // State written before `dad` existed has none: it was false.
+        const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, KEYS, REPLACE, ["mtu"]);
         const oldPlaces = places(olds);
         const collide = replaces.length > 0 && places(news).some((p) => oldPlaces.includes(p));
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
@@ -100,6 +102,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 ...linkEndLines(here, a.owner, undefined, false),
                 ...(there.netns === here.netns ? thereLines : netnsExecLines(there.netns!, thereLines)),
             ]);
+            await Promise.all(both.map((e) => awaitDad(t, e)));
         } catch (err) {
             if (!linkTaken(err)) {
                 await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
@@ -164,21 +167,23 @@ export interface VethPairInputs extends TargetInputs {
     /** Name of the other end. */
     peerName: pulumi.Input<string>;
     /** Namespace of the first end; omitted = the root (host) namespace. */
-    netns?: pulumi.Input<string>;
+    netns?: pulumi.Input<string | undefined>;
     /** Namespace of the other end; omitted = the root namespace. */
-    peerNetns?: pulumi.Input<string>;
+    peerNetns?: pulumi.Input<string | undefined>;
     /** Addresses of the first end, "10.1.1.1/24" or "fd00::1/64". */
-    addresses?: pulumi.Input<pulumi.Input<string>[]>;
+    addresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /** Addresses of the other end. */
-    peerAddresses?: pulumi.Input<pulumi.Input<string>[]>;
+    peerAddresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /** Bridge (in the first end's namespace) to attach the first end to. */
-    master?: pulumi.Input<string>;
+    master?: pulumi.Input<string | undefined>;
     /** Bridge (in the other end's namespace) to attach the other end to. */
-    peerMaster?: pulumi.Input<string>;
+    peerMaster?: pulumi.Input<string | undefined>;
     /** MTU of both ends; omitted = the kernel's default, left alone afterwards. */
-    mtu?: pulumi.Input<number>;
+    mtu?: pulumi.Input<number | undefined>;
     /** Bring both ends up. Default: true. */
-    up?: pulumi.Input<boolean>;
+    up?: pulumi.Input<boolean | undefined>;
+    /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (see the README). */
+    dad?: pulumi.Input<boolean | undefined>;
 }
 
 /**
@@ -198,6 +203,7 @@ export class VethPair extends NetnsResource {
     declare readonly peerMaster: pulumi.Output<string | undefined>;
     declare readonly mtu: pulumi.Output<number | undefined>;
     declare readonly up: pulumi.Output<boolean>;
+    declare readonly dad: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
     declare readonly peerMac: pulumi.Output<string>;
 

@@ -48,7 +48,7 @@ describe("core/schema", () => {
     });
     it("names unknown properties (typos)", () => {
         const r = checkWith(Args, { name: "v0", adress: "10.0.0.1/24" });
-        assert.deepEqual(r.failures, [{ property: "adress", reason: "unknown property 'adress' (check its spelling)" }]);
+        assert.deepEqual(r.failures, [{ property: "adress", reason: "unknown property 'adress' (known: name, up, mtu)" }]);
     });
     it("lets values unknown during preview pass and still fills the other defaults", () => {
         const r = checkWith(Args, { name: UNKNOWN });
