@@ -153,16 +153,18 @@ export function checkFailures(schema: z.ZodType, value: unknown, error: z.ZodErr
 
 /** The shape of the object schema at `path` inside `schema` (for the names an unknown key could have meant). */
 function shapeAt(schema: z.ZodType, path: PropertyKey[]): Record<string, unknown> | undefined {
-    let cur: z.ZodType | undefined = schema;
-    for (const key of [undefined, ...path]) {
-        // Look through optional, default, refinements and pipes to the object underneath.
-        for (let i = 0; i < 8 && cur && !(cur instanceof z.ZodObject); i++) {
-            const def: any = (cur as any)._zod?.def;
-            cur = def?.innerType ?? def?.in ?? def?.schema;
+    // Look through optional, default, refinements and pipes to the object underneath.
+    const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+        for (let i = 0; i < 8 && t && !(t instanceof z.ZodObject); i++) {
+            const def: any = (t as any)._zod?.def;
+            t = def?.innerType ?? def?.in ?? def?.schema;
         }
+        return t;
+    };
+    let cur = unwrap(schema);
+    for (const key of path) {
         if (!(cur instanceof z.ZodObject)) return undefined;
-        if (key === undefined) continue;
-        cur = (cur.shape as Record<string, z.ZodType>)[String(key)];
+        cur = unwrap((cur.shape as Record<string, z.ZodType>)[String(key)]);
     }
     return cur instanceof z.ZodObject ? (cur.shape as Record<string, unknown>) : undefined;
 }

@@ -108,7 +108,7 @@ export async function removeEtcFile(t: Target, netns: string, file: EtcFile): Pr
 
 /** True when the namespace's /etc folder exists. */
 export async function etcDirExists(t: Target, netns: string): Promise<boolean> {
-    return (await t.inode(etcDir(netns))) !== undefined;
+    return (await t.stat(etcDir(netns))) !== undefined;
 }
 
 /** Removes the namespace's /etc folder if it is empty (one that holds anything is left). Equivalent to: `rm -d /etc/netns/NS`. */

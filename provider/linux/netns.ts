@@ -1,6 +1,6 @@
 import * as path from "path";
 import { CommandError } from "./exec";
-import type { Target } from "./target";
+import type { FileId, Target } from "./target";
 
 /** Where iproute2 keeps named namespaces (bind mounts of nsfs). */
 export const NETNS_DIR = "/run/netns";
@@ -29,9 +29,9 @@ export function netnsExecLines(netns: string, lines: string[]): string[] {
     return lines.map((l) => `netns exec ${netns} ip ${l}`);
 }
 
-/** The inode of a named namespace, or undefined when it does not exist. */
-export async function netnsInode(t: Target, name: string): Promise<number | undefined> {
-    return t.inode(path.join(NETNS_DIR, name));
+/** What identifies a named namespace (inode and change time of its /run/netns file), or undefined when it does not exist. */
+export async function netnsId(t: Target, name: string): Promise<FileId | undefined> {
+    return t.stat(path.join(NETNS_DIR, name));
 }
 
 /**
@@ -52,25 +52,27 @@ export async function addNetns(t: Target, name: string, loopbackUp = false): Pro
  * or `ip -force -batch -` reading `netns exec NAME ip link delete dev LINK` per link, then `netns delete NAME`.
  */
 export async function deleteNetns(t: Target, name: string, links: string[] = []): Promise<void> {
-    if ((await netnsInode(t, name)) === undefined) return;
+    if ((await netnsId(t, name)) === undefined) return;
     try {
         if (links.length === 0) await t.run(["ip", "netns", "delete", name]);
         else await t.run(["ip", "-force", "-batch", "-"], { input: [...links.map((l) => `netns exec ${name} ip link delete dev ${l}`), `netns delete ${name}`].join("\n") + "\n" });
     } catch (err) {
         // Gone (by this command, whatever else failed, or concurrently): success.
-        if (err instanceof CommandError && (await netnsInode(t, name)) === undefined) return;
+        if (err instanceof CommandError && (await netnsId(t, name)) === undefined) return;
         throw err;
     }
 }
 
 /**
- * An ownership marker: which resource made the namespace, and the namespace's inode at the time.
+ * An ownership marker: which resource made the namespace, and the namespace's inode and change time at the time.
  * Inode 0 marks a namespace about to be made (written before `ip netns add`, so a crash right after
  * it still leaves the namespace recognisably ours).
  */
 export interface NetnsMarker {
     owner: string;
     inode: number;
+    /** The namespace's change time (see FileId): a namespace re-made with the same inode is not ours. Absent in markers written before it was recorded. */
+    ctime?: string;
     /** Set when this resource made the namespace's /etc/netns/NAME folder (it removes it when it leaves it empty). */
     etcDir?: true;
 }
@@ -105,8 +107,9 @@ export async function removeNetnsMarker(t: Target, name: string): Promise<void> 
  * no such namespace.
  */
 export async function netnsOwner(t: Target, name: string): Promise<string | undefined | null> {
-    const inode = await netnsInode(t, name);
-    if (inode === undefined) return null;
+    const id = await netnsId(t, name);
+    if (id === undefined) return null;
     const marker = await readNetnsMarker(t, name);
-    return marker && (marker.inode === inode || marker.inode === PENDING_INODE) ? marker.owner : undefined;
+    const same = marker && marker.inode === id.inode && (marker.ctime === undefined || marker.ctime === id.ctime);
+    return marker && (same || marker.inode === PENDING_INODE) ? marker.owner : undefined;
 }

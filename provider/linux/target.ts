@@ -6,7 +6,7 @@
  * per host, reused by every command of the provider host process):
  * `ssh -F none -o BatchMode=yes -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPath=DIR/%C
  * -o ControlPersist=60 [-p PORT] [-l USER] [-i KEYFILE] [-J JUMP] HOST -- 'argv0' 'argv1' …`.
- * File operations become commands there: `cat`, `stat -c %i`, `mkdir -p` + `dd of=FILE.tmp` + `mv -f`, `rm -f`.
+ * File operations become commands there: `cat`, `stat -c '%i %.9Z'`, `mkdir -p` + `dd of=FILE.tmp` + `mv -f`, `rm -f`.
  */
 import { createHash } from "crypto";
 import { chmodSync, mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from "fs";
@@ -29,10 +29,19 @@ export interface Target {
     writeFile(file: string, data: string): Promise<void>;
     /** Removes a file; a missing one is success. `rm -f -- FILE` when not local. */
     removeFile(file: string): Promise<void>;
-    /** The inode of a file; undefined when it does not exist. `stat -c %i -- FILE` when not local. */
-    inode(file: string): Promise<number | undefined>;
+    /** A file's inode and change time; undefined when it does not exist. `stat -c '%i %.9Z' -- FILE` when not local. */
+    stat(file: string): Promise<FileId | undefined>;
     /** Removes a directory if it is empty; a missing or non-empty one is left (success). `rm -d -- DIR` when not local. */
     removeEmptyDir(dir: string): Promise<void>;
+}
+
+/**
+ * What identifies a file: its inode, and its change time (`SECONDS.NANOSECONDS`), which tells apart
+ * two files that got the same inode one after the other (the kernel reuses namespace inodes at once).
+ */
+export interface FileId {
+    inode: number;
+    ctime: string;
 }
 
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
@@ -62,9 +71,10 @@ export const localTarget: Target = {
     async removeFile(file) {
         await fs.rm(file, { force: true });
     },
-    async inode(file) {
+    async stat(file) {
         try {
-            return (await fs.stat(file)).ino;
+            const st = await fs.stat(file, { bigint: true });
+            return { inode: Number(st.ino), ctime: `${st.ctimeNs / 1_000_000_000n}.${String(st.ctimeNs % 1_000_000_000n).padStart(9, "0")}` };
         } catch (err) {
             if (missing(err)) return undefined;
             throw err;
@@ -110,7 +120,7 @@ function commandTarget(
         env?: Record<string, string>;
         /** Runs each command (e.g. after connecting, at most N at once). */
         gate?: Gate;
-        reads?: Pick<Target, "readFile" | "inode">;
+        reads?: Pick<Target, "readFile" | "stat">;
     } = {},
 ): Target {
     const gate = extra.gate ?? ((fn) => fn());
@@ -136,10 +146,12 @@ function commandTarget(
         async removeEmptyDir(dir) {
             await runUnlessAbsent(t, ["rm", "-d", "--", dir], /No such file or directory|Directory not empty/);
         },
-        async inode(file) {
-            if (extra.reads) return extra.reads.inode(file);
-            const ino = await runUnlessAbsent(t, ["stat", "-c", "%i", "--", file], NO_FILE);
-            return ino === undefined ? undefined : Number(ino.trim());
+        async stat(file) {
+            if (extra.reads) return extra.reads.stat(file);
+            const out = await runUnlessAbsent(t, ["stat", "-c", "%i %.9Z", "--", file], NO_FILE);
+            if (out === undefined) return undefined;
+            const [inode, ctime] = out.trim().split(" ");
+            return { inode: Number(inode), ctime };
         },
     };
     return t;

@@ -10,7 +10,7 @@ import { Target, targetId, targetOf } from "../linux/target";
 import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
 import { EtcFile, etcDir, etcDirExists, parseHosts, parseResolvConf, readEtcFile, removeEtcDirIfEmpty, removeEtcFile, renderHosts, renderResolvConf, writeEtcFile } from "../linux/etc";
-import { addNetns, deleteNetns, NETNS_DIR, NetnsMarker, PENDING_INODE, readNetnsMarker, netnsInode, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
+import { addNetns, deleteNetns, NETNS_DIR, NetnsMarker, PENDING_INODE, readNetnsMarker, netnsId, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
 
 /**
  * Links the kernel puts in every namespace: `lo`, and the fallback devices of tunnel modules
@@ -123,7 +123,10 @@ async function applyEtcFiles(t: Target, a: NetnsArgs, marker: NetnsMarker): Prom
 /** Removes the namespace's /etc folder if this resource made it and it is empty, and forgets it in the marker. */
 async function removeEtcFolder(t: Target, name: string, marker: NetnsMarker): Promise<void> {
     await removeEtcDirIfEmpty(t, name);
-    if (!(await etcDirExists(t, name))) await writeNetnsMarker(t, name, { owner: marker.owner, inode: marker.inode });
+    if (!(await etcDirExists(t, name))) {
+        const { etcDir: _, ...rest } = marker;
+        await writeNetnsMarker(t, name, rest);
+    }
 }
 
 /** Removes the declared /etc files this resource wrote, and the folder when this resource made it and it is left empty. */
@@ -179,7 +182,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         }
         try {
             const previous = made ? undefined : await readNetnsMarker(t, a.name); // adopting: keep what it knows of the /etc folder
-            const marker: NetnsMarker = { owner: a.owner, inode: (await netnsInode(t, a.name))!, ...(previous?.etcDir ? { etcDir: true } : {}) };
+            const marker: NetnsMarker = { owner: a.owner, ...(await netnsId(t, a.name))!, ...(previous?.etcDir ? { etcDir: true } : {}) };
             await writeNetnsMarker(t, a.name, marker);
             if (!made) await setLink(t, "lo", a.name, { up: a.loopbackUp });
             if (a.dns || a.hosts || marker.etcDir) await applyEtcFiles(t, a, marker);
@@ -221,7 +224,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         }
         let marker = (await readNetnsMarker(t, a.name))!;
         if (a.owner !== old.owner) {
-            await writeNetnsMarker(t, a.name, (marker = { ...marker, owner: a.owner, inode: (await netnsInode(t, a.name))! }));
+            await writeNetnsMarker(t, a.name, (marker = { ...marker, owner: a.owner, ...(await netnsId(t, a.name))! }));
         }
         await setLink(t, "lo", a.name, { up: a.loopbackUp });
         if (a.dns || a.hosts || old.dns || old.hosts || marker.etcDir) await applyEtcFiles(t, a, marker);

@@ -4,7 +4,7 @@ import { diffInputs } from "../core/diff";
 import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
-import { netnsInode } from "../linux/netns";
+import { netnsId } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
 
 /** Inputs of a {@link SysctlForward}, validated and with defaults filled. */
@@ -72,7 +72,7 @@ async function markerOf(t: Target, a: SysctlForwardArgs): Promise<{
     recorded: Partial<Record<Which, number>>;
     record: (w: Which, previous: number | undefined) => Promise<void>;
 }> {
-    const inode = a.netns === undefined ? undefined : await netnsInode(t, a.netns);
+    const inode = a.netns === undefined ? undefined : (await netnsId(t, a.netns))?.inode;
     const found = await readSysctlMarker(t, a.owner);
     const valid = found !== undefined && found.netns === a.netns && found.inode === inode;
     const marker: SysctlMarker = { netns: a.netns, inode, previous: valid ? { ...found.previous } : {} };
@@ -101,7 +101,7 @@ async function release(t: Target, which: Which, netns: string | undefined, previ
 
 /** True when the resource's namespace is gone (the root namespace never is). */
 async function netnsGone(t: Target, netns: string | undefined): Promise<boolean> {
-    return netns !== undefined && (await netnsInode(t, netns)) === undefined;
+    return netns !== undefined && (await netnsId(t, netns)) === undefined;
 }
 
 /**

@@ -3,6 +3,7 @@
  * `ping` report, independent of provider code. argv arrays only, no shell.
  */
 import { execFile } from "child_process";
+import * as fs from "fs";
 import { randomBytes } from "crypto";
 import { promisify } from "util";
 import { assertSandbox } from "./sandbox";
@@ -192,10 +193,20 @@ export async function assertPings(outputs: Record<string, unknown>, label = "pro
     }
 }
 
+/** Every folder and file under /etc/netns (the namespaces' own /etc files), with each file's text. */
+export function etcNetnsFiles(): Record<string, string | null> {
+    const out: Record<string, string | null> = {};
+    for (const entry of (fs.existsSync("/etc/netns") ? fs.readdirSync("/etc/netns", { recursive: true }) : []).map(String).sort()) {
+        const file = `/etc/netns/${entry}`;
+        out[entry] = fs.statSync(file).isDirectory() ? null : fs.readFileSync(file, "utf8");
+    }
+    return out;
+}
+
 /**
  * Deterministic text describing the current (sandbox root) namespace: netns list,
  * links (name, alias, master, mtu, state, kind), addresses, v4/v6 routes of all
- * tables, iptables/ip6tables rules and forwarding sysctls. Compare before/after.
+ * tables, iptables/ip6tables rules, /etc/netns and forwarding sysctls. Compare before/after.
  */
 export async function snapshotHost(): Promise<string> {
     const ls = (await links()).map((l) => ({
@@ -217,6 +228,7 @@ export async function snapshotHost(): Promise<string> {
         routes6: await routesAll(6),
         iptables: await iptablesSave(),
         ip6tables: await ip6tablesSave(),
+        etcNetns: etcNetnsFiles(),
         sysctls: {
             "net.ipv4.ip_forward": await sysctl("net.ipv4.ip_forward"),
             "net.ipv4.conf.all.forwarding": await sysctl("net.ipv4.conf.all.forwarding"),

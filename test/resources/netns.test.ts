@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { netnsProvider } from "../../provider/resources/netns";
@@ -105,5 +105,94 @@ describePrivileged("resources/netns: against the kernel", () => {
         await netnsProvider.delete!(id, outs);
         assert.ok((await netnsList()).includes(name), "the new namespace is not ours");
         await sh(["ip", "netns", "del", name]);
+    });
+
+    it("writes dns and hosts as /etc/netns files that ip netns exec shows, reads drift back, restores it, and removes them with the folder", async () => {
+        const name = freshNetnsName();
+        const dir = `/etc/netns/${name}`;
+        const inputs = await checked(netnsProvider, {
+            name, owner: owner("Netns", name),
+            dns: { nameservers: ["203.0.113.53", "FD00::53"], search: ["lab.test"], options: ["ndots:2"] },
+            hosts: { "10.9.0.5": ["db", "db.lab.test"] },
+        });
+        assert.deepEqual(inputs.dns, { nameservers: ["203.0.113.53", "fd00::53"], search: ["lab.test"], options: ["ndots:2"] });
+        assert.ok(!existsSync(dir));
+        const { id, outs } = await netnsProvider.create(inputs);
+        const resolv = readFileSync(`${dir}/resolv.conf`, "utf8");
+        assert.match(resolv, new RegExp(`^# ${outs.owner} `));
+        // What a program in the namespace sees: ip netns exec bind-mounts the files over /etc.
+        assert.equal(await sh(["ip", "netns", "exec", name, "cat", "/etc/resolv.conf"]), resolv);
+        assert.match(await sh(["ip", "netns", "exec", name, "getent", "hosts", "db.lab.test"]), /^10\.9\.0\.5\s+db db\.lab\.test\n$/);
+        assert.match(await sh(["ip", "netns", "exec", name, "getent", "hosts", "localhost"]), /^(127\.0\.0\.1|::1)\s+localhost/);
+        assert.deepEqual((await netnsProvider.read!(id, outs)).props, outs, "no drift right after create");
+
+        // Drift: a nameserver edited by hand, the hosts file removed.
+        writeFileSync(`${dir}/resolv.conf`, resolv.replace("203.0.113.53", "198.51.100.1"));
+        rmSync(`${dir}/hosts`);
+        const drifted = (await netnsProvider.read!(id, outs)).props!;
+        assert.deepEqual(drifted.dns.nameservers, ["198.51.100.1", "fd00::53"]);
+        assert.equal(drifted.hosts, undefined);
+        assert.equal((await netnsProvider.diff!(id, drifted, inputs)).changes, true);
+        await netnsProvider.update!(id, drifted, inputs);
+        assert.equal(readFileSync(`${dir}/resolv.conf`, "utf8"), resolv);
+        assert.deepEqual((await netnsProvider.read!(id, outs)).props, outs);
+
+        // dns left out: its file goes, hosts stays; both left out: the folder (made by this resource) goes too.
+        const { dns: _d, ...withoutDns } = inputs;
+        await netnsProvider.update!(id, outs, withoutDns);
+        assert.ok(!existsSync(`${dir}/resolv.conf`) && existsSync(`${dir}/hosts`));
+        const { hosts: _h, ...plain } = withoutDns;
+        await netnsProvider.update!(id, outs, plain);
+        assert.ok(!existsSync(dir), "the empty folder this resource made is removed");
+        await netnsProvider.update!(id, outs, inputs);
+        assert.ok(existsSync(`${dir}/resolv.conf`));
+
+        await netnsProvider.delete!(id, outs);
+        assert.ok(!existsSync(dir), "delete removes the files and the folder");
+        await netnsProvider.delete!(id, outs);
+    });
+
+    it("never overwrites or removes an /etc/netns file it did not write, and keeps a folder it did not make", async () => {
+        const name = freshNetnsName();
+        const dir = `/etc/netns/${name}`;
+        mkdirSync(dir);
+        writeFileSync(`${dir}/resolv.conf`, "nameserver 192.0.2.1\n");
+        try {
+            const inputs = await checked(netnsProvider, { name, owner: owner("Netns", name), dns: { nameservers: ["192.0.2.53"] } });
+            const cmds = await commandsDuring(() => assert.rejects(netnsProvider.create(inputs), /resolv\.conf exists and was not written by this resource \(it has no pulumi-netns marker on its first line\): pulumi-netns never overwrites it/));
+            assert.deepEqual(cmds, [], "refused before any command");
+            assert.ok(!(await netnsList()).includes(name), "no namespace left behind");
+            assert.equal(readFileSync(`${dir}/resolv.conf`, "utf8"), "nameserver 192.0.2.1\n");
+
+            // hosts only: written next to the foreign resolv.conf, which delete leaves, with the folder.
+            const { dns: _d, ...rest } = inputs;
+            const hostsOnly = await checked(netnsProvider, { ...rest, hosts: { "192.0.2.7": ["web"] } });
+            const { id, outs } = await netnsProvider.create(hostsOnly);
+            assert.ok(existsSync(`${dir}/hosts`));
+            // The file taken over by hand (marker gone): read reports it as not there, update refuses to overwrite it.
+            writeFileSync(`${dir}/hosts`, "192.0.2.8 web\n");
+            const read = (await netnsProvider.read!(id, outs)).props!;
+            assert.equal(read.hosts, undefined);
+            await assert.rejects(netnsProvider.update!(id, read, hostsOnly), /hosts exists and was not written by this resource/);
+            await netnsProvider.delete!(id, outs);
+            assert.equal(readFileSync(`${dir}/hosts`, "utf8"), "192.0.2.8 web\n");
+            assert.equal(readFileSync(`${dir}/resolv.conf`, "utf8"), "nameserver 192.0.2.1\n");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses bad dns and hosts before running anything", async () => {
+        const o = owner("Netns", "x");
+        const cmds = await commandsDuring(async () => {
+            assert.deepEqual(await failedProperties(netnsProvider, { name: "x", owner: o, dns: { nameservers: [] } }), ["dns.nameservers"]);
+            assert.deepEqual(await failedProperties(netnsProvider, { name: "x", owner: o, dns: { nameservers: ["1.1.1.1", "1.0.0.1", "8.8.8.8", "9.9.9.9"] } }), ["dns.nameservers"]);
+            assert.deepEqual(await failedProperties(netnsProvider, { name: "x", owner: o, dns: { nameservers: ["10.0.0.300"], search: ["a b"], options: ["ndots 2"] } }), ["dns.nameservers.0", "dns.options.0", "dns.search.0"]);
+            assert.deepEqual(await failedProperties(netnsProvider, { name: "x", owner: o, dns: { nameserver: ["10.0.0.1"] } }), ["dns.nameserver", "dns.nameservers"]);
+            assert.deepEqual(await failedProperties(netnsProvider, { name: "x", owner: o, hosts: { "10.0.0.1/24": ["a"], "10.0.0.2": [], "10.0.0.3": ["-x"] } }), ["hosts.10.0.0.1/24", "hosts.10.0.0.2", "hosts.10.0.0.3.0"]);
+        });
+        assert.deepEqual(cmds, []);
+        const r = await netnsProvider.check!({}, { name: "x", owner: o, dns: { nameserver: ["10.0.0.1"] } });
+        assert.match(r.failures!.find((f) => f.property === "dns.nameserver")!.reason, /did you mean 'nameservers'\?/);
     });
 });
