@@ -240,13 +240,18 @@ describePrivileged("reliability: faults, with nothing leaked and nothing foreign
         const ours = await make("VethPair", "k", { name: "in0", netns: n, peerName: "in1", peerNetns: n });
         await sh(["ip", "link", "add", "name", "theirs", "type", "veth", "peer", "name", "inside", "netns", n]);
         await sh(["ip", "-n", n, "link", "add", "name", "br9", "type", "bridge"]);
+        await sh(["ip", "-n", n, "link", "add", "name", "pa", "type", "veth", "peer", "name", "pb"]); // both ends inside
         const err = await rejection(destroy(ns));
-        assert.match(err.message, new RegExp(`namespace "${n}" still holds links that pulumi-netns did not make: inside \\(veth\\), br9 \\(bridge\\).*ip -n ${n} link delete inside.*then run again`));
+        assert.match(err.message, new RegExp(`namespace "${n}" still holds links that pulumi-netns did not make: inside \\(veth\\), br9 \\(bridge\\), p[ab] \\(veth\\), p[ab] \\(veth\\)`));
+        // One command per link to delete: a pair with both ends inside is one (the second would fail: its peer went with the first).
+        const deletes = /Delete them first \((.*)\), then run again/.exec(err.message)![1].split("; ");
+        assert.deepEqual(deletes, [`ip -n ${n} link delete inside`, `ip -n ${n} link delete br9`, `ip -n ${n} link delete pa (also deletes its peer pb)`]);
         assert.ok((await netnsList()).includes(n));
         assert.ok(await link("theirs"), "the foreign veth's outside end survives");
         assert.ok(await link("in0", n), "our own links do not block, and are not deleted by the refusal");
         await sh(["ip", "link", "del", "theirs"]);
         await sh(["ip", "-n", n, "link", "del", "br9"]);
+        await sh(["ip", "-n", n, "link", "del", "pa"]);
         await destroy(ns); // our own veth inside does not block
         assert.ok(!(await netnsList()).includes(n));
         await destroy(ours);

@@ -14,7 +14,8 @@ export interface Made {
 
 /** check, then create, as the engine does; `name` makes the owner token. */
 export async function make(kind: Kind, name: string, args: Record<string, unknown>): Promise<Made> {
-    const inputs = await checked(handlers[kind], { ...args, owner: owner(kind, name) });
+    // As the resource classes register it: with the resource's name, which check remembers for messages and drops.
+    const inputs = await checked(handlers[kind], { ...args, owner: owner(kind, name), resourceName: `${kind} "${name}"` });
     const { id, outs } = await handlers[kind].create(inputs);
     return { kind, id, inputs, outs };
 }

@@ -16,8 +16,17 @@ describe("resources/route: check and diff (no commands)", () => {
             assert.deepEqual(await failedProperties(routeProvider, { destination: "10.0.0.0/8", gateway: "fd00::1", owner: O }), ["gateway"]);
             assert.deepEqual(await failedProperties(routeProvider, { destination: "10.1.1.0/8", device: "eth0", owner: O }), ["destination"]);
             assert.deepEqual(await failedProperties(routeProvider, { destination: "nowhere", device: "eth0", metric: -1, owner: O }), ["destination", "metric"]);
+            assert.equal((await checked(routeProvider, { destination: "10.0.0.0/8", device: "eth0", table: "local", owner: O })).table, "local");
+            assert.deepEqual(await failedProperties(routeProvider, { destination: "10.0.0.0/8", device: "eth0", table: "mian", owner: O }), ["table"]);
         });
         assert.deepEqual(cmds, []);
+    });
+    it("says what is wrong with a destination, and suggests the network of one with host bits set", async () => {
+        const reason = async (destination: string) => (await routeProvider.check!({}, { destination, device: "eth0", owner: O })).failures![0].reason;
+        assert.equal(await reason("192.168.50.1/24"), 'must be "default" or a network prefix: has host bits set (192.168.50.1/24 is an address in 192.168.50.0/24, not a network): did you mean 192.168.50.0/24?');
+        assert.match(await reason("192.168.50.256/24"), /octet 256 of "192\.168\.50\.256" is out of range \(0–255\)/);
+        assert.match(await reason("10.0.0.0/33"), /prefix length \/33 is out of range: IPv4 allows \/0 to \/32/);
+        assert.match(await reason("10.0.0.0"), /has no prefix length: add one/);
     });
     it("updates the next hop in place and replaces on identity changes", async () => {
         const o = { destination: "default", gateway: "10.0.0.1", table: "main", owner: O, family: 4 };
@@ -77,6 +86,23 @@ describePrivileged("resources/route: against the kernel", () => {
         await routeProvider.delete!(dev.id, dev.outs);
         assert.equal(await find("fd10::/64", 6), undefined);
         assert.deepEqual(await routes(ns, { table: 100 }), []);
+    });
+
+    it("explains a gateway no link of the namespace has a network for (a route created before its link), changing nothing", async () => {
+        for (const [gateway, netns] of [["10.77.0.1", ns], ["fd77::1", ns], ["10.77.0.1", undefined]] as const) {
+            const inputs = await checked(routeProvider, { destination: "default", gateway, netns, metric: 77, owner: O });
+            await assert.rejects(
+                routeProvider.create(inputs),
+                (err: Error) => {
+                    assert.match(err.message, new RegExp(`^gateway ${gateway} is not reachable in ${netns ? `namespace "${netns}"` : "the root namespace"}: no link there has an address on its network \\(yet\\)`));
+                    assert.match(err.message, /make the route depend on it: pass its output \(e\.g\. netns: veth\.peerNetns, device: veth\.peerName\) or add \{ dependsOn: \[veth\] \}/);
+                    assert.match(err.message, /Nexthop has invalid gateway|No route to host/, "the kernel's own words are kept");
+                    return true;
+                },
+            );
+        }
+        assert.equal((await routes(ns, { family: 4 })).find((r) => r.dst === "default"), undefined);
+        assert.equal((await routes(ns, { family: 6 })).find((r) => r.dst === "default"), undefined);
     });
 
     it("refuses a route it did not make and leaves it alone", async () => {

@@ -85,6 +85,45 @@ describePrivileged("resources/veth: against the kernel", () => {
         assert.deepEqual(await vethPairProvider.read!(id, updated!.outs), { id: "", props: {} });
     });
 
+    it("IPv6 answers at once after create (nodad), through a direct pair and through a bridge", async () => {
+        const inputs = await checked(vethPairProvider, { name: "v6a", netns: a, addresses: ["fd00:6::1/64"], peerName: "v6b", peerNetns: b, peerAddresses: ["fd00:6::2/64"], owner: O });
+        const { id, outs } = await vethPairProvider.create(inputs);
+        // One echo request, one second to answer: a tentative address (DAD, ~2 s) cannot send or receive.
+        assert.equal(await ping(a, "fd00:6::2"), true, "ping -6 right after create");
+        assert.equal(await ping(b, "fd00:6::1"), true, "and back");
+        const kernel = JSON.parse(await sh(["ip", "-n", a, "-json", "address", "show", "dev", "v6a"]))[0].addr_info.find((x: any) => x.local === "fd00:6::1");
+        assert.equal(kernel.nodad, true, "the kernel lists the address as nodad");
+        await vethPairProvider.delete!(id, outs);
+
+        // A bridge with an IPv6 address, and a pair whose end joins it.
+        await sh(["ip", "-n", a, "link", "add", "name", "br6", "type", "bridge"]);
+        await sh(["ip", "-n", a, "link", "set", "br6", "up"]);
+        await sh(["ip", "-n", a, "address", "add", "fd00:7::1/64", "dev", "br6", "nodad"]);
+        const port = await checked(vethPairProvider, { name: "p6", netns: a, master: "br6", peerName: "e6", peerNetns: b, peerAddresses: ["fd00:7::2/64"], owner: O });
+        const made = await vethPairProvider.create(port);
+        assert.equal(await ping(b, "fd00:7::1"), true, "ping -6 to the bridge right after create");
+        await vethPairProvider.delete!(made.id, made.outs);
+    });
+
+    it("with dad: true, waits for duplicate address detection, and fails clearly on dadfailed, leaving nothing", async () => {
+        const inputs = await checked(vethPairProvider, { name: "d6a", netns: a, addresses: ["fd00:8::1/64"], peerName: "d6b", peerNetns: b, peerAddresses: ["fd00:8::2/64"], dad: true, owner: O });
+        const started = Date.now();
+        const { id, outs } = await vethPairProvider.create(inputs);
+        const waited = Date.now() - started;
+        const info = JSON.parse(await sh(["ip", "-n", a, "-json", "address", "show", "dev", "d6a"]))[0].addr_info.find((x: any) => x.local === "fd00:8::1");
+        assert.equal(info.tentative, undefined, `DAD finished before create returned (${waited} ms)`);
+        assert.equal(info.nodad, undefined);
+        assert.ok(waited > 500, `create waited for DAD (${waited} ms)`);
+        assert.equal(await ping(a, "fd00:8::2"), true);
+        await vethPairProvider.delete!(id, outs);
+
+        // The same address on both ends of one link: each end's DAD sees the other's probe.
+        const dup = await checked(vethPairProvider, { name: "d6c", netns: a, addresses: ["fd00:9::1/64"], peerName: "d6d", peerNetns: b, peerAddresses: ["fd00:9::1/64"], dad: true, owner: O });
+        await assert.rejects(vethPairProvider.create(dup), /address fd00:9::1\/64 on link "d6[cd]" in namespace "t[^"]+" failed duplicate address detection \(dadfailed\): another node on that link already uses it/);
+        assert.equal(await link("d6c", a), undefined, "the failed create removed its pair");
+        assert.equal(await link("d6d", b), undefined);
+    });
+
     it("attaches to and detaches from a bridge", async () => {
         await sh(["ip", "-n", a, "link", "add", "name", "br0", "type", "bridge"]);
         const inputs = await checked(vethPairProvider, { name: "h0", netns: a, master: "br0", peerName: "c0", peerNetns: b, owner: O });

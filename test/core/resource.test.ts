@@ -1,0 +1,69 @@
+/**
+ * What the resource classes hand the engine: every key the caller gave, known or not, so that a
+ * misspelled property from a variable, `any` or plain JavaScript (where TypeScript cannot see it)
+ * reaches check and fails it instead of being dropped.
+ */
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as netns from "../../provider";
+import { handlers } from "../../provider/handlers";
+import { commandsDuring } from "../helpers/provider";
+
+describe("core/resource: unknown properties reach check (under Pulumi mocks)", () => {
+    const registered = new Map<string, Record<string, unknown>>();
+    before(() => {
+        pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    registered.set(args.name, args.inputs);
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: () => ({}),
+            },
+            "proj",
+            "dev",
+            false,
+        );
+    });
+
+    /** One valid declaration per resource class, and the misspelling a user could make in it. */
+    const cases: [keyof typeof handlers, (name: string, args: any) => pulumi.Resource, Record<string, unknown>, string, string][] = [
+        ["Netns", (n, a) => new netns.Netns(n, a), { name: "blue" }, "loopbakUp", "loopbackUp"],
+        ["VethPair", (n, a) => new netns.VethPair(n, a), { name: "v0", peerName: "v1", peerNetns: "blue" }, "peerAdresses", "peerAddresses"],
+        ["Bridge", (n, a) => new netns.Bridge(n, a), { name: "br0" }, "adresses", "addresses"],
+        ["Route", (n, a) => new netns.Route(n, a), { destination: "default", device: "v0" }, "gatway", "gateway"],
+        ["MasqueradeRule", (n, a) => new netns.MasqueradeRule(n, a), { source: "10.0.0.0/24" }, "outInterfce", "outInterface"],
+        ["ForwardRule", (n, a) => new netns.ForwardRule(n, a), { inInterface: "br0" }, "establised", "established"],
+        ["SysctlForward", (n, a) => new netns.SysctlForward(n, a), {}, "ipv_6", "ipv6"],
+    ];
+
+    for (const [kind, make, args, typo, meant] of cases) {
+        it(`${kind}: a misspelled '${typo}' is registered, and check fails naming it and '${meant}', running nothing`, async () => {
+            const spread: Record<string, unknown> = { ...args, [typo]: ["10.1.1.1/24"] }; // not a literal: TypeScript cannot see it
+            const name = `typo-${kind}`;
+            make(name, spread);
+            await new Promise((r) => setTimeout(r, 50)); // registration is asynchronous under mocks
+            const inputs = registered.get(name)!;
+            assert.ok(inputs, `${kind} registered`);
+            assert.deepEqual(inputs[typo], ["10.1.1.1/24"], "the unknown key is passed on, not dropped");
+            const cmds = await commandsDuring(async () => {
+                const r = await handlers[kind].check!({}, inputs);
+                assert.deepEqual(r.failures, [{ property: typo, reason: `unknown property '${typo}': did you mean '${meant}'?` }]);
+            });
+            assert.deepEqual(cmds, []);
+            // The valid declaration passes, and the resource's name given to check never reaches the state.
+            const { [typo]: _t, ...valid } = inputs;
+            const ok = await handlers[kind].check!({}, valid);
+            assert.deepEqual(ok.failures, []);
+            assert.equal(valid.resourceName, `${kind} "${name}"`);
+            assert.equal((ok.inputs as Record<string, unknown>).resourceName, undefined);
+        });
+    }
+
+    it("BridgedNetwork: an unknown key fails when the program runs, naming the one it likely meant", () => {
+        const args: any = { bridge: "br0", cidr: "10.0.0.0/24", namespace: ["a"], namespaces: [] };
+        assert.throws(() => new netns.BridgedNetwork("lan", args), /BridgedNetwork "lan": namespace: unknown property 'namespace': did you mean 'namespaces'\?/);
+        const nested: any = { bridge: "br0", cidr: "10.0.0.0/24", namespaces: [], nat: { outInterace: "eth0" } };
+        assert.throws(() => new netns.BridgedNetwork("lan2", nested), /nat\.outInterace: unknown property 'nat\.outInterace': did you mean 'outInterface'\?/);
+    });
+});
