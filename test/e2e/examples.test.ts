@@ -1,11 +1,13 @@
 /**
  * Every example through the real Pulumi CLI (test/e2e/cli.ts), as a user runs it: `pulumi up` →
  * the example's pings answer → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
- * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset) →
+ * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset,
+ * a namespace's resolv.conf removed) →
  * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
  * repairs it, as the kernel shows → `destroy` → the sandbox root is as before.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import { EXAMPLE_SETUP, EXPECTED_EXAMPLES, exampleNames, exampleSnapshot } from "../helpers/examples";
 import { addrs, assertPings, inNs, ipArgs, iptablesSave, ip6tablesSave, sh, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
@@ -40,6 +42,12 @@ async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
             await sh(inNs(ns, [tool, "-w", "-t", "nat", ...rule.replace(/^-A /, "-D ").replace(/"/g, "").split(/\s+/)]));
             const save = o.family === 6 ? ip6tablesSave : iptablesSave;
             drifts.push({ what: `rule ${rule}`, repaired: async () => (await save(ns)).includes(rule) });
+        }
+        if (typeIs(r, "Netns") && o.dns) {
+            const file = `/etc/netns/${o.name}/resolv.conf`;
+            const text = fs.readFileSync(file, "utf8");
+            fs.rmSync(file);
+            drifts.push({ what: file, repaired: async () => fs.existsSync(file) && fs.readFileSync(file, "utf8") === text });
         }
         if (typeIs(r, "SysctlForward") && o.ipv4 === true) {
             const ns = nsOf(o.netns);

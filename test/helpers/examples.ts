@@ -4,6 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { haveDnsmasq, startDnsServer } from "./dns";
 import { REPO_ROOT } from "./host";
 import { sh, snapshotHost } from "./kernel";
 
@@ -20,16 +21,28 @@ export interface ExampleSetup {
 
 /** The uplink of nat-gateway in the sandbox: `up0`, a veth to namespace `wan` (203.0.113.1/24). */
 export const WAN_PROBE = "203.0.113.1";
+/** A made-up name the DNS server in `wan` answers with {@link WAN_PROBE}. */
+export const WAN_PROBE_NAME = "wan.example.test";
+
+let wanDns: { stop: () => Promise<void> } | undefined;
 
 /**
  * nat-gateway: the sandbox has no uplink, so `up0` plays it: a veth to a `wan` namespace
- * (203.0.113.1/24) with no route back to the LAN, so the probe answers only through the NAT.
+ * (203.0.113.1/24) with no route back to the LAN, so the probe answers only through the NAT; and
+ * a real DNS server (dnsmasq) there, the namespace's nameserver, which resolves the probe's name.
  */
 export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
     "nat-gateway": {
-        config: { outInterface: "up0", probe: WAN_PROBE },
-        up: () => wanUp(),
-        down: () => wanDown(),
+        config: { outInterface: "up0", probe: WAN_PROBE, nameserver: WAN_PROBE, ...(haveDnsmasq() ? { probeName: WAN_PROBE_NAME } : {}) },
+        up: async () => {
+            await wanUp();
+            if (haveDnsmasq()) wanDns = await startDnsServer("wan", WAN_PROBE, { [WAN_PROBE_NAME]: WAN_PROBE });
+        },
+        down: async () => {
+            await wanDns?.stop();
+            wanDns = undefined;
+            await wanDown();
+        },
     },
 };
 

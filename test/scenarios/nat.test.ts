@@ -8,11 +8,13 @@
  */
 import { strict as assert } from "assert";
 import { forwardRuleProvider } from "../../provider/resources/forward";
+import { netnsProvider } from "../../provider/resources/netns";
+import { haveDnsmasq, startDnsServer } from "../helpers/dns";
 import { masqueradeRuleProvider } from "../../provider/resources/masquerade";
 import { sysctlForwardProvider } from "../../provider/resources/sysctl";
-import { freshNetnsName, ip6tablesSave, iptablesSave, ping, sh, sysctl, uniqueIfName } from "../helpers/kernel";
+import { freshNetnsName, ip6tablesSave, iptablesSave, ping, sh, shOk, sysctl, uniqueIfName } from "../helpers/kernel";
 import { checked, owner } from "../helpers/provider";
-import { describePrivileged } from "../helpers/sandbox";
+import { describePrivileged, requireTool } from "../helpers/sandbox";
 import type * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -39,12 +41,15 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
     const pv = uniqueIfName("pv");
     const bridge = "br-nat";
 
+    let privNetns: { id: string; outs: Record<string, unknown> };
+
     before(async () => {
+        // priv is a Netns resource whose resolver is the DNS server in wan (seed 001 ends with names failing there).
+        const inputs = await checked(netnsProvider, { name: priv, dns: { nameservers: ["203.0.113.1"], options: ["timeout:1", "attempts:1"] }, owner: owner("Netns", priv) });
+        privNetns = await netnsProvider.create(inputs);
         for (const argv of [
             ["ip", "netns", "add", wan],
-            ["ip", "netns", "add", priv],
             ["ip", "-n", wan, "link", "set", "lo", "up"],
-            ["ip", "-n", priv, "link", "set", "lo", "up"],
             ["ip", "link", "add", uplink, "type", "veth", "peer", "name", "eth0", "netns", wan],
             ["ip", "addr", "add", "203.0.113.2/24", "dev", uplink],
             ["ip", "link", "set", uplink, "up"],
@@ -67,16 +72,14 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
 
     after(async () => {
         await sh(["iptables", "-w", "-P", "FORWARD", "ACCEPT"]);
-        for (const argv of [["ip", "link", "del", pv], ["ip", "link", "del", uplink], ["ip", "link", "del", bridge], ["ip", "netns", "del", priv], ["ip", "netns", "del", wan]]) {
+        for (const argv of [["ip", "link", "del", pv], ["ip", "link", "del", uplink], ["ip", "link", "del", bridge], ["ip", "netns", "del", wan]]) {
             await sh(argv).catch(() => undefined);
         }
+        await netnsProvider.delete!(privNetns.id, privNetns.outs);
     });
 
-    it("pings the wan only while SysctlForward, MasqueradeRule and two ForwardRules exist, and leaves no trace", async () => {
-        assert.equal(await ping(priv, "192.168.50.1"), true, "the bridge is reachable");
-        assert.equal(await ping(priv, "203.0.113.1"), false, "no forwarding yet");
-        const before = await snapshotNat();
-
+    /** The NAT of seed 001 through the providers, for the duration of `fn`; deleted after. */
+    async function withNat(fn: () => Promise<void>): Promise<void> {
         const resources: [pulumi.dynamic.ResourceProvider, string, Record<string, unknown>][] = [
             [sysctlForwardProvider, "SysctlForward", {}],
             [masqueradeRuleProvider, "MasqueradeRule", { source: "192.168.50.0/24", outInterface: uplink }],
@@ -90,16 +93,42 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
                 const { id, outs } = await p.create(inputs);
                 made.push({ p, id, outs });
             }
-            assert.equal(await sysctl("net.ipv4.ip_forward"), "1");
-            assert.equal((await iptablesSave()).split("pulumi-netns:").length - 1, 3);
-            assert.equal(await ping(priv, "203.0.113.1"), true, "NAT works");
+            await fn();
         } finally {
             for (const { p, id, outs } of made.reverse()) await p.delete!(id, outs);
         }
+    }
+
+    it("pings the wan only while SysctlForward, MasqueradeRule and two ForwardRules exist, and leaves no trace", async () => {
+        assert.equal(await ping(priv, "192.168.50.1"), true, "the bridge is reachable");
+        assert.equal(await ping(priv, "203.0.113.1"), false, "no forwarding yet");
+        const before = await snapshotNat();
+
+        await withNat(async () => {
+            assert.equal(await sysctl("net.ipv4.ip_forward"), "1");
+            assert.equal((await iptablesSave()).split("pulumi-netns:").length - 1, 3);
+            assert.equal(await ping(priv, "203.0.113.1"), true, "NAT works");
+        });
 
         assert.equal(await ping(priv, "203.0.113.1"), false, "no NAT after delete");
         const after = await snapshotNat();
         assert.equal(after, before, "iptables rules and forwarding sysctls as before");
         assert.match(after, /:FORWARD DROP/);
+    });
+
+    it("resolves a name served by a real DNS server in wan, through the NAT, and pings it by name (seed 001 to the end)", async function () {
+        requireTool(this, haveDnsmasq(), "dnsmasq (Debian's dnsmasq-base)");
+        const name = "wan.seed001.test";
+        const dns = await startDnsServer(wan, "203.0.113.1", { [name]: "203.0.113.1" });
+        try {
+            const lookup = () => shOk(["ip", "netns", "exec", priv, "getent", "hosts", name], { timeoutMs: 10000 });
+            assert.equal(await lookup(), false, "no answer without the NAT: the resolver is only reachable through it");
+            await withNat(async () => {
+                assert.match(await sh(["ip", "netns", "exec", priv, "getent", "hosts", name]), new RegExp(`^203\\.0\\.113\\.1\\s+${name.replace(/\./g, "\\.")}`));
+                assert.equal(await ping(priv, name), true, `ping ${name} from ${priv}`);
+            });
+        } finally {
+            await dns.stop();
+        }
     });
 });
