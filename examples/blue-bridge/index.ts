@@ -12,7 +12,7 @@ const veth = new netns.VethPair("veth", {
     peerNetns: blue.name,
     peerAddresses: ["10.1.1.1/16"],
 });
-new netns.Route("blue-default", { destination: "default", gateway: "10.1.1.3", netns: veth.peerNetns.apply((n) => n!) });
+new netns.Route("blue-default", { destination: "default", gateway: "10.1.1.3", netns: veth.peerNetns });
 
 export const namespace = blue.name;
 export const bridgeMac = br0.mac;

@@ -16,10 +16,10 @@ const linkB = new netns.VethPair("link-b", {
     name: "r-b", netns: router.name, addresses: ["10.0.2.1/24"],
     peerName: "eth0", peerNetns: b.name, peerAddresses: ["10.0.2.2/24"],
 });
-new netns.Route("a-default", { destination: "default", gateway: "10.0.1.1", netns: linkA.peerNetns.apply((n) => n!) });
-new netns.Route("b-default", { destination: "default", gateway: "10.0.2.1", netns: linkB.peerNetns.apply((n) => n!) });
+new netns.Route("a-default", { destination: "default", gateway: "10.0.1.1", netns: linkA.peerNetns });
+new netns.Route("b-default", { destination: "default", gateway: "10.0.2.1", netns: linkB.peerNetns });
 
-const routerNs = linkA.netns.apply((n) => n!);
+const routerNs = linkA.netns;
 new netns.SysctlForward("router-forwarding", { netns: routerNs });
 new netns.ForwardRule("a-to-b", { netns: routerNs, inInterface: linkA.name, outInterface: linkB.name });
 new netns.ForwardRule("b-to-a-replies", { netns: routerNs, inInterface: linkB.name, outInterface: linkA.name, established: true });

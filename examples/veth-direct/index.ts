@@ -12,8 +12,8 @@ const cable = new netns.VethPair("cable", {
     peerNetns: ns2.name,
     peerAddresses: ["192.168.1.2/24"],
 });
-new netns.Route("ns1-default", { destination: "default", gateway: "192.168.1.2", netns: cable.netns.apply((n) => n!) });
-new netns.Route("ns2-default", { destination: "default", gateway: "192.168.1.1", netns: cable.peerNetns.apply((n) => n!) });
+new netns.Route("ns1-default", { destination: "default", gateway: "192.168.1.2", netns: cable.netns });
+new netns.Route("ns2-default", { destination: "default", gateway: "192.168.1.1", netns: cable.peerNetns });
 
 export const pingChecks = [
     { from: "ns1", to: "192.168.1.2" },

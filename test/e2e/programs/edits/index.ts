@@ -17,6 +17,6 @@ const veth = new netns.VethPair("solo-veth", {
     name: "e2es0", addresses: [config.require("address")],
     peerName: "eth0", peerNetns: solo.name, peerAddresses: ["10.62.0.2/24"],
 });
-new netns.Route("solo-route", { destination: "10.63.0.0/24", gateway: config.require("gateway"), netns: veth.peerNetns.apply((n) => n!) });
+new netns.Route("solo-route", { destination: "10.63.0.0/24", gateway: config.require("gateway"), netns: veth.peerNetns });
 
 export const addresses = lan.addresses;

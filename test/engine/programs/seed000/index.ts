@@ -15,7 +15,7 @@ new netns.Route("blue-default", {
     destination: "default",
     gateway: "10.1.1.3",
     device: veth.peerName,
-    netns: veth.peerNetns.apply((n) => n!),
+    netns: veth.peerNetns,
 });
 
 export const namespace = blue.name;

@@ -15,7 +15,7 @@ const br = new netns.Bridge("bridge", { name: bridgeName, addresses: ["10.2.1.3/
 const veth = new netns.VethPair("veth", {
     name: "sveth0", master: br.name, peerName: "eth0", peerNetns: blue.name, peerAddresses: addresses,
 });
-new netns.Route("sblue-default", { destination: "default", gateway: "10.2.1.3", netns: veth.peerNetns.apply((n) => n!) });
+new netns.Route("sblue-default", { destination: "default", gateway: "10.2.1.3", netns: veth.peerNetns });
 
 const pingChecks = [{ from: "sblue", to: "10.2.1.3" }];
 if (extra) {
