@@ -106,7 +106,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
 
     it("Netns, VethPair, Route: created, read and deleted on the remote host; ids carry the host", async () => {
         const c = { connection: sshd.connection };
-        const ns = await checked(handlers.Netns, { ...c, name: "rns1", owner: owner("Netns", "rns1") });
+        const ns = await checked(handlers.Netns, { ...c, name: "rns1", dns: { nameservers: ["10.88.0.53"] }, hosts: { "10.88.0.1": ["gw"] }, owner: owner("Netns", "rns1") });
         const veth = await checked(handlers.VethPair, { ...c, name: "rveth0", peerName: "eth0", peerNetns: "rns1", addresses: ["10.88.0.1/24"], peerAddresses: ["10.88.0.2/24"], owner: owner("VethPair", "rv") });
         const route = await checked(handlers.Route, { ...c, destination: "10.99.0.0/16", gateway: "10.88.0.1", netns: "rns1", owner: owner("Route", "rr") });
         const made = [];
@@ -120,6 +120,9 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         assert.equal(await link("rveth0"), undefined, "and not on this host");
         assert.ok(await pingRemote(sshd, "rns1", "10.88.0.1"));
         assert.match(await sshd.exec(["ip", "-n", "rns1", "route", "show", "10.99.0.0/16"]), /via 10\.88\.0\.1 .*proto 250/);
+        // dns and hosts written on the remote host (mkdir, dd, mv there), as ip netns exec there shows them.
+        assert.match(await sshd.exec(["ip", "netns", "exec", "rns1", "cat", "/etc/resolv.conf"]), new RegExp(`^# ${owner("Netns", "rns1")} .*\nnameserver 10\.88\.0\.53\n$`));
+        assert.match(await sshd.exec(["ip", "netns", "exec", "rns1", "getent", "hosts", "gw"]), /^10\.88\.0\.1\s+gw\n?$/);
         for (const m of made) assert.deepEqual((await handlers[m.kind].read!(m.id, m.outs)).props, m.outs);
         // Another key for the same host is an update, run with that key (its own ssh master: a key the
         // host does not accept would fail), and the namespace on the remote host is the same one.
@@ -141,10 +144,11 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         }
         // A failing remote command names the command (through ssh), never the key.
         const err = await handlers.Route.create({ ...route, gateway: "10.77.77.77" }).then(() => undefined, (e) => e);
-        assert.ok(err instanceof CommandError && /command `ssh 10\.77\.0\.2 -- LC_ALL=C 'ip' '-n' 'rns1' .*` failed with exit code 2: Error: Nexthop has invalid gateway/.test(err.message), String(err));
+        assert.ok(err.cause instanceof CommandError && /^gateway 10\.77\.77\.77 is not reachable in namespace "rns1".*command `ssh 10\.77\.0\.2 -- LC_ALL=C 'ip' '-n' 'rns1' .*` failed with exit code 2: Error: Nexthop has invalid gateway/.test(err.message), String(err));
         assert.ok(!err.message.includes(sshd.privateKey.split("\n")[1]));
         for (const m of made.reverse()) await handlers[m.kind].delete!(m.id, m.outs);
         assert.ok(!(await netnsList()).includes("rns1"));
+        assert.equal(await sshd.exec(["ls", "/etc/netns"]), "", "the remote /etc/netns/rns1 went with it (rm -f, rm -d there)");
         assert.equal(await link("rveth0", REMOTE_NETNS), undefined);
     });
 

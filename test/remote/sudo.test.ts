@@ -5,7 +5,7 @@
  * one clear error.
  */
 import { strict as assert } from "assert";
-import { existsSync, writeFileSync } from "fs";
+import { existsSync, readFileSync, writeFileSync } from "fs";
 import { freshNetnsName, link, netnsList, routes, sh, sysctl } from "../helpers/kernel";
 import { owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
@@ -49,7 +49,7 @@ describePrivileged("sudo: an unprivileged user with sudo: true", function () {
         const ns = freshNetnsName("s");
         const sudo = { sudo: true };
         const list: [string, Record<string, unknown>][] = [
-            ["Netns", { ...sudo, name: ns, loopbackUp: true, owner: owner("Netns", ns) }],
+            ["Netns", { ...sudo, name: ns, loopbackUp: true, dns: { nameservers: ["10.66.0.53"], search: [], options: [] }, owner: owner("Netns", ns) }],
             ["VethPair", { ...sudo, name: "sv0", peerName: "eth0", peerNetns: ns, addresses: ["10.66.0.1/24"], peerAddresses: ["10.66.0.2/24"], up: true, owner: owner("VethPair", "sv") }],
             ["Route", { ...sudo, destination: "default", gateway: "10.66.0.1", netns: ns, table: "main", owner: owner("Route", "sr") }],
             ["SysctlForward", { ...sudo, netns: ns, ipv4: true, ipv6: false, restoreOnDelete: true, owner: owner("SysctlForward", "ss") }],
@@ -59,6 +59,7 @@ describePrivileged("sudo: an unprivileged user with sudo: true", function () {
             const made = await asNobody("create", list);
             for (const [kind, outs] of made) assert.equal(typeof outs, "object", `${kind}: ${outs}`);
             assert.ok((await netnsList()).includes(ns));
+            assert.match(readFileSync(`/etc/netns/${ns}/resolv.conf`, "utf8"), /\nnameserver 10\.66\.0\.53\n$/, "resolv.conf written through sudo");
             assert.deepEqual((await link("sv0"))?.ifalias, owner("VethPair", "sv"));
             assert.equal((await routes(ns)).find((r) => r.dst === "default")?.gateway, "10.66.0.1");
             assert.equal(await sysctl("net.ipv4.ip_forward", ns), "1");
@@ -66,6 +67,7 @@ describePrivileged("sudo: an unprivileged user with sudo: true", function () {
             const gone = await asNobody("delete", made.map(([kind, outs]) => [kind, outs]).reverse());
             for (const [kind, r] of gone) assert.deepEqual(r, {}, `${kind}: ${r}`);
             assert.ok(!(await netnsList()).includes(ns), JSON.stringify([made, gone, await sh(["ls", "-la", "/run/netns", "/run/pulumi-netns/netns"])]));
+            assert.ok(!existsSync(`/etc/netns/${ns}`), "and its /etc/netns folder, through sudo");
             assert.equal(await link("sv0"), undefined);
         } finally {
             if ((await netnsList()).includes(ns)) await sh(["ip", "netns", "del", ns]);
