@@ -9,10 +9,12 @@
  * (which grows with N) twice per step, so up and destroy cost the CLI CPU time growing as N².
  * Then the same BridgedNetwork on a second host over SSH (test/helpers/sshd.ts: a real sshd in its
  * own namespace) against this host, A B A B, for BENCH_REMOTE_SIZES (default 10,50), and the cost of
- * one command both ways. Runs inside test/sandbox.sh (see run.sh).
+ * one command both ways. Last, what IPv6 addresses cost a VethPair (ipv6Bench): `nodad` against IPv4
+ * and against `dad: true`. Runs inside test/sandbox.sh (see run.sh).
  *
  * Knobs: BENCH_SIZES (default 10,50,200), BENCH_REPS (3), BENCH_REMOTE_SIZES (10,50; empty skips
  * the remote part), BENCH_ENGINE_DOUBLE=0 skips the engine double, BENCH_CLI=0 skips the real CLI,
+ * BENCH_IPV6=0 skips the IPv6 part,
  * BENCH_OUT names another folder for the results (default results/), e.g. for a quick check:
  *
  *   BENCH_SIZES=10 BENCH_REPS=1 BENCH_REMOTE_SIZES= BENCH_OUT=/tmp/bench npm run bench
@@ -22,6 +24,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Connection } from "../../provider/core/schema";
 import { targetOf, localTarget, type Target } from "../../provider/linux/target";
+import { ownerToken } from "../../provider/core/owner";
+import { vethPairProvider } from "../../provider/resources/veth";
 import { Stack } from "../engine/stack";
 import { haveSshd, startSshd, type Sshd } from "../helpers/sshd";
 import { cliDir, Project } from "../e2e/cli";
@@ -31,6 +35,7 @@ const REMOTE_SIZES = (process.env.BENCH_REMOTE_SIZES ?? "10,50").split(",").filt
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const ENGINE_DOUBLE = process.env.BENCH_ENGINE_DOUBLE !== "0";
 const CLI = process.env.BENCH_CLI !== "0";
+const IPV6 = process.env.BENCH_IPV6 !== "0";
 const OUT = path.resolve(process.env.BENCH_OUT || path.join(__dirname, "results"));
 const TRACE = "/run/pulumi-netns-bench.trace";
 
@@ -242,6 +247,55 @@ interface RemoteResults {
     sizes: Record<number, Record<string, number>>;
 }
 
+/** Links per round of the IPv6 part. */
+const IPV6_LINKS = 20;
+
+/**
+ * What IPv6 costs a VethPair, through its provider in this process (no engine): IPV6_LINKS pairs
+ * between two namespaces, created one after the other, with IPv4 addresses, with IPv6 addresses
+ * (`nodad`, the default) and with `dad: true` (create waits for duplicate address detection), A B C
+ * per round; then, for each, the time from create returning to the first echo reply (`ping -c1 -W3`
+ * from one end to the other, `ip netns exec` included). Milliseconds; medians over REPS rounds.
+ */
+async function ipv6Bench(): Promise<Record<string, number> | undefined> {
+    if (!IPV6) return undefined;
+    const s: Sample = {};
+    const variants: [label: string, address: (end: 1 | 2, i: number) => string, dad: boolean][] = [
+        ["ipv4", (e, i) => `10.${100 + Math.floor(i / 100)}.${i % 100}.${e}/24`, false],
+        ["ipv6 nodad", (e, i) => `fd00:b6:${i}::${e}/64`, false],
+        ["ipv6 dad", (e, i) => `fd00:b7:${i}::${e}/64`, true],
+    ];
+    sh("ip", "netns", "add", "b6a");
+    sh("ip", "netns", "add", "b6b");
+    try {
+        for (let rep = 0; rep < REPS; rep++) {
+            for (const [label, address, dad] of variants) {
+                const made = [];
+                const t0 = process.hrtime.bigint();
+                for (let i = 0; i < IPV6_LINKS; i++) {
+                    const owner = ownerToken("bench", "bench", "VethPair", `${label}-${i}`);
+                    const inputs = (await vethPairProvider.check!({}, { name: `b6x${i}`, netns: "b6a", addresses: [address(1, i)], peerName: `b6y${i}`, peerNetns: "b6b", peerAddresses: [address(2, i)], dad, owner })).inputs;
+                    made.push(await vethPairProvider.create(inputs));
+                }
+                (s[`${label} create ms per link`] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e6 / IPV6_LINKS);
+                // First answer after a fresh create: one more pair, then ping at once.
+                const owner = ownerToken("bench", "bench", "VethPair", `${label}-ping`);
+                const inputs = (await vethPairProvider.check!({}, { name: "b6p", netns: "b6a", addresses: [address(1, 999)], peerName: "b6q", peerNetns: "b6b", peerAddresses: [address(2, 999)], dad, owner })).inputs;
+                made.push(await vethPairProvider.create(inputs));
+                const t1 = process.hrtime.bigint();
+                sh("ip", "netns", "exec", "b6a", "ping", "-n", "-q", "-c1", "-W3", address(2, 999).split("/")[0]);
+                (s[`${label} first reply ms`] ??= []).push(Number(process.hrtime.bigint() - t1) / 1e6);
+                for (const m of made) await vethPairProvider.delete!(m.id, m.outs);
+            }
+            process.stderr.write(`ipv6 rep ${rep + 1}/${REPS} done\n`);
+        }
+    } finally {
+        sh("ip", "netns", "del", "b6a");
+        sh("ip", "netns", "del", "b6b");
+    }
+    return medians(s);
+}
+
 async function main(): Promise<void> {
     process.env.PULUMI_NETNS_TRACE = TRACE;
     sh("ip", "link", "add", "name", "up0", "type", "veth", "peer", "name", "up1");
@@ -265,19 +319,20 @@ async function main(): Promise<void> {
         }
         results[n] = medians(s);
     }
-    report(results, ENGINE_DOUBLE ? medians(overhead) : undefined, await remoteBench());
+    const remote = await remoteBench();
+    report(results, ENGINE_DOUBLE ? medians(overhead) : undefined, remote, await ipv6Bench());
 }
 
 const f = (x: number) => x.toFixed(2);
 
 /** Prints the tables and writes them, the medians (results.json) and the chart into OUT. */
-function report(results: Record<number, Record<string, number>>, fixed: Record<string, number> | undefined, remote: RemoteResults | undefined): void {
+function report(results: Record<number, Record<string, number>>, fixed: Record<string, number> | undefined, remote: RemoteResults | undefined, ipv6: Record<string, number> | undefined): void {
     const script = mdTable(["N", "script create", "script delete"], Object.entries(results).map(([n, r]) => [n, `${f(r["script create"])} s`, `${f(r["script delete"])} s`]));
-    const parts = [fixed ? doubleTables(results, fixed) : [], CLI ? cliTables(results) : [], fixed || CLI ? [] : script, remote ? remoteTable(remote) : []];
+    const parts = [fixed ? doubleTables(results, fixed) : [], CLI ? cliTables(results) : [], fixed || CLI ? [] : script, remote ? remoteTable(remote) : [], ipv6 ? ipv6Table(ipv6) : []];
     const table = parts.filter((p) => p.length > 0).map((p) => p.join("\n")).join("\n\n");
     console.log(table);
     fs.mkdirSync(OUT, { recursive: true });
-    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed, remote }, null, 1) + "\n");
+    fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify({ sizes: SIZES, reps: REPS, medians: results, fixed, remote, ipv6 }, null, 1) + "\n");
     fs.writeFileSync(path.join(OUT, "results.md"), table + "\n");
     fs.writeFileSync(path.join(OUT, "results.svg"), chart(results));
 }
@@ -342,6 +397,12 @@ function cliTables(results: Record<number, Record<string, number>>): string[] {
 }
 
 /** This host against a second one over SSH: one command, and up, refresh, destroy. */
+/** The IPv6 part: create cost per link and the first answer after create, IPv4 / IPv6 nodad / IPv6 with DAD. */
+function ipv6Table(r: Record<string, number>): string[] {
+    const rows = ["ipv4", "ipv6 nodad", "ipv6 dad"].map((v) => [v === "ipv6 dad" ? "IPv6, dad: true" : v === "ipv6 nodad" ? "IPv6 (nodad, the default)" : "IPv4", `${r[`${v} create ms per link`].toFixed(1)} ms`, `${r[`${v} first reply ms`].toFixed(0)} ms`]);
+    return [`VethPair create, ${IPV6_LINKS} pairs one after the other (median of ${REPS}):`, "", ...mdTable(["addresses", "create, per link", "first echo reply after create"], rows)];
+}
+
 function remoteTable(remote: RemoteResults): string[] {
     const { local: l, remote: r } = remote.perCommand;
     const lines = [`| over SSH (a second host) | local | remote | remote / local |`, `|---|---|---|---|`,

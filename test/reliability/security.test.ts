@@ -16,7 +16,7 @@ const BINARIES = new Set(["ip", "iptables", "ip6tables", "sysctl"]);
 const VOCAB = new Set(
     (
         "ip iptables ip6tables sysctl lo -n -4 -6 -json -details -batch - link add name address mtu netns type veth peer bridge delete dev show set alias master " +
-        "nomaster up down route replace table metric via src proto exact 250 main exec -q -w -t nat filter -C -A -I -D -S -V 1 " +
+        "nomaster up down nodad route replace table metric via src proto exact 250 main local exec -q -w -t nat filter -C -A -I -D -S -V 1 " +
         "POSTROUTING FORWARD -s -d -i -o ! -m comment --comment conntrack --ctstate RELATED,ESTABLISHED -j MASQUERADE ACCEPT default " +
         "net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 " +
         "net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0"
