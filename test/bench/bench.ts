@@ -257,7 +257,7 @@ const IPV6_LINKS = 20;
  * per round; then, for each, the time from create returning to the first echo reply (`ping -c1 -W3`
  * from one end to the other, `ip netns exec` included). Milliseconds; medians over REPS rounds.
  */
-async function ipv6Bench(): Promise<Record<string, number> | undefined> {
+async function ipv6Bench(): Promise<Sample | undefined> {
     if (!IPV6) return undefined;
     const s: Sample = {};
     const variants: [label: string, address: (end: 1 | 2, i: number) => string, dad: boolean][] = [
@@ -293,7 +293,7 @@ async function ipv6Bench(): Promise<Record<string, number> | undefined> {
         sh("ip", "netns", "del", "b6a");
         sh("ip", "netns", "del", "b6b");
     }
-    return medians(s);
+    return s;
 }
 
 async function main(): Promise<void> {
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
 const f = (x: number) => x.toFixed(2);
 
 /** Prints the tables and writes them, the medians (results.json) and the chart into OUT. */
-function report(results: Record<number, Record<string, number>>, fixed: Record<string, number> | undefined, remote: RemoteResults | undefined, ipv6: Record<string, number> | undefined): void {
+function report(results: Record<number, Record<string, number>>, fixed: Record<string, number> | undefined, remote: RemoteResults | undefined, ipv6: Sample | undefined): void {
     const script = mdTable(["N", "script create", "script delete"], Object.entries(results).map(([n, r]) => [n, `${f(r["script create"])} s`, `${f(r["script delete"])} s`]));
     const parts = [fixed ? doubleTables(results, fixed) : [], CLI ? cliTables(results) : [], fixed || CLI ? [] : script, remote ? remoteTable(remote) : [], ipv6 ? ipv6Table(ipv6) : []];
     const table = parts.filter((p) => p.length > 0).map((p) => p.join("\n")).join("\n\n");
@@ -397,10 +397,12 @@ function cliTables(results: Record<number, Record<string, number>>): string[] {
 }
 
 /** This host against a second one over SSH: one command, and up, refresh, destroy. */
-/** The IPv6 part: create cost per link and the first answer after create, IPv4 / IPv6 nodad / IPv6 with DAD. */
-function ipv6Table(r: Record<string, number>): string[] {
-    const rows = ["ipv4", "ipv6 nodad", "ipv6 dad"].map((v) => [v === "ipv6 dad" ? "IPv6, dad: true" : v === "ipv6 nodad" ? "IPv6 (nodad, the default)" : "IPv4", `${r[`${v} create ms per link`].toFixed(1)} ms`, `${r[`${v} first reply ms`].toFixed(0)} ms`]);
-    return [`VethPair create, ${IPV6_LINKS} pairs one after the other (median of ${REPS}):`, "", ...mdTable(["addresses", "create, per link", "first echo reply after create"], rows)];
+/** The IPv6 part: create cost per link and the first answer after create, IPv4 / IPv6 nodad / IPv6 with DAD (median, and the range of the rounds). */
+function ipv6Table(s: Sample): string[] {
+    const cell = (xs: number[], digits: number) => `${median(xs).toFixed(digits)} ms (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+    const label = { ipv4: "IPv4", "ipv6 nodad": "IPv6 (nodad, the default)", "ipv6 dad": "IPv6, dad: true" };
+    const rows = Object.entries(label).map(([v, name]) => [name, cell(s[`${v} create ms per link`], 1), cell(s[`${v} first reply ms`], 0)]);
+    return [`VethPair create, ${IPV6_LINKS} pairs one after the other (median of ${REPS} rounds, range in brackets):`, "", ...mdTable(["addresses", "create, per link", "first echo reply after create"], rows)];
 }
 
 function remoteTable(remote: RemoteResults): string[] {
