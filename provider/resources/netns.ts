@@ -154,7 +154,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         const a = NetnsArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         let claim = await claimNetns(t, a.name, a.owner);
-        await readEtcFiles(t, a); // a file of someone else's where ours would go: fail before making anything
+        if (a.dns || a.hosts) await readEtcFiles(t, a); // a file of someone else's where ours would go: fail before making anything
         let made = false; // by this call, with lo already as declared
         const undo = async () => {
             await removeEtcFiles(t, a, await readNetnsMarker(t, a.name));
