@@ -58,7 +58,7 @@ function hash(text: string): bigint {
  * to a namespace removed later: pin `address` to rule that out). Host-side veth names are the first
  * 8 characters of the namespace and 5 hex digits of a hash of bridge and namespace (≤ 14 characters).
  */
-export function planLan({ connection: _c, sudo: _s, ...input }: BridgedNetworkArgs): { gateway: string; prefixLength: number; members: LanMember[] } {
+export function planLan({ connection: _c, sudo: _s, adopt: _a, ...input }: BridgedNetworkArgs): { gateway: string; prefixLength: number; members: LanMember[] } {
     const args = BridgedNetworkArgs.parse(input);
     const net = parsePrefix(args.cidr) as Prefix;
     const family = net.family;
@@ -127,7 +127,7 @@ export class BridgedNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: BridgedNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("netns:index:BridgedNetwork", name, {}, opts);
-        const { connection, sudo, ...lan } = args;
+        const { connection, sudo, adopt, ...lan } = args;
         const parsed = BridgedNetworkArgs.safeParse(lan);
         if (!parsed.success) {
             const why = checkFailures(BridgedNetworkArgs, lan, parsed.error).map((f) => `${f.property}: ${f.reason}`).join("; ");
@@ -141,7 +141,7 @@ export class BridgedNetwork extends pulumi.ComponentResource {
         }
         const a = parsed.data;
         const parent = { parent: this };
-        const on = { connection, sudo }; // every child runs where the component does
+        const on = { connection, sudo, adopt }; // every child runs where the component does (and adopts when it does)
         const bridge = (this.bridge = new Bridge(`${name}-bridge`, { ...on, name: a.bridge, addresses: [`${plan.gateway}/${plan.prefixLength}`] }, parent));
         for (const m of plan.members) {
             const ns = new Netns(`${name}-${m.netns}`, { ...on, name: m.netns, dns: a.dns, hosts: a.hosts }, parent);

@@ -12,6 +12,12 @@ export interface TargetInputs {
     connection?: pulumi.Input<ConnectionInputs | undefined>;
     /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
     sudo?: pulumi.Input<boolean | undefined>;
+    /**
+     * Take over an existing object of this identity that carries no pulumi-netns marker, made by a
+     * script or by hand, if it matches the declaration as it is: create then only adds the marker
+     * (changing nothing else), and fails listing the differences otherwise. Default: false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
 }
 
 /** The kinds of resource, as `handlers` and type tokens (`pulumi-nodejs:dynamic/netns:<Kind>`) name them. */
@@ -39,7 +45,7 @@ export abstract class NetnsResource extends pulumi.dynamic.Resource {
         opts: pulumi.CustomResourceOptions | undefined,
     ) {
         const props: Record<string, unknown> = { ...(args as Record<string, unknown>) };
-        for (const k of [...keys, ...outputOnly, "connection", "sudo"]) if (!(k in props)) props[k] = undefined;
+        for (const k of [...keys, ...outputOnly, "connection", "sudo", "adopt"]) if (!(k in props)) props[k] = undefined;
         props.owner = resourceOwner(kind, name);
         props[RESOURCE_NAME] = `${kind} "${name}"`;
         const options = { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };

@@ -3,10 +3,10 @@ import type { z } from "zod";
 import { diffInputs } from "./diff";
 import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { targetId, targetOf } from "../linux/target";
-import { ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
+import { adoptRule, ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
 
 /** What every rule resource's inputs hold: its owner token, and where its commands run. */
-type Owned = { owner: string; connection?: Connection; sudo?: boolean };
+type Owned = { owner: string; connection?: Connection; sudo?: boolean; adopt?: boolean };
 
 /** What a rule resource declares: its schema, its input keys, how its inputs make a rule, and where the rule goes. */
 export interface RuleResourceSpec<A extends Owned> {
@@ -57,7 +57,8 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
         async create(inputs) {
             const a = parse(inputs);
             const t = targetOf(a);
-            await ensureRule(t, r.toRule(a), r.placement);
+            // adopt: the same rule without our comment (a script's) is taken over in its place; else ours is added.
+            if (!(a.adopt && (await adoptRule(t, r.toRule(a))))) await ensureRule(t, r.toRule(a), r.placement);
             return { id: targetId(t, a.owner), outs: outputs(a) };
         },
 

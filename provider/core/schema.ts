@@ -241,9 +241,11 @@ export const Connection = z
 /** How to reach a remote host, as a resource's `connection` input gives it (`port` may be omitted: 22). */
 export type Connection = z.input<typeof Connection>;
 
-/** `connection` and `sudo`, the inputs every resource takes (spread into each schema). */
+/** `connection`, `sudo` and `adopt`, the inputs every resource takes (spread into each schema). */
 export const TargetArgs = {
     connection: Connection.optional(),
     /** Run every command through `sudo -n` (locally or on the remote host). */
     sudo: z.boolean().optional(),
+    /** Let create take over an existing object of this identity that carries no marker, if it matches the declaration (see core/adopt.ts). */
+    adopt: z.boolean().optional(),
 };

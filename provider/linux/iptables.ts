@@ -189,6 +189,22 @@ export async function ensureRule(t: Target, rule: Rule, placement: Placement): P
 }
 
 /**
+ * Takes over the rule with exactly `rule`'s arguments but no comment (made by hand or a script),
+ * without a moment when neither is there: the commented copy goes in its place, then the original
+ * goes. False (nothing done) when there is no such rule. Equivalent to: `iptables -w -t TABLE -S CHAIN`,
+ * `iptables -w -t TABLE -I CHAIN N ARGS -m comment --comment TOKEN …`, `iptables -w -t TABLE -D CHAIN ARGS`.
+ */
+export async function adoptRule(t: Target, rule: Rule): Promise<boolean> {
+    const lines = (await listRules(t, rule.table, rule.chain, rule.family, rule.netns)) ?? [];
+    const bare = JSON.stringify(["-A", rule.chain, ...rule.spec]);
+    const at = lines.findIndex((l) => JSON.stringify(parseRuleLine(l)) === bare);
+    if (at < 0) return false;
+    await runIptables(t, rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-I", rule.chain, String(at + 1), ...ruleArgs(rule)]);
+    await deleteRuleArgs(t, rule.family, rule.table, rule.chain, rule.spec, rule.netns);
+    return true;
+}
+
+/**
  * The rule carrying `rule.comment` as the kernel lists it (exactly `rule` when present, else the first
  * rule with the comment, i.e. one altered by hand); undefined when there is none or the namespace is gone.
  * One `iptables -S CHAIN` call.

@@ -21,6 +21,8 @@ export interface Link {
     dadFailed: string[];
     /** The link has carrier (`LOWER_UP`): DAD runs only then. */
     carrier: boolean;
+    /** A veth's other end: its name when it is in the same namespace, else its ifindex there. */
+    peer: { name?: string; ifindex?: number } | undefined;
 }
 
 /** stderr of `ip` when the device or the namespace is missing. */
@@ -49,6 +51,7 @@ export async function getLink(t: Target, name: string, netns?: string): Promise<
         tentative: addrs.filter((a) => a.tentative).map(cidr),
         dadFailed: addrs.filter((a) => a.dadfailed).map(cidr),
         carrier: Array.isArray(j.flags) && j.flags.includes("LOWER_UP"),
+        peer: j.link === undefined && j.link_index === undefined ? undefined : { name: typeof j.link === "string" ? j.link : undefined, ifindex: j.link_index },
     };
 }
 

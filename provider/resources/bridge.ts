@@ -7,7 +7,8 @@ import { ipBatch } from "../linux/netns";
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { targetId, targetOf } from "../linux/target";
-import { bridgeAddLine, deleteLink, deleteLinkWithMac, getLink, linkTaken, stableMac } from "../linux/link";
+import { bridgeAddLine, deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac } from "../linux/link";
+import { assertAdoptable, differences, sameSet } from "../core/adopt";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
 export const BridgeArgs = z
@@ -67,9 +68,15 @@ export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
                 await deleteLinkWithMac(t, a.name, a.netns, mac);
                 throw err;
             }
-            // Someone holds the name: adopt it only if it is ours (claimLink says whose it is otherwise).
-            const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac);
+            // Someone holds the name: take it back only if it is ours (claimLink says whose it is otherwise), or with adopt one made by hand that matches.
+            const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac, a.adopt);
             if (claim === "absent") throw err;
+            if (claim === "unmarked") {
+                const diffs = differences(a, { ...link!, addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, mtu: a.mtu === undefined ? undefined : link!.mtu }, ["addresses", "mtu", "up"]);
+                assertAdoptable(`bridge "${a.name}" in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, diffs);
+                await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]); // the marker, and nothing else
+                return { id, outs: outputs(a, link!.mac) };
+            }
             await applyLinkEnd(t, a, a.owner, link, false);
             return { id, outs: outputs(a, link!.mac) };
         }

@@ -4,6 +4,7 @@ import { claimNetns } from "../core/claim";
 import { diffInputs } from "../core/diff";
 import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
+import { assertAdoptable, Difference, differences } from "../core/adopt";
 import { checkWith, IfName, IpAddress, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
@@ -88,10 +89,12 @@ function etcFiles(a: NetnsArgs): [EtcFile, string | undefined][] {
  * Reads the namespace's /etc files and fails, changing nothing, when one this resource declares
  * exists and was not written by it: pulumi-netns never overwrites a file it did not write.
  */
-async function readEtcFiles(t: Target, a: NetnsArgs) {
+async function readEtcFiles(t: Target, a: NetnsArgs, adopting = false) {
     const found = await Promise.all(etcFiles(a).map(async ([file, text]) => ({ file, text, found: await readEtcFile(t, a.name, file) })));
     for (const { file, text, found: f } of found) {
         if (text === undefined || f === undefined || f.owner === a.owner) continue;
+        if (adopting && f.owner === undefined) continue; // compared with the declaration by etcDifferences before
+
         throw new Error(
             `${etcDir(a.name)}/${file} exists and was not written by this resource ` +
                 `(${f.owner ? `it belongs to ${describeOwner(f.owner).text}` : "it has no pulumi-netns marker on its first line"}): ` +
@@ -101,14 +104,28 @@ async function readEtcFiles(t: Target, a: NetnsArgs) {
     return found;
 }
 
+/** How the namespace's unmarked /etc files differ from the declaration (for `adopt`: a declared file must exist and say the same). */
+async function etcDifferences(t: Target, a: NetnsArgs): Promise<Difference[]> {
+    const diffs: Difference[] = [];
+    const [resolv, hosts] = await Promise.all([a.dns && readEtcFile(t, a.name, "resolv.conf"), a.hosts && readEtcFile(t, a.name, "hosts")]);
+    if (a.dns && resolv?.owner === undefined) {
+        diffs.push(...(resolv ? differences(a.dns, parseResolvConf(resolv.text), ["nameservers", "search", "options"], "dns.") : [{ property: "dns", declared: a.dns, found: undefined }]));
+    }
+    if (a.hosts && hosts?.owner === undefined) {
+        const found = hosts ? parseHosts(hosts.text, a.hosts) : undefined;
+        if (JSON.stringify(found) !== JSON.stringify(a.hosts)) diffs.push({ property: "hosts", declared: a.hosts, found });
+    }
+    return diffs;
+}
+
 /**
  * Makes the namespace's /etc files match the declaration: writes each declared one that differs,
  * removes ours that are no longer declared, and the folder when it is left empty and this resource
  * made it (recorded in the namespace's marker before it makes the folder). Equivalent to writing
  * (or `rm -f`) `/etc/netns/NAME/resolv.conf` and `/etc/netns/NAME/hosts`, and `rm -d /etc/netns/NAME`.
  */
-async function applyEtcFiles(t: Target, a: NetnsArgs, marker: NetnsMarker): Promise<void> {
-    const files = await readEtcFiles(t, a);
+async function applyEtcFiles(t: Target, a: NetnsArgs, marker: NetnsMarker, adopting = false): Promise<void> {
+    const files = await readEtcFiles(t, a, adopting);
     const declared = files.some((f) => f.text !== undefined);
     if (declared && !marker.etcDir && !(await etcDirExists(t, a.name))) {
         await writeNetnsMarker(t, a.name, (marker = { ...marker, etcDir: true })); // before the folder exists: a crash still leaves it known as ours
@@ -153,8 +170,14 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const a = NetnsArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
-        let claim = await claimNetns(t, a.name, a.owner);
-        if (a.dns || a.hosts) await readEtcFiles(t, a); // a file of someone else's where ours would go: fail before making anything
+        let claim = await claimNetns(t, a.name, a.owner, a.adopt);
+        if (claim === "unmarked") {
+            // adopt: a namespace made by hand, taken over only as it is (its lo, its /etc files); then only marked.
+            const lo = await getLink(t, "lo", a.name);
+            const diffs = [...differences(a, { loopbackUp: lo?.up ?? false }, ["loopbackUp"]), ...(await etcDifferences(t, a))];
+            assertAdoptable(`namespace "${a.name}"`, diffs);
+        }
+        if (a.dns || a.hosts) await readEtcFiles(t, a, claim === "unmarked"); // a file of someone else's where ours would go: fail before making anything
         let made = false; // by this call, with lo already as declared
         const undo = async () => {
             await removeEtcFiles(t, a, await readNetnsMarker(t, a.name));
@@ -184,8 +207,8 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
             const previous = made ? undefined : await readNetnsMarker(t, a.name); // adopting: keep what it knows of the /etc folder
             const marker: NetnsMarker = { owner: a.owner, ...(await netnsId(t, a.name))!, ...(previous?.etcDir ? { etcDir: true } : {}) };
             await writeNetnsMarker(t, a.name, marker);
-            if (!made) await setLink(t, "lo", a.name, { up: a.loopbackUp });
-            if (a.dns || a.hosts || marker.etcDir) await applyEtcFiles(t, a, marker);
+            if (claim === "ours") await setLink(t, "lo", a.name, { up: a.loopbackUp });
+            if (a.dns || a.hosts || marker.etcDir) await applyEtcFiles(t, a, marker, claim === "unmarked");
         } catch (err) {
             if (made) await undo();
             throw err;

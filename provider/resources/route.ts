@@ -4,6 +4,7 @@ import { diffInputs } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkWith, IfName, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
+import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
@@ -112,6 +113,15 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
         const a = RouteArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
         const r = spec(a);
+        const id = targetId(t, [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/"));
+        const existing = a.adopt ? await getRoute(t, r, a.netns) : undefined;
+        if (existing && existing.protocol !== String(ROUTE_PROTO)) {
+            // adopt: a route made by hand, taken over as it is; `ip route replace … proto 250` marks it in one step (never absent).
+            const found = { gateway: existing.gateway, device: a.device === undefined ? undefined : existing.device, source: existing.source };
+            assertAdoptable(`the route to ${a.destination} in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, differences(a, found, ["gateway", "device", "source"]));
+            await replaceRoute(t, { ...r, device: existing.device }, a.netns);
+            return { id, outs: outputs(a) };
+        }
         try {
             await addRoute(t, r, a.netns);
         } catch (err) {
@@ -126,7 +136,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
             }
             await replaceRoute(t, r, a.netns); // ours, left by a create whose result was never saved: adopt it
         }
-        return { id: targetId(t, [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/")), outs: outputs(a) };
+        return { id, outs: outputs(a) };
     },
 
     async read(id, props) {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { diffInputs } from "../core/diff";
 import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
+import { assertAdoptable, differences } from "../core/adopt";
 import { Target, targetId, targetOf } from "../linux/target";
 import { netnsId } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
@@ -127,6 +128,11 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
         const outs: SysctlForwardOutputs = { ...a };
         const held: Which[] = [];
         const { recorded, record } = await markerOf(t, a);
+        if (a.adopt) {
+            // adopt: forwarding switched on by hand is taken as it is (its previous value is then 1: delete leaves it on).
+            const found = Object.fromEntries(await Promise.all(WHICH.filter((w) => a[w] && recorded[w] === undefined).map(async (w) => [w, (await getSysctl(t, SETTINGS[w].key, a.netns)) === "1"])));
+            assertAdoptable(`forwarding in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, differences(a, { ...a, ...found }, Object.keys(found)));
+        }
         try {
             for (const w of WHICH) {
                 if (!a[w]) continue;

@@ -6,7 +6,8 @@ import { applyLinkEnd, awaitDad, LinkEnd, linkEndLines, readLinkEnd } from "../c
 import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
-import { deleteLink, deleteLinkWithMac, getLink, Link, linkTaken, stableMac, vethAddLine } from "../linux/link";
+import { deleteLink, deleteLinkWithMac, getLink, Link, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
+import { assertAdoptable, Difference, sameSet } from "../core/adopt";
 import { ipBatch, netnsExecLines } from "../linux/netns";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
@@ -64,6 +65,42 @@ async function ownedEnds(t: Target, a: VethPairArgs): Promise<[Link, Link] | und
     return owned(end, a.owner) && owned(peer, a.owner) ? [end, peer] : undefined;
 }
 
+/**
+ * `adopt`: takes over a pair made by hand (neither end carries a marker) when it is this pair, as
+ * declared: the two ends are each other's peers, in the declared namespaces, with the declared
+ * addresses, masters, mtu and state. Then writes only the marker (each end's alias); else fails
+ * listing the differences, changing nothing.
+ */
+async function adoptPair(t: Target, a: VethPairArgs, found: (Link | undefined)[]): Promise<VethPairOutputs> {
+    const both = ends(a);
+    const what = `veth pair "${a.name}"/"${a.peerName}"`;
+    const [end, peer] = found;
+    if (!end || !peer) {
+        const missing = both[end ? 1 : 0];
+        assertAdoptable(what, [{ property: end ? "peerName" : "name", declared: `${missing.name} in ${missing.netns ?? "the root namespace"}`, found: undefined }]);
+    }
+    const peered = (x: Link, y: Link, sameNs: boolean) => (sameNs ? x.peer?.name === y.name : x.peer?.ifindex === y.ifindex);
+    const sameNs = a.netns === a.peerNetns;
+    const diffs: Difference[] = [];
+    if (!peered(end!, peer!, sameNs) || !peered(peer!, end!, sameNs)) {
+        diffs.push({ property: "peerName", declared: `${a.peerName} in ${a.peerNetns ?? "the root namespace"}`, found: "the ends of two different pairs" });
+    }
+    both.forEach((e, i) => {
+        const l = found[i]!;
+        const prefix = i === 0 ? "" : "peer";
+        const cap = (p: string) => (prefix ? `${prefix}${p[0].toUpperCase()}${p.slice(1)}` : p);
+        if (!sameSet(e.addresses, l.addresses)) diffs.push({ property: cap("addresses"), declared: e.addresses, found: l.addresses });
+        if (e.master !== l.master) diffs.push({ property: cap("master"), declared: e.master, found: l.master });
+        // mtu and up are both ends': the peer's difference is named as such.
+        const shared = (p: string) => (i === 0 ? p : `${p} (of ${e.name})`);
+        if (e.mtu !== undefined && e.mtu !== l.mtu) diffs.push({ property: shared("mtu"), declared: e.mtu, found: l.mtu });
+        if (e.up !== l.up) diffs.push({ property: shared("up"), declared: e.up, found: l.up });
+    });
+    assertAdoptable(what, diffs);
+    await Promise.all(both.map((e) => ipBatch(t, e.netns, [linkSetLine(e.name, { alias: a.owner })])));
+    return outputs(a, end!.mac, peer!.mac);
+}
+
 /** The provider behind {@link VethPair}. */
 export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
@@ -108,7 +145,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
                 throw err;
             }
-            const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", macs[k])));
+            const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", macs[k], a.adopt)));
+            if (claims.some((c) => c.claim === "unmarked")) return { id, outs: await adoptPair(t, a, claims.map((c) => c.link)) };
             if (claims.some((c) => c.claim !== "ours")) throw err;
             await Promise.all(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
             const [l0, l1] = claims.map((c) => c.link!);

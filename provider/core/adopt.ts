@@ -1,0 +1,39 @@
+/**
+ * `adopt: true`: create takes over an existing object of the declared identity that carries no
+ * marker, only if it matches the declaration as it is, and then writes only the marker. When it
+ * does not match, create fails listing each difference, having changed nothing.
+ */
+
+/** One way an existing object differs from its declaration. */
+export interface Difference {
+    property: string;
+    declared: unknown;
+    found: unknown;
+}
+
+/** The differences between what is declared and what was found, for the properties given. */
+export function differences(declared: object, found: object, properties: string[], prefix = ""): Difference[] {
+    const [d, f] = [declared as Record<string, unknown>, found as Record<string, unknown>];
+    return properties
+        .filter((p) => JSON.stringify(d[p]) !== JSON.stringify(f[p]))
+        .map((p) => ({ property: `${prefix}${p}`, declared: d[p], found: f[p] }));
+}
+
+/** Throws, when there are differences, the error that lists them (nothing was changed). */
+export function assertAdoptable(what: string, diffs: Difference[]): void {
+    if (diffs.length === 0) return;
+    const list = diffs.map((d) => `${d.property}: declared ${show(d.declared)}, found ${show(d.found)}`).join("; ");
+    throw new Error(
+        `cannot adopt ${what}: it differs from the declaration (${list}). Nothing was changed: ` +
+            "declare it as it is (`pulumi-netns scan` prints a program that does), change it by hand, or delete it and let create make it",
+    );
+}
+
+function show(v: unknown): string {
+    return v === undefined ? "nothing" : JSON.stringify(v);
+}
+
+/** Addresses compared as sets (the kernel lists them in its own order). */
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+    return a.length === b.length && a.every((x) => b.includes(x));
+}
