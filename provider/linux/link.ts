@@ -21,8 +21,8 @@ export interface Link {
     dadFailed: string[];
     /** The link has carrier (`LOWER_UP`): DAD runs only then. */
     carrier: boolean;
-    /** A veth's other end: its name when it is in the same namespace, else its ifindex there. */
-    peer: { name?: string; ifindex?: number } | undefined;
+    /** A veth's other end: its name when it is in the same namespace, else its ifindex there and the id this namespace knows that one by. */
+    peer: { name?: string; ifindex?: number; netnsid?: number } | undefined;
 }
 
 /** stderr of `ip` when the device or the namespace is missing. */
@@ -35,7 +35,20 @@ const MISSING = /does not exist|Cannot find device|Cannot open network namespace
 export async function getLink(t: Target, name: string, netns?: string): Promise<Link | undefined> {
     const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "address", "show", "dev", name], MISSING);
     if (out === undefined) return undefined;
-    const [j] = JSON.parse(out) as any[];
+    return toLink((JSON.parse(out) as any[])[0]);
+}
+
+/**
+ * Every link of a namespace with its addresses; [] when the namespace does not exist.
+ * Equivalent to: `ip [-n NS] -json -details address show`.
+ */
+export async function getLinks(t: Target, netns?: string): Promise<Link[]> {
+    const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "address", "show"], MISSING);
+    return (JSON.parse(out || "[]") as any[]).map(toLink);
+}
+
+/** A link of `ip -json -details address show`. */
+function toLink(j: any): Link {
     const addrs = ((j.addr_info ?? []) as any[]).filter((a) => !(a.family === "inet6" && a.scope === "link"));
     const cidr = (a: any) => `${a.local}/${a.prefixlen}`;
     return {
@@ -51,7 +64,10 @@ export async function getLink(t: Target, name: string, netns?: string): Promise<
         tentative: addrs.filter((a) => a.tentative).map(cidr),
         dadFailed: addrs.filter((a) => a.dadfailed).map(cidr),
         carrier: Array.isArray(j.flags) && j.flags.includes("LOWER_UP"),
-        peer: j.link === undefined && j.link_index === undefined ? undefined : { name: typeof j.link === "string" ? j.link : undefined, ifindex: j.link_index },
+        peer:
+            j.link === undefined && j.link_index === undefined
+                ? undefined
+                : { name: typeof j.link === "string" ? j.link : undefined, ifindex: j.link_index, netnsid: j.link_netnsid },
     };
 }
 

@@ -29,6 +29,21 @@ export function netnsExecLines(netns: string, lines: string[]): string[] {
     return lines.map((l) => `netns exec ${netns} ip ${l}`);
 }
 
+/** The named namespaces. Equivalent to: `ip -json netns list`. */
+export async function listNetns(t: Target): Promise<string[]> {
+    const out = (await t.run(["ip", "-json", "netns", "list"])).stdout;
+    return (JSON.parse(out || "[]") as { name: string }[]).map((n) => n.name);
+}
+
+/**
+ * The names of the namespaces `netns` has ids for (nsid → name; the root namespace has no name, so
+ * it never appears). Equivalent to: `ip [-n NS] -json netns list-id`.
+ */
+export async function netnsIdNames(t: Target, netns?: string): Promise<Map<number, string>> {
+    const out = (await t.run([...ipIn(netns), "-json", "netns", "list-id"])).stdout;
+    return new Map((JSON.parse(out || "[]") as { nsid: number; name?: string }[]).filter((n) => n.name).map((n) => [n.nsid, n.name!]));
+}
+
 /** What identifies a named namespace (inode and change time of its /run/netns file), or undefined when it does not exist. */
 export async function netnsId(t: Target, name: string): Promise<FileId | undefined> {
     return t.stat(path.join(NETNS_DIR, name));

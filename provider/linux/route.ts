@@ -68,6 +68,23 @@ export async function getRoute(t: Target, r: RouteSpec, netns?: string): Promise
     };
 }
 
+/**
+ * The routes of a namespace's main table as the kernel reports them, with their protocol (routes the
+ * kernel adds for addresses have "kernel"). Equivalent to: `ip -4|-6 [-n NS] -json route show`.
+ */
+export async function listRoutes(t: Target, family: 4 | 6, netns?: string): Promise<(KernelRoute & { type?: string })[]> {
+    const out = await runUnlessAbsent(t, [...ipIn(netns), `-${family}`, "-json", "route", "show"], NOTHING);
+    return (JSON.parse(out || "[]") as any[]).map((j) => ({
+        destination: j.dst,
+        gateway: j.gateway,
+        device: j.dev,
+        metric: j.metric ?? 0,
+        protocol: String(j.protocol ?? "boot"),
+        source: j.prefsrc,
+        type: j.type,
+    }));
+}
+
 /** Adds a route marked as ours. Equivalent to: `ip -4|-6 [-n NS] route add DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */
 export async function addRoute(t: Target, r: RouteSpec, netns?: string): Promise<void> {
     await t.run([...ipIn(netns), `-${r.family}`, "route", "add", ...selector(r), ...attributes(r)]);

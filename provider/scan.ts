@@ -1,0 +1,392 @@
+/**
+ * `pulumi-netns scan`: reads what a host has (read-only: the same reads `pulumi refresh` runs) and
+ * writes it as a Pulumi program of this package's resources, every one with `adopt: true`, or as a
+ * Mermaid diagram. What no resource models (other link kinds, other rules, other tables) is listed
+ * as comments, never as resources; objects that already carry a pulumi-netns marker belong to a
+ * stack and are listed as such.
+ */
+import { parsePrefix } from "./core/ip";
+import { OWNER_PREFIX } from "./core/owner";
+import { parseHosts, parseResolvConf, readEtcFile, Resolver, type Hosts } from "./linux/etc";
+import { Family, listRules, parseRuleLine } from "./linux/iptables";
+import { getLinks, Link } from "./linux/link";
+import { listNetns, netnsIdNames } from "./linux/netns";
+import { defaultMetric, listRoutes, ROUTE_PROTO } from "./linux/route";
+import { getSysctl } from "./linux/sysctl";
+import type { Target } from "./linux/target";
+import { masqueradeRule } from "./resources/masquerade";
+import { forwardRule } from "./resources/forward";
+
+/** A namespace as scanned; `undefined` name is the root namespace. */
+export interface ScannedNetns {
+    name: string | undefined;
+    loopbackUp: boolean;
+    dns?: Resolver;
+    hosts?: Hosts;
+    links: Link[];
+}
+
+export interface ScannedVeth {
+    end: { netns?: string; link: Link };
+    peer: { netns?: string; link: Link };
+}
+
+export interface ScannedRoute {
+    netns?: string;
+    family: Family;
+    destination: string;
+    gateway?: string;
+    device?: string;
+    metric?: number;
+    source?: string;
+}
+
+export interface ScannedMasquerade {
+    netns?: string;
+    source: string;
+    destination?: string;
+    outInterface?: string;
+    excludeOutInterface?: string;
+}
+
+export interface ScannedForward {
+    netns?: string;
+    family: Family;
+    inInterface?: string;
+    outInterface?: string;
+    source?: string;
+    destination?: string;
+    established: boolean;
+}
+
+/** What a host has, in this package's terms, and what it has that no resource models. */
+export interface Topology {
+    namespaces: ScannedNetns[];
+    bridges: { netns?: string; link: Link }[];
+    veths: ScannedVeth[];
+    routes: ScannedRoute[];
+    masquerades: ScannedMasquerade[];
+    forwards: ScannedForward[];
+    forwarding: { netns?: string; ipv4: boolean; ipv6: boolean }[];
+    /** One line each: what was found and not modelled, and why. */
+    unmodelled: string[];
+}
+
+const where = (ns: string | undefined) => (ns === undefined ? "the root namespace" : `namespace ${ns}`);
+
+/** Reads the host behind `t`: the root namespace and every named namespace (or those of `only`). Runs nothing that writes. */
+export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
+    const names = (await listNetns(t)).filter((n) => !only || only.includes(n)).sort();
+    const topo: Topology = { namespaces: [], bridges: [], veths: [], routes: [], masquerades: [], forwards: [], forwarding: [], unmodelled: [] };
+    const all = [undefined, ...names];
+    const scanned = await Promise.all(all.map(async (ns) => ({ ns, links: await getLinks(t, ns), ids: await netnsIdNames(t, ns) })));
+    const marked = (l: Link) => l.alias?.startsWith(OWNER_PREFIX);
+
+    // Namespaces, with lo and their /etc files.
+    for (const { ns, links } of scanned) {
+        if (ns === undefined) continue;
+        const [resolv, hosts] = await Promise.all([readEtcFile(t, ns, "resolv.conf"), readEtcFile(t, ns, "hosts")]);
+        const ours = (f: typeof resolv) => f?.owner !== undefined;
+        if (ours(resolv) || ours(hosts)) topo.unmodelled.push(`/etc/netns/${ns}: files already written by pulumi-netns (${resolv?.owner ?? hosts?.owner}); left out`);
+        topo.namespaces.push({
+            name: ns,
+            loopbackUp: links.find((l) => l.name === "lo")?.up ?? false,
+            dns: resolv && !ours(resolv) ? parseResolvConf(resolv.text) : undefined,
+            hosts: hosts && !ours(hosts) ? parseHosts(hosts.text, {}) : undefined,
+            links,
+        });
+    }
+
+    // Links: bridges, veth pairs (both ends found across namespaces), the rest as comments.
+    const key = (ns: string | undefined, ifindex: number) => `${ns ?? ""}/${ifindex}`;
+    const byKey = new Map(scanned.flatMap(({ ns, links }) => links.map((l) => [key(ns, l.ifindex), { ns, link: l }] as const)));
+    const paired = new Set<string>();
+    for (const { ns, links, ids } of scanned) {
+        for (const l of links) {
+            const here = key(ns, l.ifindex);
+            if (l.name === "lo" || paired.has(here)) continue;
+            if (marked(l)) {
+                topo.unmodelled.push(`link ${l.name} in ${where(ns)}: already managed by pulumi-netns (${l.alias}); left out`);
+                continue;
+            }
+            if (l.kind === "bridge") {
+                topo.bridges.push({ netns: ns, link: l });
+                continue;
+            }
+            if (l.kind === "veth") {
+                // The other end: by name in the same namespace, else by ifindex in the namespace its nsid names here. The root
+                // namespace has no name: a root end is found from the root (scanned first), so an end still unpaired here that
+                // points to a namespace without a name has its peer outside every named one (a container's, say).
+                const peerNs = l.peer?.netnsid === undefined ? ns : ids.get(l.peer.netnsid);
+                const peer = l.peer?.netnsid === undefined ? links.find((x) => x.name === l.peer?.name) : peerNs === undefined ? undefined : byKey.get(key(peerNs, l.peer.ifindex ?? -1))?.link;
+                if (!peer || (peerNs === ns && peer.peer?.name !== l.name)) {
+                    topo.unmodelled.push(`veth ${l.name} in ${where(ns)}: its peer is in a namespace without a name (a container's?) or one not scanned; left out`);
+                    continue;
+                }
+                if (marked(peer)) continue;
+                paired.add(here).add(key(peerNs, peer.ifindex));
+                topo.veths.push({ end: { netns: ns, link: l }, peer: { netns: peerNs, link: peer } });
+                continue;
+            }
+            topo.unmodelled.push(`link ${l.name} (${l.kind ?? "device"}) in ${where(ns)}: no resource models this kind; left out`);
+        }
+    }
+    const modelled = new Set([...topo.bridges.map((b) => key(b.netns, b.link.ifindex)), ...topo.veths.flatMap((v) => [key(v.end.netns, v.end.link.ifindex), key(v.peer.netns, v.peer.link.ifindex)])]);
+    for (const { ns, links } of scanned) {
+        for (const l of links) {
+            if (l.master && !modelled.has(key(ns, l.ifindex)) && l.name !== "lo" && !marked(l)) {
+                topo.unmodelled.push(`bridge ${l.master} in ${where(ns)} has port ${l.name} (${l.kind ?? "device"}), which no resource here declares`);
+            }
+        }
+    }
+
+    // Routes a person or a script added (not the kernel's own, not ours), in main tables.
+    for (const ns of all) {
+        for (const family of [4, 6] as const) {
+            for (const r of await listRoutes(t, family, ns)) {
+                if (r.protocol === "kernel" || r.protocol === "ra" || r.type !== undefined || /^(fe80:|ff00:|ff02:)/.test(r.destination)) continue;
+                if (r.protocol === String(ROUTE_PROTO)) {
+                    topo.unmodelled.push(`route ${r.destination} in ${where(ns)}: already managed by pulumi-netns (proto ${ROUTE_PROTO}); left out`);
+                    continue;
+                }
+                topo.routes.push({
+                    netns: ns, family, destination: r.destination, gateway: r.gateway, device: r.device, source: r.source,
+                    metric: r.metric === defaultMetric(family) ? undefined : r.metric,
+                });
+            }
+        }
+    }
+
+    // NAT and FORWARD rules of the shapes MasqueradeRule and ForwardRule make; the others as comments.
+    for (const ns of all) {
+        for (const family of [4, 6] as const) {
+            for (const line of (await listRules(t, "nat", "POSTROUTING", family, ns)) ?? []) {
+                const m = parseMasquerade(line, ns);
+                if (m) topo.masquerades.push(m);
+                else topo.unmodelled.push(`${family === 6 ? "ip6tables" : "iptables"} rule in ${where(ns)}: ${line}`);
+            }
+            for (const line of (await listRules(t, "filter", "FORWARD", family, ns)) ?? []) {
+                const f = parseForward(line, ns, family);
+                if (f) topo.forwards.push(f);
+                else topo.unmodelled.push(`${family === 6 ? "ip6tables" : "iptables"} rule in ${where(ns)}: ${line}`);
+            }
+        }
+        const [ipv4, ipv6] = await Promise.all([getSysctl(t, "net.ipv4.ip_forward", ns), getSysctl(t, "net.ipv6.conf.all.forwarding", ns)]);
+        if (ipv4 === "1" || ipv6 === "1") topo.forwarding.push({ netns: ns, ipv4: ipv4 === "1", ipv6: ipv6 === "1" });
+    }
+    return topo;
+}
+
+/** Flags and their values in a listed rule, when it holds only flags from `allowed` (and no comment). */
+function flags(args: string[], allowed: string[]): Map<string, string> | undefined {
+    const found = new Map<string, string>();
+    for (let i = 0; i < args.length; i += 2) {
+        const flag = args[i] === "!" ? `! ${args[++i]}` : args[i];
+        if (!allowed.includes(flag) || args[i + 1] === undefined) return undefined;
+        found.set(flag, args[i + 1]);
+    }
+    return found;
+}
+
+/** A listed `-A POSTROUTING …` line as a MasqueradeRule, if it is exactly the rule one would make. */
+function parseMasquerade(line: string, netns: string | undefined): ScannedMasquerade | undefined {
+    const [, , ...args] = parseRuleLine(line);
+    const f = flags(args, ["-s", "-d", "-o", "! -o", "-j"]);
+    if (!f || f.get("-j") !== "MASQUERADE" || !f.get("-s")) return undefined;
+    const m: ScannedMasquerade = { netns, source: f.get("-s")!, destination: f.get("-d"), outInterface: f.get("-o"), excludeOutInterface: f.get("! -o") };
+    return sameSpec(masqueradeRule({ ...m, owner: OWNER_PREFIX } as any).spec, args) ? m : undefined;
+}
+
+/** A listed `-A FORWARD …` line as a ForwardRule, if it is exactly the rule one would make. */
+function parseForward(line: string, netns: string | undefined, family: Family): ScannedForward | undefined {
+    const [, , ...args] = parseRuleLine(line);
+    const established = args.join(" ").includes("-m conntrack --ctstate RELATED,ESTABLISHED");
+    const rest = established ? args.join(" ").replace("-m conntrack --ctstate RELATED,ESTABLISHED", "").trim().split(/\s+/) : args;
+    const f = flags(rest, ["-s", "-d", "-i", "-o", "-j"]);
+    if (!f || f.get("-j") !== "ACCEPT") return undefined;
+    const r: ScannedForward = { netns, family, source: f.get("-s"), destination: f.get("-d"), inInterface: f.get("-i"), outInterface: f.get("-o"), established };
+    if (!r.source && !r.destination && !r.inInterface && !r.outInterface && !established) return undefined; // accept-all: no resource makes that
+    return sameSpec(forwardRule({ ...r, owner: OWNER_PREFIX } as any).spec, args) ? r : undefined;
+}
+
+const sameSpec = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+/** How the program reaches the scanned host: the `connection` and `sudo` every resource gets. */
+export interface ProgramTarget {
+    connection?: { host: string; user?: string; port?: number };
+    sudo?: boolean;
+}
+
+/** A JavaScript identifier for a name (`br-lan` → `br_lan`), unique within `taken`. */
+function ident(name: string, taken: Set<string>): string {
+    let base = name.replace(/[^A-Za-z0-9_$]/g, "_").replace(/^([0-9])/, "_$1") || "_";
+    if (["default", "new", "delete", "in", "do", "if", "for", "var", "let", "const", "class", "function", "return", "netns", "pulumi"].includes(base)) base = `${base}_`;
+    let id = base;
+    for (let i = 2; taken.has(id); i++) id = `${base}${i}`;
+    taken.add(id);
+    return id;
+}
+
+const lit = (v: unknown) => JSON.stringify(v);
+
+/** Properties as a TypeScript object literal; values are code (already rendered); undefined ones are left out. */
+function obj(props: [string, string | undefined][]): string {
+    return `{ ${props.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`).join(", ")} }`;
+}
+
+/** The network of an address with its prefix ("10.1.1.2/16" → "10.1.0.0/16"). */
+function contains(cidr: string, address: string): boolean {
+    const net = parsePrefix(cidr), a = parsePrefix(address);
+    if (!net || !a || net.family !== a.family) return false;
+    const bits = BigInt(net.family === 4 ? 32 : 128);
+    const shift = bits - BigInt(net.length);
+    return net.value >> shift === a.value >> shift;
+}
+
+/** The TypeScript program that declares the topology, every resource with `adopt: true`. */
+export function renderProgram(topo: Topology, target: ProgramTarget = {}, source = "this host"): string {
+    const taken = new Set<string>();
+    const lines: string[] = [
+        `// Written by \`pulumi-netns scan\` from ${source} on ${new Date().toISOString().slice(0, 10)}.`,
+        "// Every resource takes over (adopt: true) what exists as it is: `pulumi up` writes only",
+        "// pulumi-netns' markers, and fails, changing nothing, where the host no longer matches.",
+        'import * as netns from "pulumi-netns";',
+        "",
+    ];
+    const common: [string, string | undefined][] = [];
+    if (target.connection) {
+        lines.push(
+            `// Add the key: privateKey: new pulumi.Config().requireSecret("sshKey") (and hostKey), or an agent.`,
+            `const connection = ${lit(target.connection)};`,
+            "",
+        );
+        common.push(["connection", "connection"]);
+    }
+    if (target.sudo) common.push(["sudo", "true"]);
+    common.push(["adopt", "true"]);
+
+    // name of namespace → variable; link "ns/name" → [variable, which end] for wiring outputs.
+    const nsVar = new Map<string, string>();
+    const linkRef = new Map<string, { name: string; netns: string | undefined }>();
+    const nsRef = (ns: string | undefined) => (ns === undefined ? undefined : nsVar.has(ns) ? `${nsVar.get(ns)}.name` : lit(ns));
+    const at = (ns: string | undefined, name: string) => `${ns ?? ""}/${name}`;
+
+    for (const n of topo.namespaces) {
+        const v = ident(n.name!, taken);
+        nsVar.set(n.name!, v);
+        lines.push(`const ${v} = new netns.Netns(${lit(n.name)}, ${obj([
+            ["name", lit(n.name)],
+            ["loopbackUp", n.loopbackUp ? undefined : "false"],
+            ["dns", n.dns && n.dns.nameservers.length > 0 ? lit({ nameservers: n.dns.nameservers, ...(n.dns.search.length ? { search: n.dns.search } : {}), ...(n.dns.options.length ? { options: n.dns.options } : {}) }) : undefined],
+            ["hosts", n.hosts && Object.keys(n.hosts).length > 0 ? lit(n.hosts) : undefined],
+            ...common,
+        ])});`);
+    }
+    if (topo.namespaces.length) lines.push("");
+    for (const b of topo.bridges) {
+        const v = ident(b.link.name, taken);
+        linkRef.set(at(b.netns, b.link.name), { name: `${v}.name`, netns: b.netns && `${v}.netns` });
+        lines.push(`const ${v} = new netns.Bridge(${lit(b.link.name)}, ${obj([
+            ["name", lit(b.link.name)],
+            ["netns", nsRef(b.netns)],
+            ["addresses", b.link.addresses.length ? lit(b.link.addresses) : undefined],
+            ["mtu", b.link.mtu === 1500 ? undefined : String(b.link.mtu)],
+            ["up", b.link.up ? undefined : "false"],
+            ...common,
+        ])});`);
+    }
+    if (topo.bridges.length) lines.push("");
+    for (const { end, peer } of topo.veths) {
+        const v = ident(end.link.name, taken);
+        linkRef.set(at(end.netns, end.link.name), { name: `${v}.name`, netns: end.netns && `${v}.netns` });
+        linkRef.set(at(peer.netns, peer.link.name), { name: `${v}.peerName`, netns: peer.netns && `${v}.peerNetns` });
+        const master = (ns: string | undefined, m: string | undefined) => (m === undefined ? undefined : linkRef.get(at(ns, m))?.name ?? lit(m));
+        if (end.link.up !== peer.link.up) lines.push(`// ${end.link.name} is ${end.link.up ? "up" : "down"} and ${peer.link.name} is ${peer.link.up ? "up" : "down"}: a VethPair has one \`up\` for both ends`);
+        if (end.link.mtu !== peer.link.mtu) lines.push(`// ${end.link.name} has mtu ${end.link.mtu} and ${peer.link.name} ${peer.link.mtu}: a VethPair has one \`mtu\` for both ends`);
+        lines.push(`const ${v} = new netns.VethPair(${lit(end.link.name)}, ${obj([
+            ["name", lit(end.link.name)],
+            ["netns", nsRef(end.netns)],
+            ["addresses", end.link.addresses.length ? lit(end.link.addresses) : undefined],
+            ["master", master(end.netns, end.link.master)],
+            ["peerName", lit(peer.link.name)],
+            ["peerNetns", nsRef(peer.netns)],
+            ["peerAddresses", peer.link.addresses.length ? lit(peer.link.addresses) : undefined],
+            ["peerMaster", master(peer.netns, peer.link.master)],
+            ["mtu", end.link.mtu === 1500 ? undefined : String(end.link.mtu)],
+            ["up", end.link.up ? undefined : "false"],
+            ...common,
+        ])});`);
+    }
+    if (topo.veths.length) lines.push("");
+    // A route after the link holding its gateway's network (through the link's outputs).
+    const linksOf = (ns: string | undefined) => [...topo.bridges.map((b) => ({ ns: b.netns, link: b.link })), ...topo.veths.flatMap((v) => [{ ns: v.end.netns, link: v.end.link }, { ns: v.peer.netns, link: v.peer.link }])].filter((x) => x.ns === ns);
+    for (const r of topo.routes) {
+        const holder = linksOf(r.netns).find((x) => (r.gateway ? x.link.addresses.some((a) => contains(a, r.gateway!)) : x.link.name === r.device));
+        const ref = holder && linkRef.get(at(r.netns, holder.link.name));
+        const name = ident(`${r.netns ?? "root"}-${r.destination === "default" ? "default" : r.destination}${r.family === 6 ? "-v6" : ""}`, taken);
+        lines.push(`new netns.Route(${lit(name.replace(/_/g, "-"))}, ${obj([
+            ["destination", lit(r.destination)],
+            ["gateway", r.gateway && lit(r.gateway)],
+            ["device", r.device && (ref && holder!.link.name === r.device ? ref.name : lit(r.device))],
+            ["netns", r.netns === undefined ? undefined : ref?.netns ?? nsRef(r.netns)],
+            ["metric", r.metric === undefined ? undefined : String(r.metric)],
+            ["source", r.source && lit(r.source)],
+            ...common,
+        ])});`);
+    }
+    if (topo.routes.length) lines.push("");
+    const ifRef = (ns: string | undefined, name: string | undefined) => (name === undefined ? undefined : linkRef.get(at(ns, name))?.name ?? lit(name));
+    topo.masquerades.forEach((m, i) => {
+        lines.push(`new netns.MasqueradeRule(${lit(`masquerade-${m.netns ?? "root"}-${i + 1}`)}, ${obj([
+            ["source", lit(m.source)], ["destination", m.destination && lit(m.destination)],
+            ["outInterface", ifRef(m.netns, m.outInterface)], ["excludeOutInterface", ifRef(m.netns, m.excludeOutInterface)],
+            ["netns", nsRef(m.netns)], ...common,
+        ])});`);
+    });
+    topo.forwards.forEach((f, i) => {
+        lines.push(`new netns.ForwardRule(${lit(`forward-${f.netns ?? "root"}-${i + 1}`)}, ${obj([
+            ["inInterface", ifRef(f.netns, f.inInterface)], ["outInterface", ifRef(f.netns, f.outInterface)],
+            ["source", f.source && lit(f.source)], ["destination", f.destination && lit(f.destination)],
+            ["established", f.established ? "true" : undefined], ["family", f.family === 6 && !f.source && !f.destination ? "6" : undefined],
+            ["netns", nsRef(f.netns)], ...common,
+        ])});`);
+    });
+    for (const fw of topo.forwarding) {
+        lines.push(`new netns.SysctlForward(${lit(`forwarding-${fw.netns ?? "root"}`)}, ${obj([
+            ["netns", nsRef(fw.netns)], ["ipv4", fw.ipv4 ? undefined : "false"], ["ipv6", fw.ipv6 ? "true" : undefined], ...common,
+        ])});`);
+    }
+    if (topo.unmodelled.length) {
+        lines.push("", "// Found, and not declared here (no resource models it, or a stack already manages it):", ...topo.unmodelled.map((u) => `//   ${u}`));
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** The topology as a Mermaid flowchart: namespaces as boxes, links with their addresses, veth pairs and bridge ports as edges. */
+export function renderMermaid(topo: Topology): string {
+    const taken = new Set<string>();
+    const id = new Map<string, string>();
+    const node = (ns: string | undefined, name: string) => {
+        const k = `${ns ?? ""}/${name}`;
+        if (!id.has(k)) id.set(k, ident(`${ns ?? "root"}_${name}`, taken));
+        return id.get(k)!;
+    };
+    const label = (l: Link, kind: string) => `${l.name} (${kind})${l.addresses.map((a) => `<br/>${a}`).join("")}`;
+    const lines = ["flowchart LR"];
+    const groups = [undefined, ...topo.namespaces.map((n) => n.name)];
+    for (const ns of groups) {
+        const members = [
+            ...topo.bridges.filter((b) => b.netns === ns).map((b) => `    ${node(ns, b.link.name)}[["${label(b.link, "bridge")}"]]`),
+            ...topo.veths.flatMap((v) => [v.end, v.peer]).filter((e) => e.netns === ns).map((e) => `    ${node(ns, e.link.name)}["${label(e.link, "veth")}"]`),
+        ];
+        lines.push(`  subgraph ${ident(`ns_${ns ?? "root"}`, taken)}["${ns ?? "root namespace"}"]`, ...(members.length ? members : [`    ${ident(`${ns ?? "root"}_empty`, taken)}(( ))`]), "  end");
+    }
+    for (const v of topo.veths) lines.push(`  ${node(v.end.netns, v.end.link.name)} <-->|veth| ${node(v.peer.netns, v.peer.link.name)}`);
+    for (const e of topo.veths.flatMap((v) => [v.end, v.peer])) {
+        if (e.link.master) lines.push(`  ${node(e.netns, e.link.name)} -->|port of| ${node(e.netns, e.link.master)}`);
+    }
+    return lines.join("\n") + "\n";
+}
