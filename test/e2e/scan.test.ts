@@ -1,0 +1,205 @@
+/**
+ * From a hand-built network to a stack, through the real pulumi CLI: each seed's setup run exactly
+ * as its commands do it → `pulumi-netns scan` → that program → `pulumi up` adopts everything while a
+ * ping through the network loses nothing → the kernel differs from before only by pulumi-netns'
+ * markers → `preview --expect-no-changes` → `destroy` leaves the sandbox as before the script ran
+ * (ip_forward aside: adoption takes it as it found it, on, and destroy leaves it so).
+ */
+import { strict as assert } from "assert";
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { exampleSnapshot, WAN_PROBE, wanDown, wanUp } from "../helpers/examples";
+import { REPO_ROOT } from "../helpers/host";
+import { iptablesSave, sh, snapshotHost, sysctl } from "../helpers/kernel";
+import { describePrivileged } from "../helpers/sandbox";
+import { Project, requireCli } from "./cli";
+
+interface Seed {
+    name: string;
+    /** The seed's commands, as its tutorial runs them. */
+    script: string[][];
+    /** The namespaces it makes (scan is limited to them: the sandbox's own `wan` stays out). */
+    netns: string[];
+    /** A ping that must not lose a packet while `pulumi up` adopts: from, to (none where the seed's network does not answer). */
+    ping?: [string, string];
+    up?: () => Promise<void>;
+    down?: () => Promise<void>;
+}
+
+const SEEDS: Seed[] = [
+    {
+        name: "seed 000: blue behind br0",
+        netns: ["blue"],
+        // No ping: as the seed builds it (an address on veth0, which is also br0's port), blue reaches neither
+        // 10.1.1.3 nor 10.1.1.2 on this kernel: replies to the port's ARP go to the bridge. Adoption keeps it so.
+        script: [
+            ["ip", "netns", "add", "blue"],
+            ["ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1"],
+            ["ip", "link", "set", "veth1", "netns", "blue"],
+            ["ip", "netns", "exec", "blue", "ip", "addr", "add", "10.1.1.1/16", "dev", "veth1"],
+            ["ip", "netns", "exec", "blue", "ip", "link", "set", "dev", "veth1", "up"],
+            ["ip", "link", "set", "veth0", "up"],
+            ["ip", "addr", "add", "10.1.1.2/16", "dev", "veth0"],
+            ["ip", "link", "add", "br0", "type", "bridge"],
+            ["ip", "link", "set", "br0", "up"],
+            ["ip", "link", "set", "veth0", "master", "br0"],
+            ["ip", "addr", "add", "10.1.1.3/16", "dev", "br0"],
+            ["ip", "netns", "exec", "blue", "ip", "route", "add", "default", "via", "10.1.1.3"],
+        ],
+    },
+    {
+        name: "seed 001: breezyfrost behind the host's NAT (uplink up0 to a sandboxed wan)",
+        netns: ["breezyfrost"],
+        ping: ["breezyfrost", WAN_PROBE],
+        up: () => wanUp(),
+        down: () => wanDown(),
+        script: [
+            ["ip", "netns", "add", "breezyfrost"],
+            ["ip", "link", "add", "veth1", "type", "veth", "peer", "name", "veth1_p"],
+            ["ip", "link", "set", "veth1", "netns", "breezyfrost"],
+            ["ip", "netns", "exec", "breezyfrost", "ip", "addr", "add", "192.168.50.2/24", "dev", "veth1"],
+            ["ip", "addr", "add", "192.168.50.3/24", "dev", "veth1_p"],
+            ["ip", "netns", "exec", "breezyfrost", "ip", "link", "set", "veth1", "up"],
+            ["ip", "netns", "exec", "breezyfrost", "ip", "link", "set", "lo", "up"],
+            ["ip", "link", "set", "veth1_p", "up"],
+            ["ip", "netns", "exec", "breezyfrost", "ip", "route", "add", "default", "via", "192.168.50.3"],
+            ["sysctl", "-w", "net.ipv4.ip_forward=1"],
+            ["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "192.168.50.0/24", "-o", "up0", "-j", "MASQUERADE"],
+            ["iptables", "-A", "FORWARD", "-i", "veth1_p", "-o", "up0", "-j", "ACCEPT"],
+            ["iptables", "-A", "FORWARD", "-i", "up0", "-o", "veth1_p", "-j", "ACCEPT"],
+        ],
+    },
+    {
+        name: "seed 004: ns1 and ns2 joined by one veth pair",
+        netns: ["ns1", "ns2"],
+        ping: ["ns1", "192.168.1.2"],
+        script: [
+            ["ip", "netns", "add", "ns1"],
+            ["ip", "netns", "add", "ns2"],
+            ["ip", "link", "add", "veth1", "type", "veth", "peer", "name", "veth2"],
+            ["ip", "link", "set", "veth1", "netns", "ns1"],
+            ["ip", "link", "set", "veth2", "netns", "ns2"],
+            ["ip", "netns", "exec", "ns1", "ip", "addr", "add", "192.168.1.1/24", "dev", "veth1"],
+            ["ip", "netns", "exec", "ns1", "ip", "link", "set", "veth1", "up"],
+            ["ip", "netns", "exec", "ns2", "ip", "addr", "add", "192.168.1.2/24", "dev", "veth2"],
+            ["ip", "netns", "exec", "ns2", "ip", "link", "set", "veth2", "up"],
+            ["ip", "netns", "exec", "ns1", "ip", "route", "add", "default", "via", "192.168.1.2"],
+            ["ip", "netns", "exec", "ns2", "ip", "route", "add", "default", "via", "192.168.1.1"],
+        ],
+    },
+    {
+        name: "seed 004: ns1 and ns2 on bridge br0 with a gateway",
+        netns: ["ns1", "ns2"],
+        ping: ["ns1", "192.168.1.2"],
+        script: [
+            ["ip", "netns", "add", "ns1"],
+            ["ip", "netns", "add", "ns2"],
+            ["ip", "link", "add", "br0", "type", "bridge"], // brctl addbr br0
+            ["ip", "addr", "add", "192.168.1.254/24", "dev", "br0"],
+            ["ip", "link", "set", "dev", "br0", "up"],
+            ["ip", "link", "add", "veth1", "type", "veth", "peer", "name", "veth1-br"],
+            ["ip", "link", "set", "veth1-br", "up"],
+            ["ip", "link", "add", "veth2", "type", "veth", "peer", "name", "veth2-br"],
+            ["ip", "link", "set", "veth2-br", "up"],
+            ["ip", "link", "set", "veth1-br", "master", "br0"], // brctl addif br0 veth1-br
+            ["ip", "link", "set", "veth2-br", "master", "br0"],
+            ["ip", "link", "set", "veth1", "netns", "ns1"],
+            ["ip", "netns", "exec", "ns1", "ip", "addr", "add", "192.168.1.1/24", "dev", "veth1"],
+            ["ip", "netns", "exec", "ns1", "ip", "link", "set", "veth1", "up"],
+            ["ip", "link", "set", "veth2", "netns", "ns2"],
+            ["ip", "netns", "exec", "ns2", "ip", "addr", "add", "192.168.1.2/24", "dev", "veth2"],
+            ["ip", "netns", "exec", "ns2", "ip", "link", "set", "veth2", "up"],
+            ["iptables", "-A", "FORWARD", "-i", "br0", "-j", "ACCEPT"],
+            ["ip", "netns", "exec", "ns1", "ip", "route", "add", "default", "via", "192.168.1.254"],
+            ["ip", "netns", "exec", "ns2", "ip", "route", "add", "default", "via", "192.168.1.254"],
+        ],
+    },
+];
+
+/** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments. */
+async function withoutMarkers(netns: string[]): Promise<string> {
+    const host = JSON.parse(await snapshotHost()) as Record<string, any>;
+    const strip = (text: string) => text.replace(/ -m comment --comment "?pulumi-netns:[0-9a-f]{16}"?/g, "").replace(/^:(\S+) (\S+) \[\d+:\d+\]$/gm, ":$1 $2");
+    const inside: Record<string, unknown> = {};
+    for (const ns of netns) {
+        const links = JSON.parse(await sh(["ip", "-n", ns, "-json", "address", "show"])) as any[];
+        inside[ns] = {
+            links: links.map((l) => ({ name: l.ifname, flags: l.flags, mtu: l.mtu, mac: l.address, addrs: (l.addr_info ?? []).filter((a: any) => a.scope !== "link").map((a: any) => `${a.local}/${a.prefixlen}`) })),
+            routes: (JSON.parse(await sh(["ip", "-n", ns, "-json", "route", "show"])) as any[]).map(({ protocol: _p, ...r }) => r),
+            iptables: strip(await iptablesSave(ns)),
+        };
+    }
+    const links = (host.links as any[]).map(({ ifalias: _a, ...l }) => l);
+    const routes = (r: string[]) => r.map((x) => x.replace(/,"protocol":"(250|boot|static)"/, ""));
+    return JSON.stringify({ ...host, links, routes4: routes(host.routes4), routes6: routes(host.routes6), iptables: strip(host.iptables), inside }, null, 1);
+}
+
+describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, destroy it (real pulumi CLI)", function () {
+    this.timeout(600000);
+    before(function () { requireCli(this); });
+
+    for (const seed of SEEDS) {
+        it(`${seed.name}: scan → up adopts (no ping lost, only markers added) → no changes → destroy restores the sandbox`, async () => {
+            await seed.up?.();
+            const forwardBefore = await sysctl("net.ipv4.ip_forward");
+            const before = await exampleSnapshot();
+            let project: Project | undefined;
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-scan-"));
+            try {
+                for (const argv of seed.script) await sh(argv);
+                const built = await withoutMarkers(seed.netns);
+                const program = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--netns", seed.netns.join(",")], { encoding: "utf8" });
+                assert.match(program, /adopt: true/);
+                fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: scanned\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+                fs.writeFileSync(path.join(dir, "index.ts"), program);
+                project = Project.create(dir);
+                await project.init("dev");
+
+                // A ping every 20 ms through the network for the whole adoption.
+                const [from, to] = seed.ping ?? [seed.netns[0], "127.0.0.1"];
+                const pinger = spawn("ip", ["netns", "exec", from, "ping", "-n", "-q", "-i", "0.02", to], { stdio: ["ignore", "pipe", "pipe"] });
+                let pingOut = "";
+                pinger.stdout.on("data", (d) => (pingOut += d));
+                await new Promise((r) => setTimeout(r, 300));
+                try {
+                    await project.pulumi(["up", "--yes"]);
+                } finally {
+                    await new Promise((r) => setTimeout(r, 300));
+                    pinger.kill("SIGINT");
+                    await new Promise((r) => pinger.once("exit", r));
+                }
+                const stats = /(\d+) packets transmitted, (\d+) received/.exec(pingOut);
+                assert.ok(stats && Number(stats[1]) > 20, `ping ran: ${pingOut}`);
+                if (seed.ping) assert.equal(stats![2], stats![1], `no packet lost during adoption: ${pingOut.trim()}`);
+
+                assert.equal(await withoutMarkers(seed.netns), built, "the kernel differs only by pulumi-netns' markers");
+                const resources = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/netns:"));
+                assert.ok(resources.length >= seed.netns.length + 1, program);
+                await project.pulumi(["preview", "--expect-no-changes"]);
+                await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
+
+                await project.pulumi(["destroy", "--yes"]);
+                const after = JSON.parse(await exampleSnapshot());
+                const expected = JSON.parse(before);
+                // Adopted forwarding is left as it was found (on); everything else is as before the script.
+                if (seed.script.some((a) => a.includes("net.ipv4.ip_forward=1"))) {
+                    assert.equal(after.sysctls["net.ipv4.ip_forward"], "1");
+                    for (const k of ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"]) after.sysctls[k] = expected.sysctls[k]; // the second follows the first
+                }
+                assert.deepEqual(after, expected, "destroy left the sandbox as before the seed's script");
+            } finally {
+                project?.remove();
+                fs.rmSync(dir, { recursive: true, force: true });
+                for (const ns of seed.netns) await sh(["ip", "netns", "del", ns]).catch(() => undefined);
+                for (const l of ["br0", "veth0", "veth1_p", "veth1-br", "veth2-br"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
+                await sh(["sysctl", "-qw", `net.ipv4.ip_forward=${forwardBefore}`]);
+                for (const rule of [["-D", "FORWARD", "-i", "br0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "veth1_p", "-o", "up0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "up0", "-o", "veth1_p", "-j", "ACCEPT"], ["-t", "nat", "-D", "POSTROUTING", "-s", "192.168.50.0/24", "-o", "up0", "-j", "MASQUERADE"]]) {
+                    await sh(["iptables", "-w", ...rule]).catch(() => undefined);
+                }
+                await seed.down?.();
+            }
+        });
+    }
+});
