@@ -131,12 +131,13 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
             topo.unmodelled.push(`link ${l.name} (${l.kind ?? "device"}) in ${where(ns)}: no resource models this kind; left out`);
         }
     }
-    const modelled = new Set([...topo.bridges.map((b) => key(b.netns, b.link.ifindex)), ...topo.veths.flatMap((v) => [key(v.end.netns, v.end.link.ifindex), key(v.peer.netns, v.peer.link.ifindex)])]);
+    // A bridge with a port no resource declares stays out (its delete would detach that port), with the port noted.
+    const vethKeys = new Set(topo.veths.flatMap((v) => [key(v.end.netns, v.end.link.ifindex), key(v.peer.netns, v.peer.link.ifindex)]));
     for (const { ns, links } of scanned) {
         for (const l of links) {
-            if (l.master && !modelled.has(key(ns, l.ifindex)) && l.name !== "lo" && !marked(l)) {
-                topo.unmodelled.push(`bridge ${l.master} in ${where(ns)} has port ${l.name} (${l.kind ?? "device"}), which no resource here declares`);
-            }
+            if (!l.master || vethKeys.has(key(ns, l.ifindex)) || marked(l)) continue;
+            topo.unmodelled.push(`bridge ${l.master} in ${where(ns)} has port ${l.name} (${l.kind ?? "device"}), which no resource declares: the bridge is left out too (deleting it would detach the port)`);
+            topo.bridges = topo.bridges.filter((b) => !(b.netns === ns && b.link.name === l.master));
         }
     }
 

@@ -6,7 +6,7 @@
  * (ip_forward aside: adoption takes it as it found it, on, and destroy leaves it so).
  */
 import { strict as assert } from "assert";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,6 +26,8 @@ interface Seed {
     ping?: [string, string];
     up?: () => Promise<void>;
     down?: () => Promise<void>;
+    /** What the program must list as comments (objects no resource models). */
+    comments?: RegExp[];
 }
 
 const SEEDS: Seed[] = [
@@ -118,6 +120,37 @@ const SEEDS: Seed[] = [
     },
 ];
 
+/**
+ * Objects no resource models, made before the seed's script (so they are part of "before"): a vxlan
+ * port on a bridge, Docker-like chains, a FORWARD rule with other matches. scan lists them only as
+ * comments, and up and destroy leave them as they are.
+ */
+const FOREIGN: string[][] = [
+    ["ip", "link", "add", "brx", "type", "bridge"],
+    ["ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", "127.0.0.1"],
+    ["ip", "link", "set", "vx0", "master", "brx"],
+    ["iptables", "-w", "-N", "DOCKER-USER"],
+    ["iptables", "-w", "-A", "DOCKER-USER", "-j", "RETURN"],
+    ["iptables", "-w", "-I", "FORWARD", "1", "-j", "DOCKER-USER"],
+    ["iptables", "-w", "-A", "FORWARD", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+];
+const FOREIGN_DOWN: string[][] = [
+    ["ip", "link", "del", "vx0"],
+    ["ip", "link", "del", "brx"],
+    ["iptables", "-w", "-D", "FORWARD", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+    ["iptables", "-w", "-D", "FORWARD", "-j", "DOCKER-USER"],
+    ["iptables", "-w", "-F", "DOCKER-USER"],
+    ["iptables", "-w", "-X", "DOCKER-USER"],
+];
+
+SEEDS.push({
+    ...SEEDS[3],
+    name: "seed 004 on a bridge, on a host that also has a vxlan bridge port, Docker-like chains and other rules",
+    up: async () => { for (const argv of FOREIGN) await sh(argv); },
+    down: async () => { for (const argv of FOREIGN_DOWN) await sh(argv).catch(() => undefined); },
+    comments: [/link vx0 \(vxlan\) in the root namespace: no resource models this kind/, /bridge brx in the root namespace has port vx0 \(vxlan\), which no resource declares: the bridge is left out too/, /iptables rule in the root namespace: -A FORWARD -j DOCKER-USER/, /iptables rule in the root namespace: -A FORWARD -p tcp -m tcp --dport 22 -j ACCEPT/],
+});
+
 /** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments. */
 async function withoutMarkers(netns: string[]): Promise<string> {
     const host = JSON.parse(await snapshotHost()) as Record<string, any>;
@@ -140,6 +173,16 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
     this.timeout(600000);
     before(function () { requireCli(this); });
 
+    it("scan of a host that refuses the connection fails with one clear line and exit code 1, and needs no CLI", () => {
+        const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--host", "root@127.0.0.1:1"], { encoding: "utf8" });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /^pulumi-netns scan: cannot connect to root@127\.0\.0\.1:1: the host could not be reached over ssh; .*Connection refused/);
+        assert.equal(r.stdout, "");
+        const bad = spawnSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "svg"], { encoding: "utf8" });
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /--format: ts or mermaid, not svg\nusage: pulumi-netns scan/);
+    });
+
     for (const seed of SEEDS) {
         it(`${seed.name}: scan → up adopts (no ping lost, only markers added) → no changes → destroy restores the sandbox`, async () => {
             await seed.up?.();
@@ -152,6 +195,8 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 const built = await withoutMarkers(seed.netns);
                 const program = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--netns", seed.netns.join(",")], { encoding: "utf8" });
                 assert.match(program, /adopt: true/);
+                for (const c of seed.comments ?? []) assert.match(program, new RegExp(`^//   ${c.source}`, "m"));
+                assert.doesNotMatch(program, /new netns\.\w+\("(vx0|brx)"/, "no resource for what no resource models");
                 fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: scanned\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
                 fs.writeFileSync(path.join(dir, "index.ts"), program);
                 project = Project.create(dir);
