@@ -2,7 +2,7 @@
 /**
  * The `pulumi-netns` command (package.json `bin`). One subcommand:
  *
- *   pulumi-netns scan [--host [user@]host[:port]] [--identity FILE] [--sudo] [--netns a,b] [--format ts|mermaid]
+ *   pulumi-netns scan [--host [user@]host[:port]] [--identity FILE] [--host-key 'TYPE BASE64'] [--sudo] [--netns a,b] [--format ts|mermaid]
  *
  * reads the host (this one, or one over SSH with the rules every resource's `connection` follows:
  * known host keys only, no prompt) and prints a Pulumi program of this package's resources with
@@ -13,7 +13,7 @@ import { Connection } from "./core/schema";
 import { renderMermaid, renderProgram, scanHost } from "./scan";
 import { targetOf } from "./linux/target";
 
-const USAGE = "usage: pulumi-netns scan [--host [user@]host[:port]] [--identity FILE] [--sudo] [--netns a,b] [--format ts|mermaid]";
+const USAGE = "usage: pulumi-netns scan [--host [user@]host[:port]] [--identity FILE] [--host-key 'TYPE BASE64'] [--sudo] [--netns a,b] [--format ts|mermaid]";
 
 /** Parses `scan`'s arguments; throws with the usage on anything else. */
 export function parseScanArgs(argv: string[]): { connection?: Connection; sudo: boolean; netns?: string[]; format: "ts" | "mermaid" } {
@@ -21,6 +21,7 @@ export function parseScanArgs(argv: string[]): { connection?: Connection; sudo: 
     if (command !== "scan") throw new Error(USAGE);
     const out: ReturnType<typeof parseScanArgs> = { sudo: false, format: "ts" };
     let identity: string | undefined;
+    let hostKey: string | undefined;
     for (let i = 0; i < rest.length; i++) {
         const [flag, value] = [rest[i], rest[i + 1]];
         const take = () => {
@@ -33,6 +34,7 @@ export function parseScanArgs(argv: string[]): { connection?: Connection; sudo: 
             if (!m) throw new Error(`--host: expected [user@]host[:port]\n${USAGE}`);
             out.connection = { host: m[2].replace(/^\[|\]$/g, ""), user: m[1], port: m[3] ? Number(m[3]) : undefined };
         } else if (flag === "--identity") identity = take();
+        else if (flag === "--host-key") hostKey = take();
         else if (flag === "--sudo") out.sudo = true;
         else if (flag === "--netns") out.netns = take().split(",").filter(Boolean);
         else if (flag === "--format") {
@@ -41,10 +43,9 @@ export function parseScanArgs(argv: string[]): { connection?: Connection; sudo: 
             out.format = f;
         } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
     }
-    if (identity !== undefined) {
-        if (!out.connection) throw new Error(`--identity needs --host\n${USAGE}`);
-        out.connection.privateKey = readFileSync(identity, "utf8");
-    }
+    if ((identity !== undefined || hostKey !== undefined) && !out.connection) throw new Error(`--identity and --host-key need --host\n${USAGE}`);
+    if (identity !== undefined) out.connection!.privateKey = readFileSync(identity, "utf8");
+    if (hostKey !== undefined) out.connection!.hostKey = hostKey;
     if (out.connection) {
         const c = Connection.safeParse(out.connection);
         if (!c.success) throw new Error(`--host: ${c.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
@@ -55,7 +56,7 @@ export function parseScanArgs(argv: string[]): { connection?: Connection; sudo: 
 async function main(): Promise<void> {
     const args = parseScanArgs(process.argv.slice(2));
     const topo = await scanHost(targetOf({ connection: args.connection, sudo: args.sudo }), args.netns);
-    const { privateKey: _k, ...shown } = args.connection ?? ({} as Connection);
+    const { privateKey: _k, hostKey: _h, ...shown } = args.connection ?? ({} as Connection);
     const source = args.connection ? `${shown.user ? `${shown.user}@` : ""}${shown.host}` : "this host";
     process.stdout.write(args.format === "mermaid" ? renderMermaid(topo) : renderProgram(topo, { connection: args.connection && { host: shown.host, user: shown.user, port: shown.port }, sudo: args.sudo }, source));
 }

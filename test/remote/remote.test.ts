@@ -4,7 +4,7 @@
  * `remote` running a real sshd (test/helpers/sshd.ts), with a leak check of its network stack.
  */
 import { strict as assert } from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -101,6 +101,29 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         } finally {
             agent?.kill();
             rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("pulumi-netns scan --host reads the remote host over ssh (its known key only), writing the connection into the program", async () => {
+        await sshd.exec(["ip", "netns", "add", "rscan"]);
+        const dir = mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-scan-key-"));
+        try {
+            writeFileSync(path.join(dir, "key"), sshd.privateKey, { mode: 0o600 });
+            const bin = path.join(__dirname, "..", "..", "dist", "provider", "bin.js");
+            const scan = (extra: string[]) => spawnSync(process.execPath, [bin, "scan", "--host", `root@${REMOTE_ADDRESS}`, "--identity", path.join(dir, "key"), ...extra], { encoding: "utf8" });
+            const r = scan(["--host-key", sshd.hostKey, "--netns", "rscan"]);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, new RegExp(`^// Written by \`pulumi-netns scan\` from root@${REMOTE_ADDRESS.replace(/\./g, "\\.")} `));
+            assert.match(r.stdout, new RegExp(`const connection = \\{"host":"${REMOTE_ADDRESS.replace(/\./g, "\\.")}","user":"root"\\};`));
+            assert.match(r.stdout, /new netns\.Netns\("rscan", \{ name: "rscan", loopbackUp: false, connection: connection, adopt: true \}\);/);
+            assert.ok(!r.stdout.includes(sshd.privateKey.split("\n")[1]), "the key never reaches the program");
+            // Without the host key (not in known_hosts): refused, as a resource's connection would be.
+            const unknown = scan([]);
+            assert.equal(unknown.status, 1);
+            assert.match(unknown.stderr, /cannot connect to root@10\.77\.0\.2: the host's key is unknown or has changed/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+            await sshd.exec(["ip", "netns", "del", "rscan"]);
         }
     });
 
