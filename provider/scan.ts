@@ -142,12 +142,24 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
     }
 
     // Routes a person or a script added (not the kernel's own, not ours), in main tables.
+    const declared = (ns: string | undefined, name: string) =>
+        topo.bridges.some((b) => b.netns === ns && b.link.name === name) || topo.veths.some((v) => [v.end, v.peer].some((e) => e.netns === ns && e.link.name === name));
     for (const ns of all) {
         for (const family of [4, 6] as const) {
             for (const r of await listRoutes(t, family, ns)) {
                 if (r.protocol === "kernel" || r.protocol === "ra" || r.type !== undefined || /^(fe80:|ff00:|ff02:)/.test(r.destination)) continue;
                 if (r.protocol === String(ROUTE_PROTO)) {
                     topo.unmodelled.push(`route ${r.destination} in ${where(ns)}: already managed by pulumi-netns (proto ${ROUTE_PROTO}); left out`);
+                    continue;
+                }
+                // A route another daemon keeps (a DHCP client, router advertisements, a routing daemon), or one through a link this
+                // program does not declare (the host's uplink): adopting it would hand its delete to the stack. Left out.
+                if (!["boot", "static"].includes(r.protocol)) {
+                    topo.unmodelled.push(`route ${r.destination} in ${where(ns)}: kept by ${r.protocol}; left out`);
+                    continue;
+                }
+                if (r.device && !declared(ns, r.device)) {
+                    topo.unmodelled.push(`route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ""} dev ${r.device} in ${where(ns)}: ${r.device} is not declared here; left out`);
                     continue;
                 }
                 topo.routes.push({
