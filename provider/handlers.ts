@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { bridgeProvider } from "./resources/bridge";
 import { forwardRuleProvider } from "./resources/forward";
+import { macvlanProvider } from "./resources/macvlan";
 import { masqueradeRuleProvider } from "./resources/masquerade";
 import { netnsProvider } from "./resources/netns";
 import { routeProvider } from "./resources/route";
@@ -15,6 +16,7 @@ export const handlers: Record<string, pulumi.dynamic.ResourceProvider> = {
     Netns: netnsProvider,
     VethPair: vethPairProvider,
     Bridge: bridgeProvider,
+    Macvlan: macvlanProvider,
     Route: routeProvider,
     MasqueradeRule: masqueradeRuleProvider,
     ForwardRule: forwardRuleProvider,

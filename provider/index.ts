@@ -1,6 +1,7 @@
 export * from "./resources/netns";
 export * from "./resources/veth";
 export * from "./resources/bridge";
+export * from "./resources/macvlan";
 export * from "./resources/route";
 export * from "./resources/masquerade";
 export * from "./resources/forward";

@@ -117,6 +117,22 @@ export function bridgeAddLine(name: string, mac: string, mtu?: number): string {
     return ["link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"].join(" ");
 }
 
+/** The modes of a macvlan (macvlan(4)): how its traffic meets that of the parent's other macvlans. */
+export const MACVLAN_MODES = ["bridge", "private", "vepa", "passthru"] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
+
+/**
+ * The `link add` line of a macvlan on `parent` (in the namespace the batch runs in), made directly in
+ * `netns` when given, with a fixed MAC, for the first line of an `ipBatch` (netns.ts). Equivalent to:
+ * `ip link add link PARENT name NAME address MAC [mtu M] [netns NS] type macvlan mode MODE`.
+ */
+export function macvlanAddLine(name: string, parent: string, mac: string, mode: MacvlanMode, netns?: string, mtu?: number): string {
+    return [
+        "link", "add", "link", parent, "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]),
+        ...(netns ? ["netns", netns] : []), "type", "macvlan", "mode", mode,
+    ].join(" ");
+}
+
 /**
  * True when an `ipBatch` (netns.ts) whose first line is a `link add` failed because the name is taken:
  * that line failed with `File exists`, so the batch changed nothing.
