@@ -36,6 +36,11 @@ async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
             await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
             drifts.push({ what: `address ${address} of ${dev}`, repaired: async () => (await addrs(dev, ns)).includes(address) });
         }
+        if (typeIs(r, "Macvlan") && Array.isArray(o.addresses) && o.addresses.length > 0) {
+            const [address, dev, ns] = [String(o.addresses[0]), String(o.name), nsOf(o.netns)];
+            await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
+            drifts.push({ what: `address ${address} of macvlan ${dev}`, repaired: async () => (await addrs(dev, ns)).includes(address) });
+        }
         if (typeIs(r, "MasqueradeRule")) {
             const [rule, ns] = [String(o.rule), nsOf(o.netns)];
             const tool = o.family === 6 ? "ip6tables" : "iptables";

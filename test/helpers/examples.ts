@@ -10,7 +10,7 @@ import { sh, snapshotHost } from "./kernel";
 
 export const EXAMPLES = path.join(REPO_ROOT, "examples");
 /** The examples the suites expect (one missing is a loud skip). */
-export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops"];
+export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan"];
 
 export interface ExampleSetup {
     config?: Record<string, unknown>;
@@ -32,6 +32,23 @@ let wanDns: { stop: () => Promise<void> } | undefined;
  * a real DNS server (dnsmasq) there, the namespace's nameserver, which resolves the probe's name.
  */
 export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
+    // macvlan: the uplink is `mvup0`, a veth whose far end (10.45.0.254/24) is in namespace `mvfar`.
+    macvlan: {
+        config: { parent: "mvup0", addresses: ["10.45.0.1/24", "10.45.0.2/24"], probe: "10.45.0.254" },
+        up: async () => {
+            for (const argv of [
+                ["ip", "netns", "add", "mvfar"],
+                ["ip", "link", "add", "mvup0", "type", "veth", "peer", "name", "eth0", "netns", "mvfar"],
+                ["ip", "link", "set", "mvup0", "up"],
+                ["ip", "-n", "mvfar", "addr", "add", "10.45.0.254/24", "dev", "eth0"],
+                ["ip", "-n", "mvfar", "link", "set", "eth0", "up"],
+            ]) await sh(argv);
+        },
+        down: async () => {
+            await sh(["ip", "link", "del", "mvup0"]);
+            await sh(["ip", "netns", "del", "mvfar"]);
+        },
+    },
     "nat-gateway": {
         config: { outInterface: "up0", probe: WAN_PROBE, nameserver: WAN_PROBE, ...(haveDnsmasq() ? { probeName: WAN_PROBE_NAME } : {}) },
         up: async () => {
