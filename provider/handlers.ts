@@ -6,6 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { bridgeProvider } from "./resources/bridge";
 import { forwardRuleProvider } from "./resources/forward";
 import { macvlanProvider } from "./resources/macvlan";
+import { vxlanProvider } from "./resources/vxlan";
 import { masqueradeRuleProvider } from "./resources/masquerade";
 import { netnsProvider } from "./resources/netns";
 import { routeProvider } from "./resources/route";
@@ -17,6 +18,7 @@ export const handlers: Record<string, pulumi.dynamic.ResourceProvider> = {
     VethPair: vethPairProvider,
     Bridge: bridgeProvider,
     Macvlan: macvlanProvider,
+    Vxlan: vxlanProvider,
     Route: routeProvider,
     MasqueradeRule: masqueradeRuleProvider,
     ForwardRule: forwardRuleProvider,

@@ -2,6 +2,7 @@ export * from "./resources/netns";
 export * from "./resources/veth";
 export * from "./resources/bridge";
 export * from "./resources/macvlan";
+export * from "./resources/vxlan";
 export * from "./resources/route";
 export * from "./resources/masquerade";
 export * from "./resources/forward";

@@ -117,6 +117,30 @@ export function bridgeAddLine(name: string, mac: string, mtu?: number): string {
     return ["link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]), "type", "bridge"].join(" ");
 }
 
+/** A VXLAN tunnel's own settings (all fixed at creation). */
+export interface VxlanSpec {
+    vni: number;
+    local?: string;
+    remote?: string;
+    group?: string;
+    dstPort: number;
+    device?: string;
+}
+
+/**
+ * The `link add` line of a VXLAN device with a fixed MAC, for the first line of an `ipBatch`
+ * (netns.ts) run in the namespace of its underlay. Equivalent to: `ip link add name NAME address MAC
+ * [mtu M] type vxlan id VNI [local A] [remote B | group G] [dev DEV] dstport P`.
+ */
+export function vxlanAddLine(name: string, mac: string, v: VxlanSpec, mtu?: number): string {
+    return [
+        "link", "add", "name", name, "address", mac, ...(mtu === undefined ? [] : ["mtu", String(mtu)]),
+        "type", "vxlan", "id", String(v.vni),
+        ...(v.local ? ["local", v.local] : []), ...(v.remote ? ["remote", v.remote] : []), ...(v.group ? ["group", v.group] : []),
+        ...(v.device ? ["dev", v.device] : []), "dstport", String(v.dstPort),
+    ].join(" ");
+}
+
 /** The modes of a macvlan (macvlan(4)): how its traffic meets that of the parent's other macvlans. */
 export const MACVLAN_MODES = ["bridge", "private", "vepa", "passthru"] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
