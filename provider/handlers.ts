@@ -9,6 +9,7 @@ import { macvlanProvider } from "./resources/macvlan";
 import { vxlanProvider } from "./resources/vxlan";
 import { masqueradeRuleProvider } from "./resources/masquerade";
 import { netnsProvider } from "./resources/netns";
+import { portForwardProvider } from "./resources/portforward";
 import { routeProvider } from "./resources/route";
 import { sysctlForwardProvider } from "./resources/sysctl";
 import { vethPairProvider } from "./resources/veth";
@@ -22,5 +23,6 @@ export const handlers: Record<string, pulumi.dynamic.ResourceProvider> = {
     Route: routeProvider,
     MasqueradeRule: masqueradeRuleProvider,
     ForwardRule: forwardRuleProvider,
+    PortForward: portForwardProvider,
     SysctlForward: sysctlForwardProvider,
 };

@@ -6,6 +6,7 @@ export * from "./resources/vxlan";
 export * from "./resources/route";
 export * from "./resources/masquerade";
 export * from "./resources/forward";
+export * from "./resources/portforward";
 export * from "./resources/sysctl";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";

@@ -1,0 +1,192 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { diffInputs } from "../core/diff";
+import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, networkOf, parsePrefix, prefixSize } from "../core/ip";
+import { NetnsResource, TargetInputs } from "../core/resource";
+import { checkWith, IpAddress, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
+import { ensureRule, Family, formatRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
+import { targetId, targetOf } from "../linux/target";
+
+const Port = (what: string) => z.number({ error: `${what} must be a port number` }).int(`${what} must be a whole number`).min(1, `${what} must be 1–65535`).max(65535, `${what} must be 1–65535`);
+
+/**
+ * The address traffic goes to: a host address inside a namespace, optionally with the prefix length
+ * of its LAN ("192.168.50.2/24"), which turns on hairpin NAT for that LAN.
+ */
+const ToAddress = z
+    .string()
+    .superRefine((s, ctx) => {
+        const why = addressProblem(s.split("/")[0], false) ?? (s.includes("/") ? addressProblem(s, true) : undefined);
+        if (why) return void ctx.addIssue({ code: "custom", message: `must be a host address, optionally with its LAN's prefix length (192.168.50.2/24): ${why}` });
+        const p = parsePrefix(s)!;
+        const multicast = p.family === 4 ? p.value >> 28n === BigInt(0xe) : p.value >> 120n === BigInt(0xff);
+        const unspecified = p.value === 0n;
+        const edge = s.includes("/") && p.family === 4 && p.length < 31 && (!hasHostBits(p) || (p.value & (prefixSize(p) - 1n)) === prefixSize(p) - 1n);
+        if (multicast || unspecified || edge) ctx.addIssue({ code: "custom", message: `${s} is not a host address (a network, broadcast, multicast or unspecified address)` });
+    })
+    .transform(canonicalPrefix);
+
+/** Inputs of a {@link PortForward}, validated and with defaults filled. */
+export const PortForwardArgs = z
+    .object({
+        protocol: z.enum(["tcp", "udp"], { error: 'must be "tcp" or "udp"' }),
+        hostPort: Port("hostPort"),
+        hostAddress: IpAddress.optional(),
+        toAddress: ToAddress,
+        toPort: Port("toPort").optional(),
+        netns: NetnsName.optional(),
+        owner: Owner,
+        ...TargetArgs,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+        const to = addressFamily(a.toAddress.split("/")[0]);
+        const host = a.hostAddress === undefined ? undefined : addressFamily(a.hostAddress);
+        if (to && host && to !== host) ctx.addIssue({ code: "custom", path: ["hostAddress"], message: `is IPv${host} but toAddress is IPv${to}` });
+    });
+export type PortForwardArgs = z.infer<typeof PortForwardArgs>;
+
+/** State of a {@link PortForward}: the inputs plus its rules as `iptables -S` lists them. */
+export interface PortForwardOutputs extends PortForwardArgs {
+    family: Family;
+    rules: string[];
+}
+
+const KEYS = ["protocol", "hostPort", "hostAddress", "toAddress", "toPort", "netns", "owner"] as const;
+
+/**
+ * The rules of a forward, as `iptables -S` prints them, each carrying the owner comment:
+ * `PREROUTING` (traffic from other hosts) and `OUTPUT` (from this host itself), both
+ * `[-d HOST] -p PROTO [-m addrtype --dst-type LOCAL] -m PROTO --dport P -j DNAT --to-destination TO:PORT`
+ * (addrtype without a hostAddress: every local address, as CNI's portmap does); with a LAN given in
+ * `toAddress`, `POSTROUTING -s LAN -d TO -p PROTO -m conntrack --ctstate DNAT -m PROTO --dport PORT -j MASQUERADE`,
+ * so a client on the target's own LAN gets its replies through the host (hairpin).
+ */
+export function portForwardRules(a: PortForwardArgs): Rule[] {
+    const [to, lanLength] = a.toAddress.split("/");
+    const family = addressFamily(to)!;
+    const bits = family === 4 ? 32 : 128;
+    const port = String(a.toPort ?? a.hostPort);
+    const destination = family === 6 ? `[${to}]:${port}` : `${to}:${port}`;
+    const match = [
+        ...(a.hostAddress ? ["-d", `${a.hostAddress}/${bits}`] : []),
+        "-p", a.protocol,
+        ...(a.hostAddress ? [] : ["-m", "addrtype", "--dst-type", "LOCAL"]),
+        "-m", a.protocol, "--dport", String(a.hostPort),
+    ];
+    const dnat = (chain: string): Rule => ({ family, table: "nat", chain, spec: [...match, "-j", "DNAT", "--to-destination", destination], comment: a.owner, netns: a.netns });
+    const rules = [dnat("PREROUTING"), dnat("OUTPUT")];
+    if (lanLength !== undefined) {
+        const lan = networkOf(parsePrefix(a.toAddress)!);
+        rules.push({
+            family, table: "nat", chain: "POSTROUTING",
+            spec: ["-s", lan, "-d", `${to}/${bits}`, "-p", a.protocol, "-m", "conntrack", "--ctstate", "DNAT", "-m", a.protocol, "--dport", port, "-j", "MASQUERADE"],
+            comment: a.owner, netns: a.netns,
+        });
+    }
+    return rules;
+}
+
+function outputs(a: PortForwardArgs, rules: string[]): PortForwardOutputs {
+    return stripUndefined({ ...a, family: portForwardRules(a)[0].family, rules });
+}
+
+function parse(props: Record<string, unknown>): PortForwardArgs {
+    const { family: _f, rules: _r, ...rest } = withoutProvider(props);
+    return PortForwardArgs.parse(rest);
+}
+
+/**
+ * The provider behind {@link PortForward}. Like the rule resources (core/rule-provider.ts): check and
+ * diff run nothing, any change of the forward replaces it, old rules first (they carry the same
+ * comment), and delete removes every rule of the chains carrying the comment, so no DNAT is left to
+ * capture the port after teardown.
+ */
+export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds, news) {
+        return checkWith(PortForwardArgs, news);
+    },
+
+    async diff(_id, olds, news) {
+        const { changed, replaces } = diffInputs(olds, news, KEYS, KEYS.filter((k) => k !== "owner"));
+        // Drift found by read: the kernel's rules are not the ones the old inputs make.
+        if (Array.isArray(olds.rules) && JSON.stringify(olds.rules) !== JSON.stringify(portForwardRules(parse(olds)).map(formatRule))) {
+            changed.push("rules");
+            replaces.push("rules");
+        }
+        return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+    },
+
+    async create(inputs) {
+        const a = parse(inputs);
+        const t = targetOf(a);
+        const rules = portForwardRules(a);
+        try {
+            for (const r of rules) await ensureRule(t, r, "insert");
+        } catch (err) {
+            for (const r of rules) await removeOwnedRules(t, r); // a failure half-way leaves none of this forward's rules
+            throw err;
+        }
+        return { id: targetId(t, a.owner), outs: outputs(a, rules.map(formatRule)) };
+    },
+
+    async read(id, props) {
+        const a = parse(props);
+        const t = targetOf(a);
+        const listed = await Promise.all(portForwardRules(a).map((r) => readOwnedRule(t, r)));
+        if (listed.every((l) => l === undefined)) return { id: "", props: {} };
+        return { id, props: outputs(a, listed.filter((l): l is string => l !== undefined)) };
+    },
+
+    async update(_id, olds, news) {
+        const a = parse(news);
+        const t = targetOf(a);
+        for (const r of portForwardRules(a)) await ensureRule(t, r, "insert");
+        const kept = portForwardRules(a);
+        for (const [i, r] of portForwardRules(parse(olds)).entries()) await removeOwnedRules(t, r, kept[i]);
+        return { outs: outputs(a, kept.map(formatRule)) };
+    },
+
+    async delete(_id, props) {
+        const a = parse(props);
+        const t = targetOf(a);
+        for (const r of portForwardRules(a)) await removeOwnedRules(t, r);
+    },
+};
+
+/** Arguments of {@link PortForward}. */
+export interface PortForwardInputs extends TargetInputs {
+    /** "tcp" or "udp". */
+    protocol: pulumi.Input<string>;
+    /** The host's port (1–65535). */
+    hostPort: pulumi.Input<number>;
+    /** Only traffic to this address of the host; omitted = every local address. */
+    hostAddress?: pulumi.Input<string | undefined>;
+    /** Where the traffic goes: an address inside a namespace; with its LAN's prefix length ("192.168.50.2/24"), hairpin traffic from that LAN works too. */
+    toAddress: pulumi.Input<string>;
+    /** The port there. Default: hostPort. */
+    toPort?: pulumi.Input<number | undefined>;
+    /** The namespace whose nat table holds the rules (the one acting as host). Default: the root namespace. */
+    netns?: pulumi.Input<string | undefined>;
+}
+
+/**
+ * Traffic to a port of the host reaches an address inside a namespace, from other hosts and from the
+ * host itself, like CNI's portmap or Docker's `-p`. Equivalent to:
+ * `iptables -t nat -I PREROUTING 1 [-d HOST] -p tcp [-m addrtype --dst-type LOCAL] -m tcp --dport P -m comment --comment OWNER -j DNAT --to-destination TO:PORT`,
+ * the same in OUTPUT, and with a LAN a hairpin MASQUERADE in POSTROUTING. Outputs `family` and `rules`.
+ */
+export class PortForward extends NetnsResource {
+    declare readonly protocol: pulumi.Output<string>;
+    declare readonly hostPort: pulumi.Output<number>;
+    declare readonly hostAddress: pulumi.Output<string | undefined>;
+    declare readonly toAddress: pulumi.Output<string>;
+    declare readonly toPort: pulumi.Output<number | undefined>;
+    declare readonly netns: pulumi.Output<string | undefined>;
+    declare readonly family: pulumi.Output<Family>;
+    declare readonly rules: pulumi.Output<string[]>;
+
+    constructor(name: string, args: PortForwardInputs, opts?: pulumi.CustomResourceOptions) {
+        super("PortForward", name, args, KEYS, ["family", "rules"], opts);
+    }
+}
