@@ -35,10 +35,16 @@ describePrivileged("resources/portforward: against the kernel, with real TCP and
     let srv: string, lan2: string, cli: string;
     const servers: ChildProcess[] = [];
     let forwarding = "0";
+    let brNf: string | undefined;
 
     before(async () => {
         [srv, lan2, cli] = [freshNetnsName("ps"), freshNetnsName("pl"), freshNetnsName("pc")];
         forwarding = await sysctl("net.ipv4.ip_forward");
+        // Where br_netfilter is loaded (Docker loads it), bridged frames go through iptables and conntrack,
+        // which would undo hairpin NAT on the bridge by itself: off in this (sandbox) namespace, so the
+        // hairpin rule is what makes it work, as on a host without that module.
+        brNf = (await shOk(["sysctl", "-n", "net.bridge.bridge-nf-call-iptables"])) ? await sysctl("net.bridge.bridge-nf-call-iptables") : undefined;
+        if (brNf !== undefined) await sh(["sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0"]);
         const steps = [
             ["sysctl", "-qw", "net.ipv4.ip_forward=1"],
             ["ip", "link", "add", "br-pf", "type", "bridge"],
@@ -75,6 +81,7 @@ describePrivileged("resources/portforward: against the kernel, with real TCP and
         for (const l of ["br-pf", "pfc0", "pfs0", "pfl0"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
         for (const n of [srv, lan2, cli]) await sh(["ip", "netns", "del", n]).catch(() => undefined);
         await sh(["sysctl", "-qw", `net.ipv4.ip_forward=${forwarding}`]);
+        if (brNf !== undefined) await sh(["sysctl", "-qw", `net.bridge.bridge-nf-call-iptables=${brNf}`]);
     });
 
     /** An HTTP GET from `ns` (undefined: the host itself); its status, or undefined when it fails. */
