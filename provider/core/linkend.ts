@@ -1,6 +1,8 @@
 import { addrLines } from "../linux/addr";
 import { getLink, Link, linkSetLine } from "../linux/link";
 import { ipBatch } from "../linux/netns";
+import { getRootQdisc, removeRateLimit, setRateLimit } from "../linux/qdisc";
+import { rateBits } from "./schema";
 import type { Target } from "../linux/target";
 
 /** What a resource declares for one link (a bridge, or one end of a veth pair). */
@@ -13,6 +15,9 @@ export interface LinkEnd {
     up: boolean;
     /** Run duplicate address detection on new IPv6 addresses (and wait for it); false adds them `nodad`. */
     dad: boolean;
+    /** Egress rate limit ("20mbit"), and its burst ("32kb"); none when undefined. */
+    rate?: string;
+    burst?: string;
 }
 
 /**
@@ -33,6 +38,53 @@ export function linkEndLines(end: LinkEnd, owner: string, current: Link | undefi
 export async function applyLinkEnd(t: Target, end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): Promise<void> {
     await ipBatch(t, end.netns, linkEndLines(end, owner, current, detach));
     await awaitDad(t, end);
+}
+
+/** The tbf handle of a resource's rate limits: a major number (1–fffe) derived from its owner token, which marks the qdisc as its. */
+export function rateHandle(owner: string): string {
+    return `${(1 + (parseInt(owner.slice(-4), 16) % 0xfffe)).toString(16)}:`;
+}
+
+/** The burst a rate limit gets: the declared one, else 10 ms at the rate, at least 32 kB. */
+function burstOf(end: LinkEnd): string {
+    return end.burst ?? `${Math.max(32768, Math.ceil(rateBits(end.rate!) / 8 / 100))}b`;
+}
+
+/**
+ * Makes the link's egress rate limit match its declaration (see linux/qdisc.ts): sets, changes or
+ * removes this resource's tbf. `fresh`: the link was just made (nothing to read). A root qdisc
+ * another made (a handle other than the kernel's default 0: and ours) is never replaced: fails.
+ */
+export async function applyRate(t: Target, end: LinkEnd, owner: string, fresh: boolean): Promise<void> {
+    if (fresh && end.rate === undefined) return;
+    const handle = rateHandle(owner);
+    const q = fresh ? undefined : await getRootQdisc(t, end.name, end.netns);
+    const ours = q?.kind === "tbf" && q.handle === handle;
+    if (end.rate === undefined) {
+        if (ours) await removeRateLimit(t, end.name, end.netns, handle);
+        return;
+    }
+    if (q && !ours && q.handle !== "0:") {
+        throw new Error(
+            `link "${end.name}" has a root qdisc pulumi-netns did not make (${q.kind}, handle ${q.handle}): a rate limit would replace it. ` +
+                `Remove it first (tc${end.netns ? ` -n ${end.netns}` : ""} qdisc del dev ${end.name} root), or leave rate out`,
+        );
+    }
+    if (ours && sameRate(q!.rateBytes, end.rate) && q!.burstBytes !== undefined) return;
+    await setRateLimit(t, end.name, end.netns, handle, end.rate, burstOf(end));
+}
+
+/** True when a tbf's rate (bytes per second, as tc reports it) is the declared one (tc rounds it). */
+function sameRate(rateBytes: number | undefined, rate: string): boolean {
+    return rateBytes !== undefined && Math.abs(rateBytes * 8 - rateBits(rate)) <= rateBits(rate) * 0.01;
+}
+
+/** The link's rate limit in the declaration's terms: the declared rate while this resource's tbf has it, its rate otherwise, none when it is gone. */
+export async function readRate(t: Target, end: LinkEnd, owner: string): Promise<string | undefined> {
+    if (end.rate === undefined) return undefined;
+    const q = await getRootQdisc(t, end.name, end.netns);
+    if (!(q?.kind === "tbf" && q.handle === rateHandle(owner))) return undefined;
+    return sameRate(q.rateBytes, end.rate) ? end.rate : `${(q.rateBytes ?? 0) * 8}bit`;
 }
 
 /** How long {@link awaitDad} waits: DAD takes about 1–2 s (a random delay of up to 1 s, then one probe and 1 s without an answer). */
@@ -81,5 +133,7 @@ export function readLinkEnd(end: LinkEnd, link: Link): LinkEnd {
         mtu: end.mtu === undefined ? undefined : link.mtu,
         up: link.up,
         dad: end.dad,
+        rate: end.rate,
+        burst: end.burst,
     };
 }

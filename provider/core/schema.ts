@@ -79,6 +79,39 @@ export const IpAddress = z
 /** An MTU: 68 (the IPv4 minimum) to 65535. */
 export const Mtu = z.number().int("mtu must be a whole number").min(68, "mtu must be at least 68").max(65535, "mtu must be at most 65535");
 
+/** tc's rate units, in bits per second (`bps` and its multiples are bytes per second). */
+const RATE_UNITS: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, tbit: 1e12, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9, tbps: 8e12 };
+
+/** A rate as tc takes it ("20mbit", "1gbit", "500kbps"), normalised to lower case; more than 0. */
+export const Rate = z
+    .string({ error: 'must be a rate such as "20mbit"' })
+    .transform((s) => s.trim().toLowerCase())
+    .superRefine((s, ctx) => {
+        if (!/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps|tbps)$/.test(s)) ctx.addIssue({ code: "custom", message: `must be a number and a unit (${Object.keys(RATE_UNITS).join(", ")}), e.g. "20mbit"` });
+        else if (!(rateBits(s) > 0)) ctx.addIssue({ code: "custom", message: "must be more than 0" });
+    });
+
+/** A rate in bits per second ("20mbit" → 20000000). */
+export function rateBits(rate: string): number {
+    const m = /^(\d+(?:\.\d+)?)([a-z]+)$/.exec(rate);
+    return m && RATE_UNITS[m[2]] !== undefined ? Number(m[1]) * RATE_UNITS[m[2]] : NaN;
+}
+
+/** A burst as tc takes it ("32kb", "1mb", "15000"), in bytes: at least one full frame (1600 bytes). */
+export const Burst = z
+    .string({ error: 'must be a size such as "32kb"' })
+    .transform((s) => s.trim().toLowerCase())
+    .superRefine((s, ctx) => {
+        if (!/^\d+(b|kb|mb)?$/.test(s)) ctx.addIssue({ code: "custom", message: 'must be a number of bytes, optionally with b, kb or mb, e.g. "32kb"' });
+        else if (burstBytes(s) < 1600) ctx.addIssue({ code: "custom", message: "must be at least 1600 bytes (one full frame)" });
+    });
+
+/** A burst in bytes ("32kb" → 32768). */
+export function burstBytes(burst: string): number {
+    const m = /^(\d+)(b|kb|mb)?$/.exec(burst);
+    return m ? Number(m[1]) * (m[2] === "kb" ? 1024 : m[2] === "mb" ? 1024 * 1024 : 1) : NaN;
+}
+
 /** The ownership token every resource carries (set by the resource class, see `ownerToken`). */
 export const Owner = z.string().regex(/^pulumi-netns:[0-9a-f]{16}$/, "must be a pulumi-netns ownership token");
 

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs } from "../core/diff";
-import { applyLinkEnd, awaitDad, LinkEnd, linkEndLines, readLinkEnd } from "../core/linkend";
-import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
+import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
+import { Burst, checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, Rate, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, Link, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
@@ -24,10 +24,13 @@ export const VethPairArgs = z
         mtu: Mtu.optional(),
         up: z.boolean().default(true),
         dad: z.boolean().default(false),
+        rate: Rate.optional(),
+        burst: Burst.optional(),
         owner: Owner,
         ...TargetArgs,
     })
     .strict()
+    .refine((a) => a.burst === undefined || a.rate !== undefined, { message: "burst needs a rate", path: ["burst"] })
     .refine((a) => !(a.name === a.peerName && a.netns === a.peerNetns), {
         message: "peerName must differ from name when both ends are in the same namespace",
         path: ["peerName"],
@@ -40,13 +43,13 @@ export interface VethPairOutputs extends VethPairArgs {
     peerMac: string;
 }
 
-const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "owner"] as const;
+const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "rate", "burst", "owner"] as const;
 const REPLACE = ["name", "peerName", "netns", "peerNetns"];
 
 function ends(a: VethPairArgs): [LinkEnd, LinkEnd] {
     return [
-        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, dad: a.dad },
-        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, dad: a.dad },
+        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, dad: a.dad, rate: a.rate, burst: a.burst },
+        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, dad: a.dad, rate: a.rate, burst: a.burst },
     ];
 }
 
@@ -140,6 +143,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 ...(there.netns === here.netns ? thereLines : netnsExecLines(there.netns!, thereLines)),
             ]);
             await Promise.all(both.map((e) => awaitDad(t, e)));
+            await Promise.all(both.map((e) => applyRate(t, e, a.owner, true))); // both directions: each end's egress
         } catch (err) {
             if (!linkTaken(err)) {
                 await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
@@ -161,6 +165,9 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const links = await ownedEnds(t, a);
         if (!links) return { id: "", props: {} };
         const [e, p] = ends(a).map((end, i) => readLinkEnd(end, links[i]));
+        // Both ends' limits: one gone shows as none, one changed as its rate (drift either way).
+        const rates = a.rate === undefined ? [] : await Promise.all(ends(a).map((end) => readRate(t, end, a.owner)));
+        const rate = rates.includes(undefined) ? undefined : rates.find((r) => r !== a.rate) ?? a.rate;
         return {
             id,
             props: stripUndefined({
@@ -171,18 +178,20 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 peerMaster: p.master,
                 mtu: e.mtu,
                 up: e.up && p.up,
+                rate,
                 mac: links[0].mac,
                 peerMac: links[1].mac,
             }),
         };
     },
 
-    async update(_id, _olds, news) {
+    async update(_id, olds, news) {
         const a = VethPairArgs.parse(withoutProvider(news));
         const t = targetOf(a);
         const links = await ownedEnds(t, a);
         if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
         await Promise.all(ends(a).map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
+        if (a.rate !== undefined || (olds as VethPairOutputs).rate !== undefined) await Promise.all(ends(a).map((e) => applyRate(t, e, a.owner, false)));
         return { outs: outputs(a, links[0].mac, links[1].mac) };
     },
 
@@ -222,6 +231,10 @@ export interface VethPairInputs extends TargetInputs {
     up?: pulumi.Input<boolean | undefined>;
     /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (see the README). */
     dad?: pulumi.Input<boolean | undefined>;
+    /** A rate limit in both directions ("20mbit"): a tbf on each end's egress. Omitted = none. */
+    rate?: pulumi.Input<string | undefined>;
+    /** The rate limit's burst ("32kb"). Default: 10 ms at the rate, at least 32 kB. */
+    burst?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -242,6 +255,8 @@ export class VethPair extends NetnsResource {
     declare readonly mtu: pulumi.Output<number | undefined>;
     declare readonly up: pulumi.Output<boolean>;
     declare readonly dad: pulumi.Output<boolean>;
+    declare readonly rate: pulumi.Output<string | undefined>;
+    declare readonly burst: pulumi.Output<string | undefined>;
     declare readonly mac: pulumi.Output<string>;
     declare readonly peerMac: pulumi.Output<string>;
 

@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import { vethPairProvider } from "../../provider/resources/veth";
-import { describePrivileged } from "../helpers/sandbox";
+import { describePrivileged, requireTool } from "../helpers/sandbox";
+import { spawn } from "child_process";
+import { existsSync } from "fs";
 import { addrs, freshNetnsName, link, ping, sh } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
 
@@ -14,6 +16,9 @@ describe("resources/veth: check and diff (no commands)", () => {
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0", peerName: "veth0", owner: O }), ["peerName"]);
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0-too-long-x", peerName: "p", mtu: 10, owner: O }), ["mtu", "name"]);
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", addresses: ["10.0.0.1"], owner: O }), ["addresses.0"]);
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", rate: "0mbit", owner: O }), ["rate"]);
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", rate: "20mbits", owner: O }), ["rate"]);
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", burst: "32kb", owner: O }), ["burst"]);
         });
         assert.deepEqual(cmds, []);
     });
@@ -122,6 +127,42 @@ describePrivileged("resources/veth: against the kernel", () => {
         await assert.rejects(vethPairProvider.create(dup), /address fd00:9::1\/64 on link "d6[cd]" in namespace "t[^"]+" failed duplicate address detection \(dadfailed\): another node on that link already uses it/);
         assert.equal(await link("d6c", a), undefined, "the failed create removed its pair");
         assert.equal(await link("d6d", b), undefined);
+    });
+
+    it("rate limits both directions with a tbf of its own, measured with iperf3 (±25%), read back, and lifted again", async function () {
+        requireTool(this, existsSync("/usr/bin/iperf3"), "iperf3");
+        this.timeout(60000);
+        const inputs = await checked(vethPairProvider, { name: "r0", netns: a, addresses: ["10.42.0.1/24"], peerName: "r1", peerNetns: b, peerAddresses: ["10.42.0.2/24"], rate: "20mbit", owner: O });
+        const { id, outs } = await vethPairProvider.create(inputs);
+        const qdisc = async (ns: string, dev: string) => (JSON.parse(await sh(["tc", "-n", ns, "-j", "qdisc", "show", "dev", dev, "root"])) as any[])[0];
+        for (const [ns, dev] of [[a, "r0"], [b, "r1"]]) {
+            const q = await qdisc(ns, dev);
+            assert.equal(q.kind, "tbf");
+            assert.equal(q.options.rate, 2500000, "20 Mbit/s, in bytes per second");
+        }
+        /** Mbit/s received by an iperf3 server in `to` from a 2 s client in `from`. */
+        const measure = async (from: string, to: string, server: string) => {
+            const srv = spawn("ip", ["netns", "exec", to, "iperf3", "-s", "-1", "-B", server], { stdio: "ignore" });
+            try {
+                await new Promise((r) => setTimeout(r, 400));
+                const out = JSON.parse(await sh(["ip", "netns", "exec", from, "iperf3", "-c", server, "-t", "2", "-J"], { timeoutMs: 20000 }));
+                return out.end.sum_received.bits_per_second / 1e6;
+            } finally {
+                srv.kill();
+            }
+        };
+        const there = await measure(a, b, "10.42.0.2");
+        const back = await measure(b, a, "10.42.0.1");
+        for (const [what, mbit] of [["a → b", there], ["b → a", back]] as const) assert.ok(mbit > 15 && mbit < 25, `${what}: ${mbit.toFixed(1)} Mbit/s, not within 25% of 20`);
+        assert.deepEqual((await vethPairProvider.read!(id, outs)).props, outs, "read back as declared");
+        await sh(["tc", "-n", a, "qdisc", "del", "dev", "r0", "root"]);
+        assert.equal((await vethPairProvider.read!(id, outs)).props!.rate, undefined, "a removed limit is drift");
+        const { rate: _r, ...unlimited } = inputs;
+        await vethPairProvider.update!(id, outs, unlimited);
+        for (const [ns, dev] of [[a, "r0"], [b, "r1"]]) assert.notEqual((await qdisc(ns, dev))?.kind, "tbf");
+        const free = await measure(a, b, "10.42.0.2");
+        assert.ok(free > 50, `unlimited again: ${free.toFixed(0)} Mbit/s`);
+        await vethPairProvider.delete!(id, outs);
     });
 
     it("attaches to and detaches from a bridge", async () => {
