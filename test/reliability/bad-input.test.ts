@@ -1,7 +1,7 @@
 /**
  * Bad input: every case fails `check` with a failure naming the property, and `create` handed the
  * same input directly (as if check were skipped) rejects too; neither runs a single command.
- * Table-driven over all seven resources and BridgedNetwork's arguments.
+ * Table-driven over every resource and BridgedNetwork's arguments.
  */
 import { strict as assert } from "assert";
 import type * as pulumi from "@pulumi/pulumi";
@@ -20,6 +20,9 @@ const VALID: Record<Kind, Record<string, unknown>> = {
     MasqueradeRule: { source: "10.1.1.0/24", outInterface: "eth0" },
     ForwardRule: { inInterface: "br0" },
     SysctlForward: {},
+    Macvlan: { name: "mv0", parent: "eth0", netns: "blue", addresses: ["192.168.1.50/24"] },
+    Vxlan: { name: "vx0", vni: 42, local: "10.0.0.1", remote: "10.0.0.2", device: "eth0" },
+    PortForward: { protocol: "tcp", hostPort: 8080, toAddress: "10.1.1.2" },
 };
 
 /** [resource, override of the valid input, the property the failure must name]. */
@@ -119,6 +122,20 @@ const CASES: [Kind, Record<string, unknown>, string][] = [
     ["ForwardRule", { establised: true }, "establised"],
     ["SysctlForward", { ipv4Forward: true }, "ipv4Forward"],
     ["VethPair", { owner: "pulumi-netns:*" }, "owner"], // the token is matched literally, never as a pattern
+    // Macvlan, Vxlan, PortForward.
+    ["Macvlan", { parent: "eth0;reboot" }, "parent"],
+    ["Macvlan", { mode: "bridged" }, "mode"],
+    ["Macvlan", { adresses: ["192.168.1.50/24"] }, "adresses"],
+    ["Vxlan", { vni: 0 }, "vni"],
+    ["Vxlan", { vni: 16777216 }, "vni"],
+    ["Vxlan", { dstPort: 0 }, "dstPort"],
+    ["Vxlan", { dstPort: 65536 }, "dstPort"],
+    ["Vxlan", { remote: undefined }, "remote"], // neither remote nor group
+    ["Vxlan", { group: "10.0.0.9" }, "group"], // not multicast (and with remote)
+    ["PortForward", { hostPort: 0 }, "hostPort"],
+    ["PortForward", { toPort: 70000 }, "toPort"],
+    ["PortForward", { toAddress: "10.1.1.0/24" }, "toAddress"], // a network, not a host address
+    ["PortForward", { protocol: "icmp" }, "protocol"],
 ];
 
 /** [description, BridgedNetwork arguments, text the error must contain]. */
@@ -164,7 +181,7 @@ describe(`reliability: ${BAD_INPUTS} bad inputs, each rejected before any comman
         assert.deepEqual(cmds, []);
     });
 
-    it("covers all seven resources with at least 40 cases", () => {
+    it("covers every resource with at least 40 cases", () => {
         assert.deepEqual(new Set(CASES.map(([k]) => k)), new Set(Object.keys(handlers)));
         assert.ok(CASES.length >= 40);
     });
