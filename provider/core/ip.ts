@@ -16,6 +16,12 @@ export function addressFamily(address: string): 4 | 6 | undefined {
     return undefined;
 }
 
+/** True for a multicast address (224.0.0.0/4, ff00::/8). */
+export function isMulticast(address: string): boolean {
+    const p = parsePrefix(address);
+    return !!p && (p.family === 4 ? p.value >> 28n === BigInt(0xe) : p.value >> 120n === BigInt(0xff));
+}
+
 /** Parses "A/N" (or a bare address, taken as a host prefix); undefined when malformed or out of range. */
 export function parsePrefix(text: string): Prefix | undefined {
     const [address, length, ...rest] = text.split("/");

@@ -1,14 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { claimLink, owned } from "../core/claim";
-import { diffInputs } from "../core/diff";
-import { applyLinkEnd, awaitDad, linkEndLines, readLinkEnd } from "../core/linkend";
-import { ipBatch } from "../linux/netns";
-import { checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
+import { linkResourceProvider } from "../core/link-provider";
+import { linkEndLines } from "../core/linkend";
+import { IfName, InterfaceAddresses, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
-import { targetId, targetOf } from "../linux/target";
-import { bridgeAddLine, deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac } from "../linux/link";
-import { assertAdoptable, differences, sameSet } from "../core/adopt";
+import { bridgeAddLine } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
 export const BridgeArgs = z
@@ -32,81 +28,16 @@ export interface BridgeOutputs extends BridgeArgs {
 
 const KEYS = ["name", "netns", "addresses", "mtu", "up", "dad", "owner"] as const;
 
-function outputs(a: BridgeArgs, mac: string): BridgeOutputs {
-    return stripUndefined({ ...a, mac });
-}
 
-/** The provider behind {@link Bridge}. */
-export const bridgeProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds, news) {
-        return checkWith(BridgeArgs, news);
-    },
-
-    async diff(_id, olds, news) {
-        // A replacement always has a new name or namespace, so old and new never collide.
-        // State written before `dad` existed has none: it was false.
-        const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, KEYS, ["name", "netns"], ["mtu"]);
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
-    },
-
-    /**
-     * Creates the bridge optimistically, in the same `ip -batch` that configures it. When the name is
-     * taken, adopts the bridge only if it carries our marker (a crash before the engine saved
-     * state), else fails naming what exists. A failure deletes only a bridge this call made.
-     */
-    async create(inputs) {
-        const a = BridgeArgs.parse(withoutProvider(inputs));
-        const t = targetOf(a);
-        const mac = stableMac(a.owner);
-        const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
-        try {
-            await ipBatch(t, a.netns, [bridgeAddLine(a.name, mac, a.mtu), ...linkEndLines(a, a.owner, undefined, false)]);
-            await awaitDad(t, a);
-            return { id, outs: outputs(a, mac) };
-        } catch (err) {
-            if (!linkTaken(err)) {
-                await deleteLinkWithMac(t, a.name, a.netns, mac);
-                throw err;
-            }
-            // Someone holds the name: take it back only if it is ours (claimLink says whose it is otherwise), or with adopt one made by hand that matches.
-            const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "bridge", mac, a.adopt);
-            if (claim === "absent") throw err;
-            if (claim === "unmarked") {
-                const diffs = differences(a, { ...link!, addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, mtu: a.mtu === undefined ? undefined : link!.mtu }, ["addresses", "mtu", "up"]);
-                assertAdoptable(`bridge "${a.name}" in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, diffs);
-                await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]); // the marker, and nothing else
-                return { id, outs: outputs(a, link!.mac) };
-            }
-            await applyLinkEnd(t, a, a.owner, link, false);
-            return { id, outs: outputs(a, link!.mac) };
-        }
-    },
-
-    async read(id, props) {
-        const a = props as BridgeOutputs;
-        const t = targetOf(a);
-        const link = await getLink(t, a.name, a.netns);
-        if (!owned(link, a.owner)) return { id: "", props: {} };
-        const e = readLinkEnd(a, link);
-        return { id, props: stripUndefined({ ...a, addresses: e.addresses, mtu: e.mtu, up: e.up, mac: link.mac }) };
-    },
-
-    async update(_id, _olds, news) {
-        const a = BridgeArgs.parse(withoutProvider(news));
-        const t = targetOf(a);
-        const link = await getLink(t, a.name, a.netns);
-        if (!owned(link, a.owner)) throw new Error(`bridge "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
-        await applyLinkEnd(t, a, a.owner, link, false);
-        return { outs: outputs(a, link.mac) };
-    },
-
-    async delete(_id, props) {
-        const a = props as BridgeOutputs;
-        const t = targetOf(a);
-        // Links still attached are detached by the kernel, not deleted.
-        if (owned(await getLink(t, a.name, a.netns), a.owner)) await deleteLink(t, a.name, a.netns);
-    },
-};
+/** The provider behind {@link Bridge} (see {@link linkResourceProvider}): a replacement always has a new name or namespace. */
+export const bridgeProvider = linkResourceProvider({
+    kind: "bridge",
+    schema: BridgeArgs,
+    keys: KEYS,
+    replace: ["name", "netns"],
+    master: false,
+    createBatch: (a, mac) => ({ netns: a.netns, lines: [bridgeAddLine(a.name, mac, a.mtu), ...linkEndLines(a, a.owner, undefined, false)] }),
+});
 
 /** Arguments of {@link Bridge}. */
 export interface BridgeInputs extends TargetInputs {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs } from "../core/diff";
-import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, networkOf, parsePrefix, prefixSize } from "../core/ip";
+import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { checkWith, IpAddress, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
 import { ensureRule, Family, formatRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
@@ -19,7 +19,7 @@ const ToAddress = z
         const why = addressProblem(s.split("/")[0], false) ?? (s.includes("/") ? addressProblem(s, true) : undefined);
         if (why) return void ctx.addIssue({ code: "custom", message: `must be a host address, optionally with its LAN's prefix length (192.168.50.2/24): ${why}` });
         const p = parsePrefix(s)!;
-        const multicast = p.family === 4 ? p.value >> 28n === BigInt(0xe) : p.value >> 120n === BigInt(0xff);
+        const multicast = isMulticast(s.split("/")[0]);
         const unspecified = p.value === 0n;
         const edge = s.includes("/") && p.family === 4 && p.length < 31 && (!hasHostBits(p) || (p.value & (prefixSize(p) - 1n)) === prefixSize(p) - 1n);
         if (multicast || unspecified || edge) ctx.addIssue({ code: "custom", message: `${s} is not a host address (a network, broadcast, multicast or unspecified address)` });

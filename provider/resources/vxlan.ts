@@ -1,21 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { assertAdoptable, differences, sameSet } from "../core/adopt";
-import { claimLink, owned } from "../core/claim";
-import { diffInputs } from "../core/diff";
-import { applyLinkEnd, awaitDad, linkEndLines, readLinkEnd } from "../core/linkend";
-import { addressFamily, parsePrefix } from "../core/ip";
+import { linkResourceProvider } from "../core/link-provider";
+import { linkEndLines } from "../core/linkend";
+import { addressFamily, isMulticast } from "../core/ip";
 import { NetnsResource, TargetInputs } from "../core/resource";
-import { checkWith, IfName, InterfaceAddresses, IpAddress, Mtu, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
-import { deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac, vxlanAddLine } from "../linux/link";
-import { ipBatch } from "../linux/netns";
-import { targetId, targetOf } from "../linux/target";
-
-/** A multicast address (224.0.0.0/4, ff00::/8). */
-const isMulticast = (a: string) => {
-    const p = parsePrefix(a);
-    return !!p && (p.family === 4 ? p.value >> 28n === BigInt(0xe) : p.value >> 120n === BigInt(0xff));
-};
+import { IfName, InterfaceAddresses, IpAddress, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
+import { vxlanAddLine } from "../linux/link";
 
 /** Inputs of a {@link Vxlan}, validated and with defaults filled. */
 export const VxlanArgs = z
@@ -58,74 +48,16 @@ const KEYS = ["name", "vni", "local", "remote", "group", "dstPort", "device", "m
 /** The tunnel's settings are fixed at creation: any change is another device. */
 const REPLACE = ["name", "vni", "local", "remote", "group", "dstPort", "device", "netns"];
 
-function outputs(a: VxlanArgs, mac: string): VxlanOutputs {
-    return stripUndefined({ ...a, mac });
-}
 
-/** The provider behind {@link Vxlan}. */
-export const vxlanProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds, news) {
-        return checkWith(VxlanArgs, news);
-    },
-
-    async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, REPLACE, ["mtu"]);
-        const collide = replaces.length > 0 && olds.name === news.name && olds.netns === news.netns;
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
-    },
-
-    /** Creates the device in its namespace (where its underlay is) and configures it in the same `ip -batch`; name taken: as Bridge. */
-    async create(inputs) {
-        const a = VxlanArgs.parse(withoutProvider(inputs));
-        const t = targetOf(a);
-        const mac = stableMac(a.owner);
-        const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
-        try {
-            await ipBatch(t, a.netns, [vxlanAddLine(a.name, mac, a, a.mtu), ...linkEndLines(a, a.owner, undefined, false)]);
-            await awaitDad(t, a);
-            return { id, outs: outputs(a, mac) };
-        } catch (err) {
-            if (!linkTaken(err)) {
-                await deleteLinkWithMac(t, a.name, a.netns, mac);
-                throw err;
-            }
-            const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, "vxlan", mac, a.adopt);
-            if (claim === "absent") throw err;
-            if (claim === "unmarked") {
-                const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up };
-                assertAdoptable(`vxlan "${a.name}" in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, differences(a, found, ["addresses", "master", "mtu", "up"]));
-                await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]);
-                return { id, outs: outputs(a, link!.mac) };
-            }
-            await applyLinkEnd(t, a, a.owner, link, true);
-            return { id, outs: outputs(a, link!.mac) };
-        }
-    },
-
-    async read(id, props) {
-        const a = props as VxlanOutputs;
-        const t = targetOf(a);
-        const link = await getLink(t, a.name, a.netns);
-        if (!owned(link, a.owner)) return { id: "", props: {} };
-        const e = readLinkEnd(a, link);
-        return { id, props: stripUndefined({ ...a, addresses: e.addresses, master: e.master, mtu: e.mtu, up: e.up, mac: link.mac }) };
-    },
-
-    async update(_id, _olds, news) {
-        const a = VxlanArgs.parse(withoutProvider(news));
-        const t = targetOf(a);
-        const link = await getLink(t, a.name, a.netns);
-        if (!owned(link, a.owner)) throw new Error(`vxlan "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
-        await applyLinkEnd(t, a, a.owner, link, true);
-        return { outs: outputs(a, link.mac) };
-    },
-
-    async delete(_id, props) {
-        const a = props as VxlanOutputs;
-        const t = targetOf(a);
-        if (owned(await getLink(t, a.name, a.netns), a.owner)) await deleteLink(t, a.name, a.netns);
-    },
-};
+/** The provider behind {@link Vxlan} (see {@link linkResourceProvider}): made in the namespace of its underlay. */
+export const vxlanProvider = linkResourceProvider({
+    kind: "vxlan",
+    schema: VxlanArgs,
+    keys: KEYS,
+    replace: REPLACE,
+    master: true,
+    createBatch: (a, mac) => ({ netns: a.netns, lines: [vxlanAddLine(a.name, mac, a, a.mtu), ...linkEndLines(a, a.owner, undefined, false)] }),
+});
 
 /** Arguments of {@link Vxlan}. */
 export interface VxlanInputs extends TargetInputs {

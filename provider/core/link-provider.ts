@@ -1,0 +1,107 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { assertAdoptable, differences, sameSet } from "./adopt";
+import { claimLink, owned } from "./claim";
+import { diffInputs } from "./diff";
+import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
+import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
+import { deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac } from "../linux/link";
+import { ipBatch } from "../linux/netns";
+import { Target, targetId, targetOf } from "../linux/target";
+
+/** What every single-link resource's inputs hold (Bridge, Macvlan, Vxlan). */
+type LinkArgs = LinkEnd & { owner: string; connection?: Connection; sudo?: boolean; adopt?: boolean } & Record<string, unknown>;
+
+/** What a single-link resource declares: its kind, schema and keys, and how its create batch is made. */
+export interface LinkResourceSpec<A extends LinkArgs> {
+    /** The kernel's kind (`ip -d link` info_kind), also used in messages. */
+    kind: string;
+    schema: z.ZodType<A> & { parse(v: unknown): A };
+    keys: readonly string[];
+    /** Inputs whose change makes another link (the old one first when the name would collide). */
+    replace: readonly string[];
+    /** Whether the resource declares `master` (then it is compared, applied and read back). */
+    master: boolean;
+    /** The `ip -batch` that makes and configures the link, and the namespace it runs in. */
+    createBatch(a: A, mac: string): { netns: string | undefined; lines: string[] };
+    /** Checks run before create makes anything (e.g. Macvlan's parent). */
+    beforeCreate?(t: Target, a: A): Promise<void>;
+}
+
+/**
+ * The provider of a resource that is one link (Bridge, Macvlan, Vxlan). check and diff run nothing.
+ * Create makes the link optimistically with a MAC derived from the owner token; when the name is
+ * taken it takes the link back only if it is ours (a crash before the engine saved state), with
+ * `adopt` one made by hand that matches (writing only the alias), else fails naming what exists. A
+ * failure deletes only a link this call made. Read, update and delete act only on a link carrying
+ * our marker.
+ */
+export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>): pulumi.dynamic.ResourceProvider {
+    const outputs = (a: A, mac: string) => stripUndefined({ ...a, mac } as Record<string, unknown>);
+    const where = (a: A) => (a.netns ? `namespace "${a.netns}"` : "the root namespace");
+    return {
+        async check(_olds, news) {
+            return checkWith(r.schema as unknown as z.ZodObject, news);
+        },
+
+        async diff(_id, olds, news) {
+            // State written before `dad` existed has none: it was false.
+            const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, r.keys, r.replace, ["mtu"]);
+            const collide = replaces.length > 0 && olds.name === news.name && olds.netns === news.netns;
+            return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
+        },
+
+        async create(inputs) {
+            const a = r.schema.parse(withoutProvider(inputs));
+            const t = targetOf(a);
+            const mac = stableMac(a.owner);
+            const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
+            await r.beforeCreate?.(t, a);
+            try {
+                const batch = r.createBatch(a, mac);
+                await ipBatch(t, batch.netns, batch.lines);
+                await awaitDad(t, a);
+                return { id, outs: outputs(a, mac) };
+            } catch (err) {
+                if (!linkTaken(err)) {
+                    await deleteLinkWithMac(t, a.name, a.netns, mac);
+                    throw err;
+                }
+                const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, r.kind, mac, a.adopt);
+                if (claim === "absent") throw err;
+                if (claim === "unmarked") {
+                    const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up };
+                    assertAdoptable(`${r.kind} "${a.name}" in ${where(a)}`, differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up"]));
+                    await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]); // the marker, and nothing else
+                    return { id, outs: outputs(a, link!.mac) };
+                }
+                await applyLinkEnd(t, a, a.owner, link, r.master);
+                return { id, outs: outputs(a, link!.mac) };
+            }
+        },
+
+        async read(id, props) {
+            const a = props as A & { mac: string };
+            const link = await getLink(targetOf(a), a.name, a.netns);
+            if (!owned(link, a.owner)) return { id: "", props: {} };
+            const e = readLinkEnd(a, link);
+            return { id, props: stripUndefined({ ...a, addresses: e.addresses, ...(r.master ? { master: e.master } : {}), mtu: e.mtu, up: e.up, mac: link.mac } as Record<string, unknown>) };
+        },
+
+        async update(_id, _olds, news) {
+            const a = r.schema.parse(withoutProvider(news));
+            const t = targetOf(a);
+            const link = await getLink(t, a.name, a.netns);
+            if (!owned(link, a.owner)) throw new Error(`${r.kind} "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
+            await applyLinkEnd(t, a, a.owner, link, r.master);
+            return { outs: outputs(a, link.mac) };
+        },
+
+        async delete(_id, props) {
+            const a = props as A;
+            const t = targetOf(a);
+            // A bridge's ports are detached by the kernel, not deleted.
+            if (owned(await getLink(t, a.name, a.netns), a.owner)) await deleteLink(t, a.name, a.netns);
+        },
+    };
+}
