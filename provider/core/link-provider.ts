@@ -6,7 +6,7 @@ import { diffInputs } from "./diff";
 import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
 import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac } from "../linux/link";
-import { ipBatch } from "../linux/netns";
+import { ipBatch } from "../linux/batch";
 import { Target, targetId, targetOf } from "../linux/target";
 
 /** What every single-link resource's inputs hold (Bridge, Macvlan, Vxlan). */

@@ -1,6 +1,6 @@
 import { addrLines } from "../linux/addr";
 import { getLink, Link, linkSetLine } from "../linux/link";
-import { ipBatch } from "../linux/netns";
+import { ipBatch } from "../linux/batch";
 import { getRootQdisc, removeRateLimit, setRateLimit } from "../linux/qdisc";
 import { rateBits } from "./schema";
 import type { Target } from "../linux/target";

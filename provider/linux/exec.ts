@@ -101,7 +101,12 @@ function missingCapabilities(command: string[], stderr: string, input: string | 
 
 /** The line of an `ip -batch` input that failed, as ip reports it (`Command failed -:N`); undefined when it does not say. */
 export function failedBatchLine(err: unknown): number | undefined {
-    const m = err instanceof CommandError ? /^Command failed -:(\d+)$/m.exec(err.stderr) : null;
+    return err instanceof CommandError ? failedLineOf(err.stderr) : undefined;
+}
+
+/** The line number in `Command failed -:N` of an `ip -batch` stderr; undefined when there is none. */
+export function failedLineOf(stderr: string): number | undefined {
+    const m = /^Command failed -:(\d+)$/m.exec(stderr);
     return m ? Number(m[1]) : undefined;
 }
 

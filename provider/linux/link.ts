@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import { CommandError, failedBatchLine } from "./exec";
-import { ipIn } from "./netns";
+import { ipIn, ipShow } from "./batch";
 import { runUnlessAbsent, type Target } from "./target";
 
 /** A link as the kernel reports it (`ip -json -details address show`), with its addresses. */
@@ -33,7 +33,7 @@ const MISSING = /does not exist|Cannot find device|Cannot open network namespace
  * would be in, does not exist. Equivalent to: `ip [-n NS] -json -details address show dev NAME`.
  */
 export async function getLink(t: Target, name: string, netns?: string): Promise<Link | undefined> {
-    const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "address", "show", "dev", name], MISSING);
+    const out = await ipShow(t, netns, ["-json", "-details", "address", "show", "dev", name], MISSING);
     if (out === undefined) return undefined;
     return toLink((JSON.parse(out) as any[])[0]);
 }
@@ -43,7 +43,7 @@ export async function getLink(t: Target, name: string, netns?: string): Promise<
  * Equivalent to: `ip [-n NS] -json -details address show`.
  */
 export async function getLinks(t: Target, netns?: string): Promise<Link[]> {
-    const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "address", "show"], MISSING);
+    const out = await ipShow(t, netns, ["-json", "-details", "address", "show"], MISSING);
     return (JSON.parse(out || "[]") as any[]).map(toLink);
 }
 
@@ -85,7 +85,7 @@ export interface LinkSummary {
  * does not exist. Equivalent to: `ip [-n NS] -json -details link show`.
  */
 export async function listLinks(t: Target, netns?: string): Promise<LinkSummary[]> {
-    const out = await runUnlessAbsent(t, [...ipIn(netns), "-json", "-details", "link", "show"], MISSING);
+    const out = await ipShow(t, netns, ["-json", "-details", "link", "show"], MISSING);
     return (JSON.parse(out || "[]") as any[]).map((j) => ({
         name: j.ifname,
         kind: j.linkinfo?.info_kind,
@@ -97,7 +97,7 @@ export async function listLinks(t: Target, netns?: string): Promise<LinkSummary[
 /**
  * The `link add` line of a veth pair whose first end is made in the namespace the command runs in,
  * and whose peer is made directly in `peer.netns` (the root namespace has no name to give, so a
- * pair with an end there is made from there). For the first line of an `ipBatch` (netns.ts). Equivalent to:
+ * pair with an end there is made from there). For the first line of an `ipBatch` (batch.ts). Equivalent to:
  * `ip [-n NS] link add name NAME address MAC [mtu M] type veth peer name PEER address MAC [mtu M] [netns PEERNS]`.
  */
 export function vethAddLine(end: { name: string; mac: string }, peer: { name: string; netns?: string; mac: string }, mtu?: number): string {
@@ -110,7 +110,7 @@ export function vethAddLine(end: { name: string; mac: string }, peer: { name: st
 
 /**
  * The `link add` line of a bridge with a fixed MAC address (without one, a bridge takes the
- * lowest MAC of its ports and changes it as ports come and go), for the first line of an `ipBatch` (netns.ts).
+ * lowest MAC of its ports and changes it as ports come and go), for the first line of an `ipBatch` (batch.ts).
  * Equivalent to: `ip [-n NS] link add name NAME address MAC [mtu M] type bridge`.
  */
 export function bridgeAddLine(name: string, mac: string, mtu?: number): string {
@@ -129,7 +129,7 @@ export interface VxlanSpec {
 
 /**
  * The `link add` line of a VXLAN device with a fixed MAC, for the first line of an `ipBatch`
- * (netns.ts) run in the namespace of its underlay. Equivalent to: `ip link add name NAME address MAC
+ * (batch.ts) run in the namespace of its underlay. Equivalent to: `ip link add name NAME address MAC
  * [mtu M] type vxlan id VNI [local A] [remote B | group G] [dev DEV] dstport P`.
  */
 export function vxlanAddLine(name: string, mac: string, v: VxlanSpec, mtu?: number): string {
@@ -147,7 +147,7 @@ export type MacvlanMode = (typeof MACVLAN_MODES)[number];
 
 /**
  * The `link add` line of a macvlan on `parent` (in the namespace the batch runs in), made directly in
- * `netns` when given, with a fixed MAC, for the first line of an `ipBatch` (netns.ts). Equivalent to:
+ * `netns` when given, with a fixed MAC, for the first line of an `ipBatch` (batch.ts). Equivalent to:
  * `ip link add link PARENT name NAME address MAC [mtu M] [netns NS] type macvlan mode MODE`.
  */
 export function macvlanAddLine(name: string, parent: string, mac: string, mode: MacvlanMode, netns?: string, mtu?: number): string {
@@ -158,7 +158,7 @@ export function macvlanAddLine(name: string, parent: string, mac: string, mode: 
 }
 
 /**
- * True when an `ipBatch` (netns.ts) whose first line is a `link add` failed because the name is taken:
+ * True when an `ipBatch` (batch.ts) whose first line is a `link add` failed because the name is taken:
  * that line failed with `File exists`, so the batch changed nothing.
  */
 export function linkTaken(err: unknown): boolean {

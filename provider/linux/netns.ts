@@ -1,4 +1,5 @@
 import * as path from "path";
+import { ipBatch, ipIn } from "./batch";
 import { CommandError } from "./exec";
 import type { FileId, Target } from "./target";
 
@@ -6,28 +7,6 @@ import type { FileId, Target } from "./target";
 export const NETNS_DIR = "/run/netns";
 /** Where pulumi-netns keeps namespace ownership markers. Under /run, so they vanish on reboot with the namespaces. */
 export const MARKER_DIR = "/run/pulumi-netns/netns";
-
-/** The `ip` argv prefix that targets a namespace: `ip -n NS` (or plain `ip` for the root namespace). */
-export function ipIn(netns: string | undefined): string[] {
-    return netns ? ["ip", "-n", netns] : ["ip"];
-}
-
-/**
- * Runs several `ip` commands in one process (names and addresses are validated, so no line needs
- * quoting); the first failing line stops the rest (see `failedBatchLine`). Equivalent to:
- * `ip [-n NS] -batch -` reading `lines`.
- */
-export async function ipBatch(t: Target, netns: string | undefined, lines: string[]): Promise<void> {
-    await t.run([...ipIn(netns), "-batch", "-"], { input: lines.join("\n") + "\n" });
-}
-
-/**
- * Batch lines for another namespace than the batch's own: each runs as `netns exec NS ip LINE`, an
- * `ip` that the batch's `ip` starts (cheaper than a process of ours, and one round trip over SSH).
- */
-export function netnsExecLines(netns: string, lines: string[]): string[] {
-    return lines.map((l) => `netns exec ${netns} ip ${l}`);
-}
 
 /** The named namespaces. Equivalent to: `ip -json netns list`. */
 export async function listNetns(t: Target): Promise<string[]> {
@@ -51,26 +30,29 @@ export async function netnsId(t: Target, name: string): Promise<FileId | undefin
 
 /**
  * Creates a named namespace; with `loopbackUp`, brings its `lo` up in the same process (a new
- * namespace's `lo` is down). Equivalent to: `ip netns add NAME`, or `ip -batch -` reading
- * `netns add NAME` and `netns exec NAME ip link set dev lo up`. When the second line fails the
- * namespace exists: see `failedBatchLine`.
+ * namespace's `lo` is down). Equivalent to: `ip -batch -` reading `netns add NAME` and, with
+ * `loopbackUp`, `netns exec NAME ip link set dev lo up` (see {@link ipBatch}). When the second line
+ * fails the namespace exists: see `failedBatchLine`.
  */
 export async function addNetns(t: Target, name: string, loopbackUp = false): Promise<void> {
-    if (!loopbackUp) await t.run(["ip", "netns", "add", name]);
-    else await t.run(["ip", "-batch", "-"], { input: `netns add ${name}\nnetns exec ${name} ip link set dev lo up\n` });
+    await ipBatch(t, undefined, [`netns add ${name}`, ...(loopbackUp ? [`netns exec ${name} ip link set dev lo up`] : [])]);
 }
 
 /**
  * Deletes a named namespace, first deleting the given links inside it: a veth's other end then
  * goes at once, not when the kernel gets round to freeing the namespace (never, while a process
- * still holds it). A namespace already gone is success. Equivalent to: `ip netns delete NAME`,
- * or `ip -force -batch -` reading `netns exec NAME ip link delete dev LINK` per link, then `netns delete NAME`.
+ * still holds it). A namespace already gone is success. Equivalent to: `ip -batch -` reading
+ * `netns exec NAME ip link delete dev LINK` per link, then `netns delete NAME` (see {@link ipBatch});
+ * should a link have gone meanwhile, again alone with `ip -force -batch -`, so the namespace still goes.
  */
 export async function deleteNetns(t: Target, name: string, links: string[] = []): Promise<void> {
     if ((await netnsId(t, name)) === undefined) return;
+    const lines = [...links.map((l) => `netns exec ${name} ip link delete dev ${l}`), `netns delete ${name}`];
     try {
-        if (links.length === 0) await t.run(["ip", "netns", "delete", name]);
-        else await t.run(["ip", "-force", "-batch", "-"], { input: [...links.map((l) => `netns exec ${name} ip link delete dev ${l}`), `netns delete ${name}`].join("\n") + "\n" });
+        await ipBatch(t, undefined, lines).catch(async (err) => {
+            if (!(err instanceof CommandError) || links.length === 0 || (await netnsId(t, name)) === undefined) throw err;
+            await t.run(["ip", "-force", "-batch", "-"], { input: lines.join("\n") + "\n" });
+        });
     } catch (err) {
         // Gone (by this command, whatever else failed, or concurrently): success.
         if (err instanceof CommandError && (await netnsId(t, name)) === undefined) return;

@@ -3,7 +3,7 @@
  * handle (its major number) derived from the owner token: pulumi-netns changes or deletes a root qdisc
  * only when it is a tbf with that handle (`tc -j qdisc show` says so), never another's.
  */
-import { ipIn } from "./netns";
+import { ipIn } from "./batch";
 import { runUnlessAbsent, type Target } from "./target";
 
 /** The `tc` argv prefix for a namespace: `tc [-n NS]`. */

@@ -1,4 +1,4 @@
-import { ipIn } from "./netns";
+import { ipBatch, ipIn, ipShow } from "./batch";
 import { runUnlessAbsent, type Target } from "./target";
 
 /** The route protocol number that marks routes made by pulumi-netns (`proto 250` in `ip route`). */
@@ -52,8 +52,7 @@ const NOTHING = /Cannot open network namespace|FIB table does not exist/;
  * no such namespace). Equivalent to: `ip -4|-6 [-n NS] -json route show table T exact DEST`.
  */
 export async function getRoute(t: Target, r: RouteSpec, netns?: string): Promise<KernelRoute | undefined> {
-    const argv = [...ipIn(netns), `-${r.family}`, "-json", "route", "show", "table", String(r.table ?? "main"), "exact", r.destination];
-    const out = await runUnlessAbsent(t, argv, NOTHING);
+    const out = await ipShow(t, netns, [`-${r.family}`, "-json", "route", "show", "table", String(r.table ?? "main"), "exact", r.destination], NOTHING);
     if (out === undefined) return undefined;
     const metric = r.metric ?? defaultMetric(r.family);
     const found = (JSON.parse(out || "[]") as any[]).find((j) => (j.metric ?? 0) === metric);
@@ -73,7 +72,7 @@ export async function getRoute(t: Target, r: RouteSpec, netns?: string): Promise
  * kernel adds for addresses have "kernel"). Equivalent to: `ip -4|-6 [-n NS] -json route show`.
  */
 export async function listRoutes(t: Target, family: 4 | 6, netns?: string): Promise<(KernelRoute & { type?: string })[]> {
-    const out = await runUnlessAbsent(t, [...ipIn(netns), `-${family}`, "-json", "route", "show"], NOTHING);
+    const out = await ipShow(t, netns, [`-${family}`, "-json", "route", "show"], NOTHING);
     return (JSON.parse(out || "[]") as any[]).map((j) => ({
         destination: j.dst,
         gateway: j.gateway,
@@ -85,9 +84,14 @@ export async function listRoutes(t: Target, family: 4 | 6, netns?: string): Prom
     }));
 }
 
-/** Adds a route marked as ours. Equivalent to: `ip -4|-6 [-n NS] route add DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */
+/**
+ * Adds a route marked as ours. Equivalent to: `ip [-n NS] -batch -` reading `route add DEST table T
+ * metric M [via GW] [dev DEV] [src SRC] proto 250` (see {@link ipBatch}), i.e. `ip -4|-6 [-n NS] route add …`:
+ * a batch line takes no `-4|-6`, so the family is in the destination (IPv6's `default` as `::/0`).
+ */
 export async function addRoute(t: Target, r: RouteSpec, netns?: string): Promise<void> {
-    await t.run([...ipIn(netns), `-${r.family}`, "route", "add", ...selector(r), ...attributes(r)]);
+    const destination = r.destination === "default" && r.family === 6 ? "::/0" : r.destination;
+    await ipBatch(t, netns, [["route", "add", ...selector({ ...r, destination }), ...attributes(r)].join(" ")]);
 }
 
 /** Changes a route in place. Equivalent to: `ip -4|-6 [-n NS] route replace DEST table T metric M [via GW] [dev DEV] [src SRC] proto 250`. */

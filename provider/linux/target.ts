@@ -95,7 +95,11 @@ export const localTarget: Target = {
  * rejects with a {@link CommandError}.
  */
 export async function runUnlessAbsent(t: Target, argv: string[], absent: RegExp): Promise<string | undefined> {
-    const r = await t.tryRun(argv);
+    return absentUnless(await t.tryRun(argv), absent);
+}
+
+/** A command's stdout; undefined when it failed with stderr matching `absent`; else a {@link CommandError}. */
+export function absentUnless(r: RunResult, absent: RegExp): string | undefined {
     if (r.exitCode === 0) return r.stdout;
     if (absent.test(r.stderr)) return undefined;
     throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);

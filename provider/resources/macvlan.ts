@@ -5,7 +5,7 @@ import { linkEndLines } from "../core/linkend";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { IfName, InterfaceAddresses, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
 import { getLink, MACVLAN_MODES, macvlanAddLine } from "../linux/link";
-import { netnsExecLines } from "../linux/netns";
+import { netnsExecLines } from "../linux/batch";
 
 /** Inputs of a {@link Macvlan}, validated and with defaults filled. */
 export const MacvlanArgs = z

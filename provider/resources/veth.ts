@@ -8,7 +8,7 @@ import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, Link, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
-import { ipBatch, netnsExecLines } from "../linux/netns";
+import { ipBatch, netnsExecLines } from "../linux/batch";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
 export const VethPairArgs = z

@@ -92,7 +92,7 @@ describePrivileged("protocol: Netns, VethPair, Bridge and Route through the real
             await assert.rejects(host.create(u, inputs), /link "br1" already exists in namespace/);
             await sh(["ip", "-n", ns, "link", "del", "br1"]);
             const route = (await host.check(u, {}, await withProvider("Route", { destination: "10.9.0.0/16", gateway: "10.99.0.1", netns: ns, owner: owner("Route", u) }))).inputs;
-            await assert.rejects(host.create(u, route), /command `ip -n \S+ -4 route add 10\.9\.0\.0\/16 .*` failed with exit code 2: .*Nexthop has invalid gateway/);
+            await assert.rejects(host.create(u, route), /command `ip (-n \S+ )?-batch -` \(reading: \["(netns exec \S+ ip )?route add 10\.9\.0\.0\/16 [^"]*"\]\) failed with exit code 1: .*Nexthop has invalid gateway/);
         } finally {
             await sh(["ip", "netns", "del", ns]);
         }

@@ -75,7 +75,7 @@ describePrivileged("reliability: faults, with nothing leaked and nothing foreign
     scenario("partial create: route via an unreachable gateway, bridge and rule in a vanished namespace → errors name the command, nothing made", async () => {
         const ns = await space();
         let err = await rejection(make("Route", "r1", { destination: "10.9.0.0/16", gateway: "10.99.0.1", netns: ns }));
-        assert.match(err.message, /command `ip -n \S+ -4 route add 10\.9\.0\.0\/16 .*` failed with exit code 2/);
+        assert.match(err.message, /command `ip (-n \S+ )?-batch -` \(reading: \["(netns exec \S+ ip )?route add 10\.9\.0\.0\/16 [^"]*"\]\) failed with exit code 1/);
         assert.deepEqual(await routes(ns), []);
         await sh(["ip", "netns", "del", ns]);
         err = await rejection(make("Bridge", "b1", { name: "br0", netns: ns }));
