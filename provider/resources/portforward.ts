@@ -121,11 +121,17 @@ export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
         const a = parse(inputs);
         const t = targetOf(a);
         const rules = portForwardRules(a);
+        const adopted: Rule[] = [];
         try {
-            // adopt: each rule a script made with exactly these arguments but no comment is taken over in its place.
-            for (const r of rules) if (!(a.adopt && (await adoptRule(t, r)))) await ensureRule(t, r, "insert");
+            for (const r of rules) {
+                // adopt: a rule a script made with exactly these arguments but no comment is taken over in its place.
+                if (a.adopt && (await adoptRule(t, r))) adopted.push(r);
+                else await ensureRule(t, r, "insert");
+            }
         } catch (err) {
-            for (const r of rules) await removeOwnedRules(t, r); // a failure half-way leaves none of this forward's rules
+            // A failure half-way leaves none of the rules this call added; an adopted one keeps its comment (its
+            // original is gone), so the next create takes it back as its own.
+            for (const r of rules) if (!adopted.includes(r)) await removeOwnedRules(t, r);
             throw err;
         }
         return { id: targetId(t, a.owner), outs: outputs(a, rules.map(formatRule)) };

@@ -2,7 +2,7 @@
  * Every example through the real Pulumi CLI (test/e2e/cli.ts), as a user runs it: `pulumi up` →
  * the example's pings answer → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
  * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset,
- * a namespace's resolv.conf removed, a vxlan taken off its bridge, a port forward's DNAT deleted) →
+ * a namespace's resolv.conf removed, a vxlan taken off its bridge, a port forward's DNAT deleted, a veth's rate limit removed) →
  * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
  * repairs it, as the kernel shows → `destroy` → the sandbox root is as before.
  */
@@ -35,6 +35,12 @@ async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
             const [address, dev, ns] = [String(o.peerAddresses[0]), String(o.peerName), nsOf(o.peerNetns)];
             await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
             drifts.push({ what: `address ${address} of ${dev}`, repaired: async () => (await addrs(dev, ns)).includes(address) });
+        }
+        if (typeIs(r, "VethPair") && typeof o.rate === "string") {
+            const [dev, ns] = [String(o.name), nsOf(o.netns)];
+            await sh(inNs(ns, ["tc", "qdisc", "del", "dev", dev, "root"]));
+            const tbf = async () => (JSON.parse(await sh(inNs(ns, ["tc", "-j", "qdisc", "show", "dev", dev, "root"]))) as { kind: string }[])[0]?.kind === "tbf";
+            drifts.push({ what: `rate limit of ${dev}`, repaired: tbf });
         }
         if (typeIs(r, "Macvlan") && Array.isArray(o.addresses) && o.addresses.length > 0) {
             const [address, dev, ns] = [String(o.addresses[0]), String(o.name), nsOf(o.netns)];

@@ -12,7 +12,7 @@ import { inNs, sh, shOk, snapshotHost } from "./kernel";
 
 export const EXAMPLES = path.join(REPO_ROOT, "examples");
 /** The examples the suites expect (one missing is a loud skip). */
-export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan", "vxlan", "port-forward"];
+export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan", "vxlan", "port-forward", "rate-limit"];
 
 export interface ExampleSetup {
     config?: Record<string, unknown>;
@@ -64,6 +64,16 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
         down: async () => {
             await sh(["ip", "link", "del", "vxup0"]);
             await sh(["ip", "netns", "del", "vxfar"]);
+        },
+    },
+    // rate-limit: iperf3 (as test/resources/veth.test.ts measures) both ways, within ±25% of the limit.
+    "rate-limit": {
+        check: async (outputs) => {
+            const limit = Number(/^(\d+)mbit$/.exec(String(outputs.limit))?.[1]);
+            for (const [from, to, server] of [["slow-a", "slow-b", "10.73.0.2"], ["slow-b", "slow-a", "10.73.0.1"]]) {
+                const mbit = await iperf3(from, to, server);
+                if (!(mbit > limit * 0.75 && mbit < limit * 1.25)) throw new Error(`rate-limit: ${from} → ${to} ran at ${mbit.toFixed(1)} Mbit/s, not within 25% of ${limit}`);
+            }
         },
     },
     // port-forward: a client namespace `pfclient` (10.71.0.2/24) on a veth to the host's 10.71.0.1,
@@ -141,6 +151,18 @@ export async function withHttpServer(ns: string, address: string, port: number, 
         server.kill("SIGKILL");
         await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once("exit", r)));
         fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Mbit/s an iperf3 server in `to` (on `server`) receives from a 2 s iperf3 client in `from`. */
+export async function iperf3(from: string, to: string, server: string): Promise<number> {
+    const srv = spawn("ip", ["netns", "exec", to, "iperf3", "-s", "-1", "-B", server], { stdio: "ignore" });
+    try {
+        await new Promise((r) => setTimeout(r, 400));
+        const out = JSON.parse(await sh(["ip", "netns", "exec", from, "iperf3", "-c", server, "-t", "2", "-J"], { timeoutMs: 20000 }));
+        return out.end.sum_received.bits_per_second / 1e6;
+    } finally {
+        srv.kill();
     }
 }
 
