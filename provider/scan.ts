@@ -9,7 +9,7 @@ import { parsePrefix } from "./core/ip";
 import { OWNER_PREFIX } from "./core/owner";
 import { parseHosts, parseResolvConf, readEtcFile, Resolver, type Hosts } from "./linux/etc";
 import { Family, listRules, parseRuleLine } from "./linux/iptables";
-import { getLinks, Link, macvlanParent, VxlanSpec, vxlanSpecOf } from "./linux/link";
+import { getLinks, Link, MACVLAN_MODES, macvlanParent, VxlanSpec, vxlanSpecOf } from "./linux/link";
 import { listNetns, netnsIdNames } from "./linux/netns";
 import { defaultMetric, listRoutes, ROUTE_PROTO } from "./linux/route";
 import { getSysctl } from "./linux/sysctl";
@@ -159,6 +159,7 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
             if (l.kind === "macvlan") {
                 const parent = await macvlanParent(t, l, ns);
                 if (parent === undefined) topo.unmodelled.push(`macvlan ${l.name} in ${where(ns)}: its parent is not a link of the root namespace (a Macvlan's must be); left out`);
+                else if (!(MACVLAN_MODES as readonly unknown[]).includes(l.data?.mode)) topo.unmodelled.push(`macvlan ${l.name} in ${where(ns)}: mode ${String(l.data?.mode)}, which a Macvlan does not make; left out`);
                 else topo.macvlans.push({ netns: ns, link: l, parent });
                 continue;
             }

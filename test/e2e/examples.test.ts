@@ -1,6 +1,7 @@
 /**
  * Every example through the real Pulumi CLI (test/e2e/cli.ts), as a user runs it: `pulumi up` →
- * the example's pings answer → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
+ * the example's pings answer, and its setup's check passes (packets counted through a tunnel, a file
+ * fetched through a port forward, a rate limit measured) → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
  * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset,
  * a namespace's resolv.conf removed, a vxlan taken off its bridge, a port forward's DNAT deleted, a veth's rate limit removed) →
  * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
