@@ -513,8 +513,8 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
             ["netns", nsRef(f.netns)], ...common,
         ])});`);
     });
-    topo.portForwards.forEach((p, i) => {
-        lines.push(`new netns.PortForward(${lit(`port-forward-${p.netns ?? "root"}-${p.protocol}-${p.hostPort}${i ? `-${i + 1}` : ""}`)}, ${obj([
+    topo.portForwards.forEach((p) => {
+        lines.push(`new netns.PortForward(${resName(`port-forward-${p.netns ?? "root"}-${p.protocol}-${p.hostPort}`, p.netns)}, ${obj([
             ["protocol", lit(p.protocol)], ["hostPort", String(p.hostPort)], ["hostAddress", p.hostAddress && lit(p.hostAddress)],
             ["toAddress", lit(p.toAddress)], ["toPort", p.toPort === undefined ? undefined : String(p.toPort)],
             ["netns", nsRef(p.netns)], ...common,
