@@ -514,7 +514,7 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         ])});`);
     });
     topo.portForwards.forEach((p) => {
-        lines.push(`new netns.PortForward(${resName(`port-forward-${p.netns ?? "root"}-${p.protocol}-${p.hostPort}`, p.netns)}, ${obj([
+        lines.push(`new netns.PortForward(${resName(`port-forward-${p.netns ?? "root"}-${p.protocol}-${p.hostPort}${p.toAddress.includes(":") ? "-v6" : ""}`, p.netns)}, ${obj([
             ["protocol", lit(p.protocol)], ["hostPort", String(p.hostPort)], ["hostAddress", p.hostAddress && lit(p.hostAddress)],
             ["toAddress", lit(p.toAddress)], ["toPort", p.toPort === undefined ? undefined : String(p.toPort)],
             ["netns", nsRef(p.netns)], ...common,
