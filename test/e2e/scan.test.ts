@@ -128,7 +128,8 @@ const SEEDS: Seed[] = [
 
 /**
  * Issue 16's kinds as a script makes them: namespaces `left` and `right` on a veth underlay, joined
- * by a VXLAN pair (10.47.0.0/24 over 10.46.0.0/24); a macvlan in `left` on the root's `mvp0`, a veth
+ * by a VXLAN pair (10.47.0.0/24 over 10.46.0.0/24; in `right` the tunnel is a port of bridge `br-r`,
+ * which holds the address); a macvlan in `left` on the root's `mvp0`, a veth
  * whose far end is in `right`; and in `left`, a port forward of TCP 8080 to 10.47.0.2:80 with its
  * OUTPUT twin and hairpin MASQUERADE, plus a DNAT no PortForward makes (it has no OUTPUT twin).
  */
@@ -148,8 +149,10 @@ SEEDS.push({
         ["ip", "-n", "left", "addr", "add", "10.47.0.1/24", "dev", "vx0"],
         ["ip", "-n", "left", "link", "set", "vx0", "up"],
         ["ip", "-n", "right", "link", "add", "vx0", "type", "vxlan", "id", "100", "local", "10.46.0.2", "remote", "10.46.0.1", "dev", "ul1", "dstport", "4789"],
-        ["ip", "-n", "right", "addr", "add", "10.47.0.2/24", "dev", "vx0"],
-        ["ip", "-n", "right", "link", "set", "vx0", "up"],
+        ["ip", "-n", "right", "link", "add", "br-r", "type", "bridge"],
+        ["ip", "-n", "right", "addr", "add", "10.47.0.2/24", "dev", "br-r"],
+        ["ip", "-n", "right", "link", "set", "br-r", "up"],
+        ["ip", "-n", "right", "link", "set", "vx0", "master", "br-r", "up"],
         ["ip", "link", "add", "mvp0", "type", "veth", "peer", "name", "eth1", "netns", "right"],
         ["ip", "link", "set", "mvp0", "up"],
         ["ip", "-n", "right", "addr", "add", "10.48.0.254/24", "dev", "eth1"],
@@ -165,11 +168,11 @@ SEEDS.push({
     resources: [
         /new netns\.Macvlan\("mv0", \{ name: "mv0", parent: mvp0\.name, netns: left\.name, addresses: \["10\.48\.0\.1\/24"\], adopt: true \}\)/,
         /new netns\.Vxlan\("vx0", \{ name: "vx0", vni: 100, local: "10\.46\.0\.1", remote: "10\.46\.0\.2", device: ul0\.name, netns: left\.name, addresses: \["10\.47\.0\.1\/24"\], adopt: true \}\)/,
-        /new netns\.Vxlan\("vx0-right", \{ name: "vx0", vni: 100, local: "10\.46\.0\.2", remote: "10\.46\.0\.1", device: ul0\.peerName, netns: right\.name/,
+        /new netns\.Vxlan\("vx0-right", \{ name: "vx0", vni: 100, local: "10\.46\.0\.2", remote: "10\.46\.0\.1", device: ul0\.peerName, master: br_r\.name, netns: right\.name, adopt: true \}\)/,
         /new netns\.PortForward\("[^"]+", \{ protocol: "tcp", hostPort: 8080, toAddress: "10\.47\.0\.2\/24", toPort: 80, netns: left\.name, adopt: true \}\)/,
     ],
     comments: [/iptables rule in namespace left: -t nat -A PREROUTING -d 10\.48\.0\.1\/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10\.47\.0\.2:5353/],
-    kinds: ["Macvlan", "Vxlan", "Vxlan", "PortForward"],
+    kinds: ["Bridge", "Macvlan", "Vxlan", "Vxlan", "PortForward"],
 });
 
 /**
