@@ -9,13 +9,15 @@ import { parsePrefix } from "./core/ip";
 import { OWNER_PREFIX } from "./core/owner";
 import { parseHosts, parseResolvConf, readEtcFile, Resolver, type Hosts } from "./linux/etc";
 import { Family, listRules, parseRuleLine } from "./linux/iptables";
-import { getLinks, Link } from "./linux/link";
+import { getLinks, Link, MACVLAN_MODES, macvlanParent, VxlanSpec, vxlanSpecOf } from "./linux/link";
 import { listNetns, netnsIdNames } from "./linux/netns";
 import { defaultMetric, listRoutes, ROUTE_PROTO } from "./linux/route";
 import { getSysctl } from "./linux/sysctl";
 import type { Target } from "./linux/target";
 import { masqueradeRule } from "./resources/masquerade";
 import { forwardRule } from "./resources/forward";
+import { PortForwardArgs, portForwardRules } from "./resources/portforward";
+import { VxlanArgs } from "./resources/vxlan";
 
 /** A namespace as scanned; `undefined` name is the root namespace. */
 export interface ScannedNetns {
@@ -59,14 +61,40 @@ export interface ScannedForward {
     established: boolean;
 }
 
+export interface ScannedMacvlan {
+    netns?: string;
+    link: Link;
+    /** Its parent, a link of the root namespace. */
+    parent: string;
+}
+
+export interface ScannedVxlan {
+    netns?: string;
+    link: Link;
+    spec: VxlanSpec;
+}
+
+export interface ScannedPortForward {
+    netns?: string;
+    protocol: "tcp" | "udp";
+    hostPort: number;
+    hostAddress?: string;
+    /** With its LAN's prefix length when the hairpin MASQUERADE was found too. */
+    toAddress: string;
+    toPort?: number;
+}
+
 /** What a host has, in this package's terms, and what it has that no resource models. */
 export interface Topology {
     namespaces: ScannedNetns[];
     bridges: { netns?: string; link: Link }[];
     veths: ScannedVeth[];
+    macvlans: ScannedMacvlan[];
+    vxlans: ScannedVxlan[];
     routes: ScannedRoute[];
     masquerades: ScannedMasquerade[];
     forwards: ScannedForward[];
+    portForwards: ScannedPortForward[];
     forwarding: { netns?: string; ipv4: boolean; ipv6: boolean }[];
     /** One line each: what was found and not modelled, and why. */
     unmodelled: string[];
@@ -77,7 +105,7 @@ const where = (ns: string | undefined) => (ns === undefined ? "the root namespac
 /** Reads the host behind `t`: the root namespace and every named namespace (or those of `only`). Runs nothing that writes. */
 export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
     const names = (await listNetns(t)).filter((n) => !only || only.includes(n)).sort();
-    const topo: Topology = { namespaces: [], bridges: [], veths: [], routes: [], masquerades: [], forwards: [], forwarding: [], unmodelled: [] };
+    const topo: Topology = { namespaces: [], bridges: [], veths: [], macvlans: [], vxlans: [], routes: [], masquerades: [], forwards: [], portForwards: [], forwarding: [], unmodelled: [] };
     const all = [undefined, ...names];
     const scanned = await Promise.all(all.map(async (ns) => ({ ns, links: await getLinks(t, ns), ids: await netnsIdNames(t, ns) })));
     const marked = (l: Link) => l.alias?.startsWith(OWNER_PREFIX);
@@ -128,22 +156,45 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
                 topo.veths.push({ end: { netns: ns, link: l }, peer: { netns: peerNs, link: peer } });
                 continue;
             }
+            if (l.kind === "macvlan") {
+                const parent = await macvlanParent(t, l, ns);
+                if (parent === undefined) topo.unmodelled.push(`macvlan ${l.name} in ${where(ns)}: its parent is not a link of the root namespace (a Macvlan's must be); left out`);
+                else if (!(MACVLAN_MODES as readonly unknown[]).includes(l.data?.mode)) topo.unmodelled.push(`macvlan ${l.name} in ${where(ns)}: mode ${String(l.data?.mode)}, which a Macvlan does not make; left out`);
+                else topo.macvlans.push({ netns: ns, link: l, parent });
+                continue;
+            }
+            if (l.kind === "vxlan") {
+                const spec = vxlanSpecOf(l)!;
+                const why = vxlanProblem(spec);
+                if (why) topo.unmodelled.push(`vxlan ${l.name} in ${where(ns)}: ${why}; left out`);
+                else topo.vxlans.push({ netns: ns, link: l, spec });
+                continue;
+            }
             topo.unmodelled.push(`link ${l.name} (${l.kind ?? "device"}) in ${where(ns)}: no resource models this kind; left out`);
         }
     }
     // A bridge with a port no resource declares stays out (its delete would detach that port), with the port noted.
-    const vethKeys = new Set(topo.veths.flatMap((v) => [key(v.end.netns, v.end.link.ifindex), key(v.peer.netns, v.peer.link.ifindex)]));
+    const portKeys = new Set([
+        ...topo.veths.flatMap((v) => [key(v.end.netns, v.end.link.ifindex), key(v.peer.netns, v.peer.link.ifindex)]),
+        ...topo.vxlans.map((v) => key(v.netns, v.link.ifindex)),
+    ]);
     for (const { ns, links } of scanned) {
         for (const l of links) {
-            if (!l.master || vethKeys.has(key(ns, l.ifindex)) || marked(l)) continue;
+            if (!l.master || portKeys.has(key(ns, l.ifindex)) || marked(l)) continue;
             topo.unmodelled.push(`bridge ${l.master} in ${where(ns)} has port ${l.name} (${l.kind ?? "device"}), which no resource declares: the bridge is left out too (deleting it would detach the port)`);
             topo.bridges = topo.bridges.filter((b) => !(b.netns === ns && b.link.name === l.master));
         }
     }
 
+    // A vxlan on a bridge left out goes too (its master would be undeclared).
+    for (const v of topo.vxlans.filter((x) => x.link.master && !topo.bridges.some((b) => b.netns === x.netns && b.link.name === x.link.master))) {
+        topo.unmodelled.push(`vxlan ${v.link.name} in ${where(v.netns)}: its bridge ${v.link.master} is left out; left out too`);
+        topo.vxlans = topo.vxlans.filter((x) => x !== v);
+    }
+
     // Routes a person or a script added (not the kernel's own, not ours), in main tables.
     const declared = (ns: string | undefined, name: string) =>
-        topo.bridges.some((b) => b.netns === ns && b.link.name === name) || topo.veths.some((v) => [v.end, v.peer].some((e) => e.netns === ns && e.link.name === name));
+        [...topo.bridges, ...topo.macvlans, ...topo.vxlans].some((b) => b.netns === ns && b.link.name === name) || topo.veths.some((v) => [v.end, v.peer].some((e) => e.netns === ns && e.link.name === name));
     for (const ns of all) {
         for (const family of [4, 6] as const) {
             for (const r of await listRoutes(t, family, ns)) {
@@ -170,18 +221,25 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
         }
     }
 
-    // NAT and FORWARD rules of the shapes MasqueradeRule and ForwardRule make; the others as comments.
+    // NAT and FORWARD rules of the shapes PortForward, MasqueradeRule and ForwardRule make; the others as comments.
     for (const ns of all) {
         for (const family of [4, 6] as const) {
-            for (const line of (await listRules(t, "nat", "POSTROUTING", family, ns)) ?? []) {
+            const tool = family === 6 ? "ip6tables" : "iptables";
+            const nat = Object.fromEntries(await Promise.all(["PREROUTING", "OUTPUT", "POSTROUTING"].map(async (c) => [c, (await listRules(t, "nat", c, family, ns)) ?? []] as const)));
+            const { forwards, taken } = findPortForwards(nat, ns);
+            topo.portForwards.push(...forwards);
+            for (const chain of ["PREROUTING", "OUTPUT"]) {
+                for (const line of nat[chain].filter((l) => !taken.has(l))) topo.unmodelled.push(`${tool} rule in ${where(ns)}: -t nat ${line}`);
+            }
+            for (const line of nat.POSTROUTING.filter((l) => !taken.has(l))) {
                 const m = parseMasquerade(line, ns);
                 if (m) topo.masquerades.push(m);
-                else topo.unmodelled.push(`${family === 6 ? "ip6tables" : "iptables"} rule in ${where(ns)}: ${line}`);
+                else topo.unmodelled.push(`${tool} rule in ${where(ns)}: ${line}`);
             }
             for (const line of (await listRules(t, "filter", "FORWARD", family, ns)) ?? []) {
                 const f = parseForward(line, ns, family);
                 if (f) topo.forwards.push(f);
-                else topo.unmodelled.push(`${family === 6 ? "ip6tables" : "iptables"} rule in ${where(ns)}: ${line}`);
+                else topo.unmodelled.push(`${tool} rule in ${where(ns)}: ${line}`);
             }
         }
         const [ipv4, ipv6] = await Promise.all([getSysctl(t, "net.ipv4.ip_forward", ns), getSysctl(t, "net.ipv6.conf.all.forwarding", ns)]);
@@ -224,6 +282,44 @@ function parseForward(line: string, netns: string | undefined, family: Family): 
 
 const sameSpec = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Why a scanned VXLAN is not one a {@link Vxlan} declares (no remote nor group, a group without device…), or undefined. */
+function vxlanProblem(spec: VxlanSpec): string | undefined {
+    const r = VxlanArgs.safeParse({ name: "x", ...stripEmpty(spec), owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
+    return r.success ? undefined : `not a tunnel a Vxlan declares (${r.error.issues.map((i) => `${i.path.join(".") || "vxlan"}: ${i.message}`).join("; ")})`;
+}
+
+const stripEmpty = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * The port forwards among a namespace's nat rules (one family): each `PREROUTING` DNAT whose
+ * `OUTPUT` twin is there too, and the hairpin MASQUERADE in `POSTROUTING` when there is one, taken
+ * only when {@link portForwardRules} rebuilds exactly those rules; and the lines they take.
+ */
+function findPortForwards(nat: Record<string, string[]>, netns: string | undefined): { forwards: ScannedPortForward[]; taken: Set<string> } {
+    const forwards: ScannedPortForward[] = [];
+    const taken = new Set<string>();
+    const bare = (line: string) => JSON.stringify(parseRuleLine(line));
+    const lineOf = (chain: string, spec: string[]) => nat[chain].find((l) => !taken.has(l) && bare(l) === JSON.stringify(["-A", chain, ...spec]));
+    for (const line of nat.PREROUTING) {
+        const f = flags(parseRuleLine(line).slice(2), ["-d", "-p", "-m", "--dst-type", "--dport", "-j", "--to-destination"]);
+        const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(f?.get("--to-destination") ?? "");
+        if (!f || f.get("-j") !== "DNAT" || !m) continue;
+        const base = { protocol: f.get("-p"), hostPort: Number(f.get("--dport")), hostAddress: f.get("-d")?.replace(/\/(32|128)$/, ""), toPort: Number(m[2]) === Number(f.get("--dport")) ? undefined : Number(m[2]) };
+        // The hairpin's LAN, from each candidate MASQUERADE's source; without one, none.
+        const lans = nat.POSTROUTING.map((l) => /^-A POSTROUTING -s \S+\/(\d+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined);
+        for (const toAddress of [...new Set(lans)].map((len) => `${m[1]}/${len}`).concat(m[1])) {
+            const a = PortForwardArgs.safeParse(stripEmpty({ ...base, toAddress, netns, owner: `${OWNER_PREFIX}${"0".repeat(16)}` }));
+            if (!a.success) continue;
+            const lines = portForwardRules(a.data).map((r) => lineOf(r.chain, r.spec));
+            if (lines[0] !== line || lines.some((l) => l === undefined)) continue;
+            for (const l of lines) taken.add(l!);
+            forwards.push(stripEmpty({ netns, protocol: a.data.protocol, hostPort: a.data.hostPort, hostAddress: a.data.hostAddress, toAddress: a.data.toAddress, toPort: a.data.toPort }) as ScannedPortForward);
+            break;
+        }
+    }
+    return { forwards, taken };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
@@ -262,6 +358,14 @@ function contains(cidr: string, address: string): boolean {
 /** The TypeScript program that declares the topology, every resource with `adopt: true`. */
 export function renderProgram(topo: Topology, target: ProgramTarget = {}, source = "this host"): string {
     const taken = new Set<string>();
+    // Resource names: a link's own, with its namespace added where two namespaces hold one of that name (and a number if still taken).
+    const names = new Set<string>();
+    const resName = (name: string, ns: string | undefined) => {
+        let n = names.has(name) ? `${name}-${ns ?? "root"}` : name;
+        for (let i = 2; names.has(n); i++) n = `${name}-${ns ?? "root"}-${i}`;
+        names.add(n);
+        return lit(n);
+    };
     const lines: string[] = [
         `// Written by \`pulumi-netns scan\` from ${source} on ${new Date().toISOString().slice(0, 10)}.`,
         "// Every resource takes over (adopt: true) what exists as it is: `pulumi up` writes only",
@@ -286,6 +390,10 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
     const linkRef = new Map<string, { name: string; netns: string | undefined }>();
     const nsRef = (ns: string | undefined) => (ns === undefined ? undefined : nsVar.has(ns) ? `${nsVar.get(ns)}.name` : lit(ns));
     const at = (ns: string | undefined, name: string) => `${ns ?? ""}/${name}`;
+    const linksOf = (ns: string | undefined) => [
+        ...[...topo.bridges, ...topo.macvlans, ...topo.vxlans].map((b) => ({ ns: b.netns, link: b.link })),
+        ...topo.veths.flatMap((v) => [{ ns: v.end.netns, link: v.end.link }, { ns: v.peer.netns, link: v.peer.link }]),
+    ].filter((x) => x.ns === ns);
 
     for (const n of topo.namespaces) {
         const v = ident(n.name!, taken);
@@ -302,7 +410,7 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
     for (const b of topo.bridges) {
         const v = ident(b.link.name, taken);
         linkRef.set(at(b.netns, b.link.name), { name: `${v}.name`, netns: b.netns && `${v}.netns` });
-        lines.push(`const ${v} = new netns.Bridge(${lit(b.link.name)}, ${obj([
+        lines.push(`const ${v} = new netns.Bridge(${resName(b.link.name, b.netns)}, ${obj([
             ["name", lit(b.link.name)],
             ["netns", nsRef(b.netns)],
             ["addresses", b.link.addresses.length ? lit(b.link.addresses) : undefined],
@@ -319,7 +427,7 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         const master = (ns: string | undefined, m: string | undefined) => (m === undefined ? undefined : linkRef.get(at(ns, m))?.name ?? lit(m));
         if (end.link.up !== peer.link.up) lines.push(`// ${end.link.name} is ${end.link.up ? "up" : "down"} and ${peer.link.name} is ${peer.link.up ? "up" : "down"}: a VethPair has one \`up\` for both ends`);
         if (end.link.mtu !== peer.link.mtu) lines.push(`// ${end.link.name} has mtu ${end.link.mtu} and ${peer.link.name} ${peer.link.mtu}: a VethPair has one \`mtu\` for both ends`);
-        lines.push(`const ${v} = new netns.VethPair(${lit(end.link.name)}, ${obj([
+        lines.push(`const ${v} = new netns.VethPair(${resName(end.link.name, end.netns)}, ${obj([
             ["name", lit(end.link.name)],
             ["netns", nsRef(end.netns)],
             ["addresses", end.link.addresses.length ? lit(end.link.addresses) : undefined],
@@ -334,8 +442,46 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         ])});`);
     }
     if (topo.veths.length) lines.push("");
+    // A macvlan after its parent, a vxlan after its underlay and bridge, when the program declares them.
+    const linkIn = (ns: string | undefined, name: string | undefined) => (name === undefined ? undefined : linkRef.get(at(ns, name))?.name ?? lit(name));
+    for (const m of topo.macvlans) {
+        const v = ident(m.link.name, taken);
+        linkRef.set(at(m.netns, m.link.name), { name: `${v}.name`, netns: m.netns && `${v}.netns` });
+        lines.push(`const ${v} = new netns.Macvlan(${resName(m.link.name, m.netns)}, ${obj([
+            ["name", lit(m.link.name)],
+            ["parent", linkIn(undefined, m.parent)],
+            ["mode", m.link.data?.mode === "bridge" ? undefined : lit(m.link.data?.mode)],
+            ["netns", nsRef(m.netns)],
+            ["addresses", m.link.addresses.length ? lit(m.link.addresses) : undefined],
+            ["mtu", m.link.mtu === 1500 ? undefined : String(m.link.mtu)],
+            ["up", m.link.up ? undefined : "false"],
+            ...common,
+        ])});`);
+    }
+    for (const x of topo.vxlans) {
+        const v = ident(x.link.name, taken);
+        linkRef.set(at(x.netns, x.link.name), { name: `${v}.name`, netns: x.netns && `${v}.netns` });
+        // The kernel's own MTU for a tunnel is its underlay's less its headers (50 bytes over IPv4, 70 over IPv6).
+        const underlay = linksOf(x.netns).find((l) => l.link.name === x.spec.device)?.link.mtu ?? 1500;
+        const kernelMtu = underlay - ((x.spec.remote ?? x.spec.group ?? x.spec.local ?? "").includes(":") ? 70 : 50);
+        lines.push(`const ${v} = new netns.Vxlan(${resName(x.link.name, x.netns)}, ${obj([
+            ["name", lit(x.link.name)],
+            ["vni", String(x.spec.vni)],
+            ["local", x.spec.local && lit(x.spec.local)],
+            ["remote", x.spec.remote && lit(x.spec.remote)],
+            ["group", x.spec.group && lit(x.spec.group)],
+            ["dstPort", x.spec.dstPort === 4789 ? undefined : String(x.spec.dstPort)],
+            ["device", linkIn(x.netns, x.spec.device)],
+            ["master", linkIn(x.netns, x.link.master)],
+            ["netns", nsRef(x.netns)],
+            ["addresses", x.link.addresses.length ? lit(x.link.addresses) : undefined],
+            ["mtu", x.link.mtu === kernelMtu ? undefined : String(x.link.mtu)],
+            ["up", x.link.up ? undefined : "false"],
+            ...common,
+        ])});`);
+    }
+    if (topo.macvlans.length || topo.vxlans.length) lines.push("");
     // A route after the link holding its gateway's network (through the link's outputs).
-    const linksOf = (ns: string | undefined) => [...topo.bridges.map((b) => ({ ns: b.netns, link: b.link })), ...topo.veths.flatMap((v) => [{ ns: v.end.netns, link: v.end.link }, { ns: v.peer.netns, link: v.peer.link }])].filter((x) => x.ns === ns);
     for (const r of topo.routes) {
         const holder = linksOf(r.netns).find((x) => (r.gateway ? x.link.addresses.some((a) => contains(a, r.gateway!)) : x.link.name === r.device));
         const ref = holder && linkRef.get(at(r.netns, holder.link.name));
@@ -367,6 +513,13 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
             ["netns", nsRef(f.netns)], ...common,
         ])});`);
     });
+    topo.portForwards.forEach((p) => {
+        lines.push(`new netns.PortForward(${resName(`port-forward-${p.netns ?? "root"}-${p.protocol}-${p.hostPort}${p.toAddress.includes(":") ? "-v6" : ""}`, p.netns)}, ${obj([
+            ["protocol", lit(p.protocol)], ["hostPort", String(p.hostPort)], ["hostAddress", p.hostAddress && lit(p.hostAddress)],
+            ["toAddress", lit(p.toAddress)], ["toPort", p.toPort === undefined ? undefined : String(p.toPort)],
+            ["netns", nsRef(p.netns)], ...common,
+        ])});`);
+    });
     for (const fw of topo.forwarding) {
         lines.push(`new netns.SysctlForward(${lit(`forwarding-${fw.netns ?? "root"}`)}, ${obj([
             ["netns", nsRef(fw.netns)], ["ipv4", fw.ipv4 ? undefined : "false"], ["ipv6", fw.ipv6 ? "true" : undefined], ...common,
@@ -394,12 +547,16 @@ export function renderMermaid(topo: Topology): string {
         const members = [
             ...topo.bridges.filter((b) => b.netns === ns).map((b) => `    ${node(ns, b.link.name)}[["${label(b.link, "bridge")}"]]`),
             ...topo.veths.flatMap((v) => [v.end, v.peer]).filter((e) => e.netns === ns).map((e) => `    ${node(ns, e.link.name)}["${label(e.link, "veth")}"]`),
+            ...topo.macvlans.filter((m) => m.netns === ns).map((m) => `    ${node(ns, m.link.name)}["${label(m.link, "macvlan")}"]`),
+            ...topo.vxlans.filter((x) => x.netns === ns).map((x) => `    ${node(ns, x.link.name)}["${label(x.link, `vxlan ${x.spec.vni}`)}"]`),
         ];
         lines.push(`  subgraph ${ident(`ns_${ns ?? "root"}`, taken)}["${ns ?? "root namespace"}"]`, ...(members.length ? members : [`    ${ident(`${ns ?? "root"}_empty`, taken)}(( ))`]), "  end");
     }
     for (const v of topo.veths) lines.push(`  ${node(v.end.netns, v.end.link.name)} <-->|veth| ${node(v.peer.netns, v.peer.link.name)}`);
-    for (const e of topo.veths.flatMap((v) => [v.end, v.peer])) {
+    for (const e of [...topo.veths.flatMap((v) => [v.end, v.peer]), ...topo.vxlans]) {
         if (e.link.master) lines.push(`  ${node(e.netns, e.link.name)} -->|port of| ${node(e.netns, e.link.master)}`);
     }
+    for (const m of topo.macvlans) lines.push(`  ${node(m.netns, m.link.name)} -->|macvlan on| ${node(undefined, m.parent)}`);
+    for (const x of topo.vxlans) lines.push(`  ${node(x.netns, x.link.name)} -.->|${x.spec.remote ? `to ${x.spec.remote}` : `group ${x.spec.group}`}| ${x.spec.device ? node(x.netns, x.spec.device) : ident(`${x.netns ?? "root"}_${x.link.name}_underlay`, taken)}`);
     return lines.join("\n") + "\n";
 }

@@ -3,6 +3,8 @@
  * marker, only if it matches the declaration as it is, and then writes only the marker. When it
  * does not match, create fails listing each difference, having changed nothing.
  */
+import { Link, macvlanParent, vxlanSpecOf } from "../linux/link";
+import type { Target } from "../linux/target";
 
 /** One way an existing object differs from its declaration. */
 export interface Difference {
@@ -36,4 +38,15 @@ function show(v: unknown): string {
 /** Addresses compared as sets (the kernel lists them in its own order). */
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
     return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * What a link of a kind declares beyond what every link has, compared for `adopt` (the single-link
+ * resources of core/link-provider.ts): a VXLAN's tunnel (vni, local, remote, group, dstPort,
+ * device) and a macvlan's parent (in the root namespace) and mode. None for a bridge.
+ */
+export async function kindDifferences(t: Target, kind: string, declared: object, link: Link, netns?: string): Promise<Difference[]> {
+    if (kind === "vxlan") return differences(declared, vxlanSpecOf(link) ?? {}, ["vni", "local", "remote", "group", "dstPort", "device"]);
+    if (kind === "macvlan") return differences(declared, { parent: await macvlanParent(t, link, netns), mode: link.data?.mode }, ["parent", "mode"]);
+    return [];
 }

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { assertAdoptable, differences, sameSet } from "./adopt";
+import { assertAdoptable, differences, kindDifferences, sameSet } from "./adopt";
 import { claimLink, owned } from "./claim";
 import { diffInputs } from "./diff";
 import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
@@ -71,7 +71,10 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
                 if (claim === "absent") throw err;
                 if (claim === "unmarked") {
                     const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up };
-                    assertAdoptable(`${r.kind} "${a.name}" in ${where(a)}`, differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up"]));
+                    assertAdoptable(`${r.kind} "${a.name}" in ${where(a)}`, [
+                        ...(await kindDifferences(t, r.kind, a, link!, a.netns)),
+                        ...differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up"]),
+                    ]);
                     await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]); // the marker, and nothing else
                     return { id, outs: outputs(a, link!.mac) };
                 }

@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import { CommandError, failedBatchLine } from "./exec";
 import { ipIn, ipShow } from "./batch";
+import { netnsIdNames } from "./netns";
 import { runUnlessAbsent, type Target } from "./target";
 
 /** A link as the kernel reports it (`ip -json -details address show`), with its addresses. */
@@ -23,6 +24,8 @@ export interface Link {
     carrier: boolean;
     /** A veth's other end: its name when it is in the same namespace, else its ifindex there and the id this namespace knows that one by. */
     peer: { name?: string; ifindex?: number; netnsid?: number } | undefined;
+    /** The kind's own settings (`linkinfo.info_data`: a VXLAN's id, a macvlan's mode…). */
+    data: Record<string, unknown> | undefined;
 }
 
 /** stderr of `ip` when the device or the namespace is missing. */
@@ -68,6 +71,7 @@ function toLink(j: any): Link {
             j.link === undefined && j.link_index === undefined
                 ? undefined
                 : { name: typeof j.link === "string" ? j.link : undefined, ifindex: j.link_index, netnsid: j.link_netnsid },
+        data: j.linkinfo?.info_data,
     };
 }
 
@@ -139,6 +143,32 @@ export function vxlanAddLine(name: string, mac: string, v: VxlanSpec, mtu?: numb
         ...(v.local ? ["local", v.local] : []), ...(v.remote ? ["remote", v.remote] : []), ...(v.group ? ["group", v.group] : []),
         ...(v.device ? ["dev", v.device] : []), "dstport", String(v.dstPort),
     ].join(" ");
+}
+
+/**
+ * A VXLAN link's tunnel settings as the kernel reports them (`ip -json -details link show`:
+ * `id`, `local`/`local6`, `remote`/`remote6`, `group`/`group6`, `port`, and `link`, the underlay
+ * when it is in the same namespace); undefined for a link of another kind.
+ */
+export function vxlanSpecOf(l: Link): VxlanSpec | undefined {
+    if (l.kind !== "vxlan" || !l.data) return undefined;
+    const d = l.data as Record<string, string | number | undefined>;
+    const str = (k: string) => (typeof d[k] === "string" ? (d[k] as string) : typeof d[`${k}6`] === "string" ? (d[`${k}6`] as string) : undefined);
+    return { vni: Number(d.id), local: str("local"), remote: str("remote"), group: str("group"), dstPort: Number(d.port), device: typeof d.link === "string" ? d.link : undefined };
+}
+
+/**
+ * The parent of a macvlan found in `netns` when that parent is a link of the root namespace: its
+ * name; undefined when it is elsewhere (in the macvlan's own named namespace, or in another named
+ * one). A parent in another namespace is known only by its ifindex and the id `netns` gives that
+ * namespace: an id no named namespace holds is taken as the root's (read from there by ifindex).
+ * Equivalent to: `ip -n NS -json netns list-id`, `ip -json -details address show`.
+ */
+export async function macvlanParent(t: Target, l: Link, netns?: string): Promise<string | undefined> {
+    if (l.kind !== "macvlan" || !l.peer) return undefined;
+    if (l.peer.netnsid === undefined) return netns === undefined ? l.peer.name : undefined;
+    if (netns === undefined || l.peer.ifindex === undefined || (await netnsIdNames(t, netns)).has(l.peer.netnsid)) return undefined;
+    return (await getLinks(t)).find((x) => x.ifindex === l.peer!.ifindex)?.name;
 }
 
 /** The modes of a macvlan (macvlan(4)): how its traffic meets that of the parent's other macvlans. */

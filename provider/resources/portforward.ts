@@ -4,7 +4,7 @@ import { diffInputs } from "../core/diff";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { checkWith, IpAddress, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
-import { ensureRule, Family, formatRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
+import { adoptRule, ensureRule, Family, formatRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
 import { targetId, targetOf } from "../linux/target";
 
 const Port = (what: string) => z.number({ error: `${what} must be a port number` }).int(`${what} must be a whole number`).min(1, `${what} must be 1–65535`).max(65535, `${what} must be 1–65535`);
@@ -121,10 +121,17 @@ export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
         const a = parse(inputs);
         const t = targetOf(a);
         const rules = portForwardRules(a);
+        const adopted: Rule[] = [];
         try {
-            for (const r of rules) await ensureRule(t, r, "insert");
+            for (const r of rules) {
+                // adopt: a rule a script made with exactly these arguments but no comment is taken over in its place.
+                if (a.adopt && (await adoptRule(t, r))) adopted.push(r);
+                else await ensureRule(t, r, "insert");
+            }
         } catch (err) {
-            for (const r of rules) await removeOwnedRules(t, r); // a failure half-way leaves none of this forward's rules
+            // A failure half-way leaves none of the rules this call added; an adopted one keeps its comment (its
+            // original is gone), so the next create takes it back as its own.
+            for (const r of rules) if (!adopted.includes(r)) await removeOwnedRules(t, r);
             throw err;
         }
         return { id: targetId(t, a.owner), outs: outputs(a, rules.map(formatRule)) };

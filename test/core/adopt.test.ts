@@ -103,6 +103,40 @@ describePrivileged("core/adopt: taking over what a script made", () => {
         assert.deepEqual((await iptablesSave(ns)).split("\n").filter((l) => l.startsWith("-A FORWARD")), ["-A FORWARD -i other0 -j DROP", "-A FORWARD -o other0 -j DROP"], "other rules untouched");
     });
 
+    it("Macvlan, Vxlan, PortForward: a match gets only its markers; a tunnel, parent or mode that differs fails naming it and changes nothing", async () => {
+        await sh(["ip", "link", "add", "adv0", "type", "veth", "peer", "name", "adv1", "netns", ns]);
+        await sh(["ip", "-n", ns, "addr", "add", "10.36.0.1/24", "dev", "adv1"]);
+        await sh(["ip", "link", "add", "link", "adv0", "name", "admv0", "netns", ns, "type", "macvlan", "mode", "private"]);
+        await sh(["ip", "-n", ns, "link", "add", "advx0", "type", "vxlan", "id", "300", "local", "10.36.0.1", "remote", "10.36.0.2", "dev", "adv1", "dstport", "8472"]);
+        await sh(["ip", "-n", ns, "addr", "add", "10.37.0.1/24", "dev", "advx0"]);
+        for (const l of ["adv1", "admv0", "advx0"]) await sh(["ip", "-n", ns, "link", "set", l, "up"]);
+        for (const chain of ["PREROUTING", "OUTPUT"]) {
+            await sh(["ip", "netns", "exec", ns, "iptables", "-w", "-t", "nat", "-A", chain, "-p", "udp", "-m", "addrtype", "--dst-type", "LOCAL", "--dport", "53", "-j", "DNAT", "--to-destination", "10.37.0.2:5353"]);
+        }
+        const before = [await view(), await view(ns), await iptablesSave(ns)];
+        const mismatches: [Parameters<typeof make>, RegExp][] = [
+            [["Macvlan", "m", { name: "admv0", parent: "adv0", netns: ns, adopt: true }], /cannot adopt macvlan "admv0" in namespace "ad[^"]+": it differs from the declaration \(mode: declared "bridge", found "private"\)/],
+            [["Macvlan", "m", { name: "admv0", parent: "lo", mode: "private", netns: ns, adopt: true }], /\(parent: declared "lo", found "adv0"\)/],
+            [["Vxlan", "x", { name: "advx0", vni: 301, local: "10.36.0.1", remote: "10.36.0.3", device: "adv1", netns: ns, addresses: ["10.37.0.1/24"], adopt: true }],
+                /cannot adopt vxlan "advx0" in namespace "ad[^"]+": it differs from the declaration \(vni: declared 301, found 300; remote: declared "10\.36\.0\.3", found "10\.36\.0\.2"; dstPort: declared 4789, found 8472\)/],
+        ];
+        for (const [args, message] of mismatches) { const m = (await rejection(make(...args))).message; assert.match(m, message, m); }
+        assert.deepEqual([await view(), await view(ns), await iptablesSave(ns)], before, "nothing changed");
+
+        const made = [
+            await make("Macvlan", "m", { name: "admv0", parent: "adv0", mode: "private", netns: ns, adopt: true }),
+            await make("Vxlan", "x", { name: "advx0", vni: 300, local: "10.36.0.1", remote: "10.36.0.2", dstPort: 8472, device: "adv1", netns: ns, addresses: ["10.37.0.1/24"], adopt: true }),
+            await make("PortForward", "p", { protocol: "udp", hostPort: 53, toAddress: "10.37.0.2", toPort: 5353, netns: ns, adopt: true }),
+        ];
+        const unmarked = (t: string) => t.replace(/ -m comment --comment "?pulumi-netns:[0-9a-f]{16}"?/g, "");
+        assert.deepEqual([await view(), await view(ns), unmarked(await iptablesSave(ns))], before, "only markers written");
+        assert.equal((await iptablesSave(ns)).split("\n").filter((l) => l.includes(made[2].outs.owner)).length, 2, "both DNATs carry the comment, in place");
+        for (const l of ["admv0", "advx0"]) assert.match(await sh(["ip", "-n", ns, "-d", "link", "show", l]), /alias pulumi-netns:/);
+        for (const m of made) assert.deepEqual((await read(m)).props, m.outs, `${m.kind}: refresh after adoption is clean`);
+        for (const m of made.reverse()) await destroy(m);
+        assert.doesNotMatch(await iptablesSave(ns), /DNAT/);
+    });
+
     it("refuses an object another resource owns, and creates one that does not exist", async () => {
         const theirs = await make("Bridge", "theirs", { name: "adbr0" });
         assert.match((await rejection(make("Bridge", "mine", { name: "adbr0", adopt: true }))).message, /link "adbr0" already exists in the root namespace and belongs to Bridge "theirs" of this stack/);

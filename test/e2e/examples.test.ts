@@ -1,15 +1,16 @@
 /**
  * Every example through the real Pulumi CLI (test/e2e/cli.ts), as a user runs it: `pulumi up` →
- * the example's pings answer → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
+ * the example's pings answer, and its setup's check passes (packets counted through a tunnel, a file
+ * fetched through a port forward, a rate limit measured) → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
  * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset,
- * a namespace's resolv.conf removed) →
+ * a namespace's resolv.conf removed, a vxlan taken off its bridge, a port forward's DNAT deleted, a veth's rate limit removed) →
  * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
  * repairs it, as the kernel shows → `destroy` → the sandbox root is as before.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { EXAMPLE_SETUP, EXPECTED_EXAMPLES, exampleNames, exampleSnapshot } from "../helpers/examples";
-import { addrs, assertPings, inNs, ipArgs, iptablesSave, ip6tablesSave, sh, sysctl } from "../helpers/kernel";
+import { addrs, assertPings, inNs, ipArgs, iptablesSave, ip6tablesSave, link, sh, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { EXIT_CHANGES, Project, requireCli, type StateResource } from "./cli";
 
@@ -36,10 +37,29 @@ async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
             await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
             drifts.push({ what: `address ${address} of ${dev}`, repaired: async () => (await addrs(dev, ns)).includes(address) });
         }
+        if (typeIs(r, "VethPair") && typeof o.rate === "string") {
+            const [dev, ns] = [String(o.name), nsOf(o.netns)];
+            await sh(inNs(ns, ["tc", "qdisc", "del", "dev", dev, "root"]));
+            const tbf = async () => (JSON.parse(await sh(inNs(ns, ["tc", "-j", "qdisc", "show", "dev", dev, "root"]))) as { kind: string }[])[0]?.kind === "tbf";
+            drifts.push({ what: `rate limit of ${dev}`, repaired: tbf });
+        }
         if (typeIs(r, "Macvlan") && Array.isArray(o.addresses) && o.addresses.length > 0) {
             const [address, dev, ns] = [String(o.addresses[0]), String(o.name), nsOf(o.netns)];
             await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
             drifts.push({ what: `address ${address} of macvlan ${dev}`, repaired: async () => (await addrs(dev, ns)).includes(address) });
+        }
+        if (typeIs(r, "Vxlan") && typeof o.master === "string") {
+            const [dev, ns, master] = [String(o.name), nsOf(o.netns), o.master];
+            await sh([...ipArgs(ns), "link", "set", "dev", dev, "nomaster"]);
+            drifts.push({ what: `vxlan ${dev} taken off ${master}`, repaired: async () => (await link(dev, ns))?.master === master });
+        }
+        if (typeIs(r, "PortForward") && Array.isArray(o.rules)) {
+            // The DNAT for traffic from other hosts deleted, by its `iptables -S` form.
+            const [rule, ns] = [String(o.rules[0]), nsOf(o.netns)];
+            const tool = o.family === 6 ? "ip6tables" : "iptables";
+            await sh(inNs(ns, [tool, "-w", "-t", "nat", ...rule.replace(/^-A /, "-D ").replace(/"/g, "").split(/\s+/)]));
+            const save = o.family === 6 ? ip6tablesSave : iptablesSave;
+            drifts.push({ what: `rule ${rule}`, repaired: async () => (await save(ns)).includes(rule) });
         }
         if (typeIs(r, "MasqueradeRule")) {
             const [rule, ns] = [String(o.rule), nsOf(o.netns)];
@@ -84,6 +104,7 @@ describePrivileged("e2e: every example through the real pulumi CLI", function ()
                 built = true;
                 await project.pulumi(["up", "--yes"]);
                 await assertPings(await project.outputs(), name);
+                await setup.check?.(await project.outputs());
 
                 await project.pulumi(["preview", "--expect-no-changes"]);
                 await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
@@ -97,6 +118,7 @@ describePrivileged("e2e: every example through the real pulumi CLI", function ()
                 await project.pulumi(["up", "--refresh", "--yes"]);
                 for (const d of drifts) assert.ok(await d.repaired(), `${name}: up --refresh did not repair ${d.what}`);
                 await assertPings(await project.outputs(), name);
+                await setup.check?.(await project.outputs());
                 await project.pulumi(["preview", "--refresh", "--expect-no-changes"]);
 
                 await project.pulumi(["destroy", "--yes"]);

@@ -28,6 +28,12 @@ interface Seed {
     down?: () => Promise<void>;
     /** What the program must list as comments (objects no resource models). */
     comments?: RegExp[];
+    /** Resources the program must declare, as it writes them. */
+    resources?: RegExp[];
+    /** Links the program must not declare. */
+    undeclared?: string[];
+    /** Kinds the stack must hold after `up` (each as often as listed). */
+    kinds?: string[];
 }
 
 const SEEDS: Seed[] = [
@@ -121,6 +127,55 @@ const SEEDS: Seed[] = [
 ];
 
 /**
+ * Issue 16's kinds as a script makes them: namespaces `left` and `right` on a veth underlay, joined
+ * by a VXLAN pair (10.47.0.0/24 over 10.46.0.0/24; in `right` the tunnel is a port of bridge `br-r`,
+ * which holds the address); a macvlan in `left` on the root's `mvp0`, a veth
+ * whose far end is in `right`; and in `left`, a port forward of TCP 8080 to 10.47.0.2:80 with its
+ * OUTPUT twin and hairpin MASQUERADE, plus a DNAT no PortForward makes (it has no OUTPUT twin).
+ */
+SEEDS.push({
+    name: "vxlan pair over a veth underlay, a macvlan, a port forward with hairpin",
+    netns: ["left", "right"],
+    ping: ["left", "10.47.0.2"],
+    script: [
+        ["ip", "netns", "add", "left"],
+        ["ip", "netns", "add", "right"],
+        ["ip", "link", "add", "ul0", "netns", "left", "type", "veth", "peer", "name", "ul1", "netns", "right"],
+        ["ip", "-n", "left", "addr", "add", "10.46.0.1/24", "dev", "ul0"],
+        ["ip", "-n", "left", "link", "set", "ul0", "up"],
+        ["ip", "-n", "right", "addr", "add", "10.46.0.2/24", "dev", "ul1"],
+        ["ip", "-n", "right", "link", "set", "ul1", "up"],
+        ["ip", "-n", "left", "link", "add", "vx0", "type", "vxlan", "id", "100", "local", "10.46.0.1", "remote", "10.46.0.2", "dev", "ul0", "dstport", "4789"],
+        ["ip", "-n", "left", "addr", "add", "10.47.0.1/24", "dev", "vx0"],
+        ["ip", "-n", "left", "link", "set", "vx0", "up"],
+        ["ip", "-n", "right", "link", "add", "vx0", "type", "vxlan", "id", "100", "local", "10.46.0.2", "remote", "10.46.0.1", "dev", "ul1", "dstport", "4789"],
+        ["ip", "-n", "right", "link", "add", "br-r", "type", "bridge"],
+        ["ip", "-n", "right", "addr", "add", "10.47.0.2/24", "dev", "br-r"],
+        ["ip", "-n", "right", "link", "set", "br-r", "up"],
+        ["ip", "-n", "right", "link", "set", "vx0", "master", "br-r", "up"],
+        ["ip", "link", "add", "mvp0", "type", "veth", "peer", "name", "eth1", "netns", "right"],
+        ["ip", "link", "set", "mvp0", "up"],
+        ["ip", "-n", "right", "addr", "add", "10.48.0.254/24", "dev", "eth1"],
+        ["ip", "-n", "right", "link", "set", "eth1", "up"],
+        ["ip", "link", "add", "link", "mvp0", "name", "mv0", "netns", "left", "type", "macvlan", "mode", "bridge"],
+        ["ip", "-n", "left", "addr", "add", "10.48.0.1/24", "dev", "mv0"],
+        ["ip", "-n", "left", "link", "set", "mv0", "up"],
+        ["ip", "netns", "exec", "left", "iptables", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "-m", "addrtype", "--dst-type", "LOCAL", "--dport", "8080", "-j", "DNAT", "--to-destination", "10.47.0.2:80"],
+        ["ip", "netns", "exec", "left", "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-m", "addrtype", "--dst-type", "LOCAL", "--dport", "8080", "-j", "DNAT", "--to-destination", "10.47.0.2:80"],
+        ["ip", "netns", "exec", "left", "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "10.47.0.0/24", "-d", "10.47.0.2/32", "-p", "tcp", "-m", "conntrack", "--ctstate", "DNAT", "--dport", "80", "-j", "MASQUERADE"],
+        ["ip", "netns", "exec", "left", "iptables", "-t", "nat", "-A", "PREROUTING", "-d", "10.48.0.1/32", "-p", "udp", "--dport", "53", "-j", "DNAT", "--to-destination", "10.47.0.2:5353"],
+    ],
+    resources: [
+        /new netns\.Macvlan\("mv0", \{ name: "mv0", parent: mvp0\.name, netns: left\.name, addresses: \["10\.48\.0\.1\/24"\], adopt: true \}\)/,
+        /new netns\.Vxlan\("vx0", \{ name: "vx0", vni: 100, local: "10\.46\.0\.1", remote: "10\.46\.0\.2", device: ul0\.name, netns: left\.name, addresses: \["10\.47\.0\.1\/24"\], adopt: true \}\)/,
+        /new netns\.Vxlan\("vx0-right", \{ name: "vx0", vni: 100, local: "10\.46\.0\.2", remote: "10\.46\.0\.1", device: ul0\.peerName, master: br_r\.name, netns: right\.name, adopt: true \}\)/,
+        /new netns\.PortForward\("[^"]+", \{ protocol: "tcp", hostPort: 8080, toAddress: "10\.47\.0\.2\/24", toPort: 80, netns: left\.name, adopt: true \}\)/,
+    ],
+    comments: [/iptables rule in namespace left: -t nat -A PREROUTING -d 10\.48\.0\.1\/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10\.47\.0\.2:5353/],
+    kinds: ["Bridge", "Macvlan", "Vxlan", "Vxlan", "PortForward"],
+});
+
+/**
  * Objects no resource models, made before the seed's script (so they are part of "before"): a vxlan
  * port on a bridge, Docker-like chains, a FORWARD rule with other matches. scan lists them only as
  * comments, and up and destroy leave them as they are.
@@ -148,7 +203,8 @@ SEEDS.push({
     name: "seed 004 on a bridge, on a host that also has a vxlan bridge port, Docker-like chains and other rules",
     up: async () => { for (const argv of FOREIGN) await sh(argv); },
     down: async () => { for (const argv of FOREIGN_DOWN) await sh(argv).catch(() => undefined); },
-    comments: [/link vx0 \(vxlan\) in the root namespace: no resource models this kind/, /bridge brx in the root namespace has port vx0 \(vxlan\), which no resource declares: the bridge is left out too/, /iptables rule in the root namespace: -A FORWARD -j DOCKER-USER/, /iptables rule in the root namespace: -A FORWARD -p tcp -m tcp --dport 22 -j ACCEPT/],
+    undeclared: ["vx0", "brx"],
+    comments: [/vxlan vx0 in the root namespace: not a tunnel a Vxlan declares \(remote: give remote \(one peer\) or group/, /bridge brx in the root namespace has port vx0 \(vxlan\), which no resource declares: the bridge is left out too/, /iptables rule in the root namespace: -A FORWARD -j DOCKER-USER/, /iptables rule in the root namespace: -A FORWARD -p tcp -m tcp --dport 22 -j ACCEPT/],
 });
 
 /** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments. */
@@ -196,7 +252,8 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 const program = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--netns", seed.netns.join(",")], { encoding: "utf8" });
                 assert.match(program, /adopt: true/);
                 for (const c of seed.comments ?? []) assert.match(program, new RegExp(`^//   ${c.source}`, "m"));
-                assert.doesNotMatch(program, /new netns\.\w+\("(vx0|brx)"/, "no resource for what no resource models");
+                for (const r of seed.resources ?? []) assert.match(program, r);
+                for (const l of seed.undeclared ?? []) assert.doesNotMatch(program, new RegExp(`new netns\\.\\w+\\("${l}"`), `no resource for ${l}, which no resource models`);
                 fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: scanned\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
                 fs.writeFileSync(path.join(dir, "index.ts"), program);
                 project = Project.create(dir);
@@ -222,6 +279,8 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 assert.equal(await withoutMarkers(seed.netns), built, "the kernel differs only by pulumi-netns' markers");
                 const resources = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/netns:"));
                 assert.ok(resources.length >= seed.netns.length + 1, program);
+                const kinds = resources.map((r) => r.type.replace("pulumi-nodejs:dynamic/netns:", ""));
+                for (const k of new Set(seed.kinds)) assert.equal(kinds.filter((x) => x === k).length, seed.kinds!.filter((x) => x === k).length, `${k} in the stack: ${kinds}`);
                 await project.pulumi(["preview", "--expect-no-changes"]);
                 await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
 
@@ -238,7 +297,7 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 project?.remove();
                 fs.rmSync(dir, { recursive: true, force: true });
                 for (const ns of seed.netns) await sh(["ip", "netns", "del", ns]).catch(() => undefined);
-                for (const l of ["br0", "veth0", "veth1_p", "veth1-br", "veth2-br"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
+                for (const l of ["br0", "veth0", "veth1_p", "veth1-br", "veth2-br", "mvp0"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
                 await sh(["sysctl", "-qw", `net.ipv4.ip_forward=${forwardBefore}`]);
                 for (const rule of [["-D", "FORWARD", "-i", "br0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "veth1_p", "-o", "up0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "up0", "-o", "veth1_p", "-j", "ACCEPT"], ["-t", "nat", "-D", "POSTROUTING", "-s", "192.168.50.0/24", "-o", "up0", "-j", "MASQUERADE"]]) {
                     await sh(["iptables", "-w", ...rule]).catch(() => undefined);

@@ -2,21 +2,25 @@
  * The examples of examples/ as test/e2e/ runs them through the real CLI: which exist, the host
  * each needs, and a snapshot of the sandbox root to compare before and after.
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { haveDnsmasq, startDnsServer } from "./dns";
 import { REPO_ROOT } from "./host";
-import { sh, snapshotHost } from "./kernel";
+import { inNs, sh, shOk, snapshotHost } from "./kernel";
 
 export const EXAMPLES = path.join(REPO_ROOT, "examples");
 /** The examples the suites expect (one missing is a loud skip). */
-export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan"];
+export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan", "vxlan", "port-forward", "rate-limit"];
 
 export interface ExampleSetup {
     config?: Record<string, unknown>;
     /** Runs before the "before" snapshot; `down` after the final snapshot comparison. */
     up?: () => Promise<void>;
     down?: () => Promise<void>;
+    /** Proves, with real traffic, what the example claims beyond its pings; run after each round of pings. */
+    check?: (outputs: Record<string, unknown>) => Promise<void>;
 }
 
 /** The uplink of nat-gateway in the sandbox: `up0`, a veth to namespace `wan` (203.0.113.1/24). */
@@ -32,6 +36,74 @@ let wanDns: { stop: () => Promise<void> } | undefined;
  * a real DNS server (dnsmasq) there, the namespace's nameserver, which resolves the probe's name.
  */
 export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
+    // vxlan: the underlay is `vxup0` (10.50.0.1/24), a veth to namespace `vxfar`, the "other host"
+    // (10.50.0.2), which has a VXLAN end of its own made by hand, holding 10.60.0.254/24 of the LAN.
+    vxlan: {
+        config: { device: "vxup0", local: "10.50.0.1", remote: "10.50.0.2", probe: "10.60.0.254" },
+        up: async () => {
+            for (const argv of [
+                ["ip", "netns", "add", "vxfar"],
+                ["ip", "link", "add", "vxup0", "type", "veth", "peer", "name", "eth0", "netns", "vxfar"],
+                ["ip", "addr", "add", "10.50.0.1/24", "dev", "vxup0"],
+                ["ip", "link", "set", "vxup0", "up"],
+                ["ip", "-n", "vxfar", "addr", "add", "10.50.0.2/24", "dev", "eth0"],
+                ["ip", "-n", "vxfar", "link", "set", "eth0", "up"],
+                ["ip", "-n", "vxfar", "link", "add", "vx0", "type", "vxlan", "id", "4242", "local", "10.50.0.2", "remote", "10.50.0.1", "dev", "eth0", "dstport", "4789"],
+                ["ip", "-n", "vxfar", "addr", "add", "10.60.0.254/24", "dev", "vx0"],
+                ["ip", "-n", "vxfar", "link", "set", "vx0", "up"],
+            ]) await sh(argv);
+        },
+        check: async () => {
+            // The probe's replies came through the tunnel: the far end's VXLAN device counted them
+            // (the overlay's 10.60.0.0/24 has no other way to vxfar).
+            const rx = async () => (JSON.parse(await sh(["ip", "-n", "vxfar", "-json", "-s", "link", "show", "vx0"]))[0].stats64.rx.packets as number);
+            const before = await rx();
+            if (!(await shOk(["ip", "netns", "exec", "lab1", "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.60.0.254"]))) throw new Error("vxlan: lab1 does not reach 10.60.0.254 across the tunnel");
+            if ((await rx()) < before + 3) throw new Error("vxlan: the pings did not arrive through vxfar's VXLAN device");
+        },
+        down: async () => {
+            await sh(["ip", "link", "del", "vxup0"]);
+            await sh(["ip", "netns", "del", "vxfar"]);
+        },
+    },
+    // rate-limit: iperf3 (as test/resources/veth.test.ts measures) both ways, within ±25% of the limit.
+    "rate-limit": {
+        check: async (outputs) => {
+            const limit = Number(/^(\d+)mbit$/.exec(String(outputs.limit))?.[1]);
+            for (const [from, to, server] of [["slow-a", "slow-b", "10.73.0.2"], ["slow-b", "slow-a", "10.73.0.1"]]) {
+                const mbit = await iperf3(from, to, server);
+                if (!(mbit > limit * 0.75 && mbit < limit * 1.25)) throw new Error(`rate-limit: ${from} → ${to} ran at ${mbit.toFixed(1)} Mbit/s, not within 25% of ${limit}`);
+            }
+        },
+    },
+    // port-forward: a client namespace `pfclient` (10.71.0.2/24) on a veth to the host's 10.71.0.1,
+    // standing for another machine; the check serves a file from `web` and fetches it through the forward.
+    "port-forward": {
+        up: async () => {
+            for (const argv of [
+                ["ip", "netns", "add", "pfclient"],
+                ["ip", "link", "add", "pfc0", "type", "veth", "peer", "name", "eth0", "netns", "pfclient"],
+                ["ip", "addr", "add", "10.71.0.1/24", "dev", "pfc0"],
+                ["ip", "link", "set", "pfc0", "up"],
+                ["ip", "-n", "pfclient", "addr", "add", "10.71.0.2/24", "dev", "eth0"],
+                ["ip", "-n", "pfclient", "link", "set", "eth0", "up"],
+                ["ip", "-n", "pfclient", "route", "add", "default", "via", "10.71.0.1"],
+            ]) await sh(argv);
+        },
+        check: async (outputs) => {
+            const token = `served-${process.pid}-${Date.now()}`;
+            await withHttpServer("web", "10.72.0.2", 80, token, async () => {
+                for (const [from, url] of [[undefined, String(outputs.url)], ["pfclient", "http://10.71.0.1:8080/"]] as const) {
+                    const got = await sh(inNs(from, ["curl", "-sS", "--max-time", "3", `${url}token`])).catch((e: Error) => e.message);
+                    if (got !== token) throw new Error(`port-forward: GET ${url}token from ${from ?? "the host"} answered ${JSON.stringify(got)}, not the server's file`);
+                }
+            });
+        },
+        down: async () => {
+            await sh(["ip", "link", "del", "pfc0"]);
+            await sh(["ip", "netns", "del", "pfclient"]);
+        },
+    },
     // macvlan: the uplink is `mvup0`, a veth whose far end (10.45.0.254/24) is in namespace `mvfar`.
     macvlan: {
         config: { parent: "mvup0", addresses: ["10.45.0.1/24", "10.45.0.2/24"], probe: "10.45.0.254" },
@@ -62,6 +134,37 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
         },
     },
 };
+
+/**
+ * Runs `fn` while python3's http.server serves, in namespace `ns` on address:port, a directory
+ * holding one file, `token`, whose content is its name; stops the server afterwards.
+ */
+export async function withHttpServer(ns: string, address: string, port: number, token: string, fn: () => Promise<void>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-http-"));
+    fs.writeFileSync(path.join(dir, "token"), token);
+    const server = spawn("ip", ["netns", "exec", ns, "/usr/bin/python3", "-m", "http.server", String(port), "--bind", address, "--directory", dir], { stdio: "ignore" });
+    try {
+        const url = `http://${address}:${port}/token`;
+        for (let i = 0; i < 50 && !(await shOk(inNs(ns, ["curl", "-s", "--max-time", "1", "-o", "/dev/null", url]))); i++) await new Promise((r) => setTimeout(r, 100));
+        await fn();
+    } finally {
+        server.kill("SIGKILL");
+        await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once("exit", r)));
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Mbit/s an iperf3 server in `to` (on `server`) receives from a 2 s iperf3 client in `from`. */
+export async function iperf3(from: string, to: string, server: string): Promise<number> {
+    const srv = spawn("ip", ["netns", "exec", to, "iperf3", "-s", "-1", "-B", server], { stdio: "ignore" });
+    try {
+        await new Promise((r) => setTimeout(r, 400));
+        const out = JSON.parse(await sh(["ip", "netns", "exec", from, "iperf3", "-c", server, "-t", "2", "-J"], { timeoutMs: 20000 }));
+        return out.end.sum_received.bits_per_second / 1e6;
+    } finally {
+        srv.kill();
+    }
+}
 
 /** Makes the `wan` namespace behind `up0` (see EXAMPLE_SETUP). */
 export async function wanUp(): Promise<void> {
