@@ -9,16 +9,21 @@ import { getFloodRemotes, setFloodRemotes } from "../linux/fdb";
 import { vxlanAddLine } from "../linux/link";
 import { sameSet } from "../core/adopt";
 
+/** A VXLAN network identifier: 1–16777215 (24 bits; 0 is reserved). */
+export const Vni = z.number().int("vni must be a whole number").min(1, "vni must be 1–16777215").max(16777215, "vni must be 1–16777215");
+/** The tunnel's UDP port; default 4789 (IANA's). */
+export const VxlanPort = z.number().int("dstPort must be a whole number").min(1, "dstPort must be 1–65535").max(65535, "dstPort must be 1–65535").default(4789);
+
 /** Inputs of a {@link Vxlan}, validated and with defaults filled. */
 export const VxlanArgs = z
     .object({
         name: IfName,
-        vni: z.number().int("vni must be a whole number").min(1, "vni must be 1–16777215").max(16777215, "vni must be 1–16777215"),
+        vni: Vni,
         local: IpAddress.optional(),
         remote: IpAddress.optional(),
         remotes: z.array(IpAddress).refine((list) => new Set(list).size === list.length, "must not list the same address twice").optional(),
         group: IpAddress.optional(),
-        dstPort: z.number().int("dstPort must be a whole number").min(1, "dstPort must be 1–65535").max(65535, "dstPort must be 1–65535").default(4789),
+        dstPort: VxlanPort,
         device: IfName.optional(),
         master: IfName.optional(),
         netns: NetnsName.optional(),
