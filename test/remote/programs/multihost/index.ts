@@ -1,0 +1,26 @@
+// A BridgedNetwork spanning two hosts over SSH: the component's own host ("alpha", config
+// `alpha`) and a peer "beta" (config `beta`), each `{ connection, underlay }`; the members and
+// where they live (`members`: names or { name, host }), and a LAN-wide `rate`, come from config.
+import * as pulumi from "@pulumi/pulumi";
+import * as netns from "pulumi-netns";
+
+const config = new pulumi.Config();
+interface Place { connection: netns.Connection; underlay: string }
+const alpha = config.requireObject<Place>("alpha");
+const beta = config.requireObject<Place>("beta");
+
+const lan = new netns.BridgedNetwork("mh", {
+    bridge: "br-mh",
+    cidr: "10.90.0.0/24",
+    connection: alpha.connection,
+    underlay: alpha.underlay,
+    underlayDevice: "eth0",
+    peers: { beta: { connection: beta.connection, underlay: beta.underlay, underlayDevice: "eth0" } },
+    namespaces: config.requireObject<(string | { name: string; host?: string })[]>("members"),
+    forward: true,
+    rate: config.get("rate"),
+});
+
+export const addresses = lan.addresses;
+export const gateway = lan.gateway;
+export const vni = lan.vni;
