@@ -55,8 +55,8 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
 
         async diff(_id, olds, news) {
             // State written before `dad` existed has none: it was false.
-            const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, r.keys, r.replace, ["mtu"]);
-            const collide = replaces.length > 0 && olds.name === news.name && olds.netns === news.netns;
+            const { changed, replaces, moved } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, r.keys, r.replace, ["mtu"]);
+            const collide = replaces.length > 0 && !moved && olds.name === news.name && olds.netns === news.netns;
             return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
         },
 

@@ -1,15 +1,19 @@
 /**
- * A BridgedNetwork spanning two hosts, each reached over SSH (test/helpers/sshd.ts: two network and
- * mount namespaces of the sandbox on one underlay), through the engine double (test/engine/): the
- * bridge on each host, one VXLAN device each whose flood list is the other's underlay address, the
+ * A BridgedNetwork spanning hosts, each reached over SSH (test/helpers/sshd.ts: network and mount
+ * namespaces of the sandbox on one underlay), through the engine double (test/engine/): the bridge
+ * on each host, one VXLAN device each whose flood list is every other host's underlay address, the
  * gateway and the FORWARD rule on the component's own host only; every member pings every other
  * across the hosts; preview and refresh find nothing to do; a LAN-wide rate limits a transfer
- * between the hosts (iperf3, ±25%) and goes again; removing one host's members removes only their
- * resources; destroy leaves both hosts as they were.
+ * between the hosts (iperf3, ±25%) and goes again; a third host joins (and a member moves to it,
+ * keeping its address) and leaves, the others' tunnels updated in place; removing one host's
+ * members removes only their resources; destroy leaves every host as it was.
  */
 import { strict as assert } from "assert";
 import { existsSync } from "fs";
+import { bridgeProvider } from "../../provider/resources/bridge";
+import { vethPairProvider } from "../../provider/resources/veth";
 import { Stack, type OpResult } from "../engine/stack";
+import { owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
 import { haveSshd, snapshotRemote, startSshd, type Sshd } from "../helpers/sshd";
 
@@ -44,19 +48,33 @@ async function measure(client: Sshd, from: string, server: Sshd, to: string, add
     }
 }
 
-const changed = (r: OpResult) => r.steps.filter((s) => s.op !== "same" && s.op !== "refresh");
+describe("remote: a resource moving to another host (diff, no commands)", () => {
+    it("is replaced create-first: its names cannot collide with the old object's on another host", async () => {
+        const conn = (host: string) => ({ host, port: 22, user: "root" });
+        const pair = { name: "a2-12345", peerName: "eth0", peerNetns: "a2", addresses: [], peerAddresses: ["10.90.0.7/24"], master: "br-mh", up: true, dad: false, owner: owner("VethPair", "v"), connection: conn("10.77.0.2") };
+        assert.deepEqual(await vethPairProvider.diff!("x", pair, { ...pair, connection: conn("10.77.0.4") }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
+        assert.deepEqual(await vethPairProvider.diff!("x", pair, { ...pair, peerNetns: "a3" }), { changes: true, replaces: ["peerNetns"], deleteBeforeReplace: true }, "on the same host the name would collide");
+        const br = { name: "br-mh", addresses: [], up: true, dad: false, owner: owner("Bridge", "b"), connection: conn("10.77.0.2") };
+        assert.deepEqual(await bridgeProvider.diff!("x", br, { ...br, connection: conn("10.77.0.3") }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
+        assert.deepEqual((await bridgeProvider.diff!("x", br, { ...br, netns: "n" })).deleteBeforeReplace, false);
+        assert.deepEqual((await bridgeProvider.diff!("x", { ...br, mtu: 1450 }, { ...br, name: "br-mh", netns: undefined, connection: conn("10.77.0.2"), mtu: 1400 })).replaces, []);
+    });
+});
 
-describePrivileged("remote: BridgedNetwork spanning two hosts over SSH (VXLAN)", function () {
+const changed = (r: OpResult) => r.steps.filter((s) => s.op !== "same" && s.op !== "refresh");
+const ops = (r: OpResult) => changed(r).map((s) => `${s.op} ${s.name}`).sort();
+
+describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", function () {
     this.timeout(600000);
-    let alpha: Sshd, beta: Sshd;
+    let alpha: Sshd, beta: Sshd, gamma: Sshd;
     before(async function () {
         requireTool(this, haveSshd(), "openssh-server (/usr/sbin/sshd)");
         alpha = await startSshd();
         beta = await startSshd({ netns: "remote2", address: "10.77.0.3" });
+        gamma = await startSshd({ netns: "remote3", address: "10.77.0.4" });
     });
     after(async () => {
-        await beta?.stop();
-        await alpha?.stop();
+        for (const h of [gamma, beta, alpha]) await h?.stop();
     });
 
     it("the hosts are apart: each its own `ip netns` and /run, as two machines", async () => {
@@ -73,23 +91,19 @@ describePrivileged("remote: BridgedNetwork spanning two hosts over SSH (VXLAN)",
         assert.ok(await alpha.exec(["ping", "-c1", "-W1", beta.address]).then(() => true, () => false), "the underlay joins them");
     });
 
-    it("one LAN on both hosts: pings across, clean refresh, rate, one host's members removed, destroy restores both", async function () {
-        const hosts = [alpha, beta];
-        const before = await Promise.all(hosts.map(snapshotRemote));
-        const place = (h: Sshd) => JSON.stringify({ connection: h.connection, underlay: h.address });
-        const everyone = ["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }];
-        const stack = new Stack({ program: PROGRAM, config: { alpha: place(alpha), beta: place(beta), members: JSON.stringify(everyone) } });
-        try {
-            const up = await stack.up();
-            const addresses = up.outputs.addresses as Record<string, string>;
-            const gateway = up.outputs.gateway as string;
-            const vni = up.outputs.vni as number;
-            assert.ok(Number.isInteger(vni) && vni >= 1 && vni <= 16777215, `vni ${vni}`);
-            assert.deepEqual(await namespacesOn(alpha), ["a1", "a2"]);
-            assert.deepEqual(await namespacesOn(beta), ["b1", "b2"]);
-
-            // Each host: the bridge, with the gateway address on alpha's only, and one VXLAN port whose flood list is the other host.
-            for (const [host, other] of [[alpha, beta], [beta, alpha]]) {
+    it("one LAN on two hosts, then three: pings across, clean refresh, rate, a host joining and leaving, one host's members removed, destroy restores every host", async function () {
+        const before = await Promise.all([alpha, beta, gamma].map(snapshotRemote));
+        const place = (h: Sshd) => ({ connection: h.connection, underlay: h.address });
+        const stack = new Stack({
+            program: PROGRAM,
+            config: { alpha: JSON.stringify(place(alpha)), peers: JSON.stringify({ beta: place(beta) }), members: JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]) },
+        });
+        let addresses: Record<string, string> = {};
+        let gateway = "";
+        let vni = 0;
+        /** What each host's kernel has: the bridge (the gateway address on alpha's only), one VXLAN port flooding to every other host, the FORWARD rule on alpha only; then every member pings every other, and the gateway. */
+        const assertLan = async (where: Record<string, Sshd>, hosts: Sshd[]) => {
+            for (const host of hosts) {
                 const ls = await linksOn(host);
                 const bridge = ls.find((l) => l.ifname === BRIDGE);
                 assert.equal(bridge?.linkinfo?.info_kind, "bridge", `${BRIDGE} on ${host.netns}`);
@@ -103,25 +117,31 @@ describePrivileged("remote: BridgedNetwork spanning two hosts over SSH (VXLAN)",
                 assert.equal(vx.linkinfo.info_data.local, host.address);
                 assert.equal(vx.linkinfo.info_data.port, 4789);
                 assert.equal(vx.mtu, 1450, "fits the tunnel on a 1500-byte underlay");
-                const flood = (await json(host, ["bridge", "-json", "fdb", "show", "dev", vx.ifname])).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => e.dst);
-                assert.deepEqual(flood, [other.address], `${host.netns} floods to ${other.netns}`);
+                const flood = (await json(host, ["bridge", "-json", "fdb", "show", "dev", vx.ifname])).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => e.dst).sort();
+                assert.deepEqual(flood, hosts.filter((o) => o !== host).map((o) => o.address).sort(), `${host.netns} floods to every other host`);
                 const forward = await host.exec(["iptables", "-S", "FORWARD"]);
                 assert.equal(/-i br-mh .*-j ACCEPT/.test(forward), host === alpha, `the FORWARD rule is on alpha only: ${host.netns}: ${forward}`);
             }
-            // Every member reaches every other, across the hosts, and the gateway on alpha.
-            const where: Record<string, Sshd> = { a1: alpha, a2: alpha, b1: beta, b2: beta };
+            for (const host of hosts) assert.deepEqual(await namespacesOn(host), Object.keys(where).filter((n) => where[n] === host).sort(), `the namespaces of ${host.netns}`);
             for (const from of Object.keys(where)) {
-                for (const to of Object.keys(where)) if (to !== from) assert.ok(await pings(where[from], from, addresses[to]), `${from} → ${to} (${addresses[to]})`);
+                for (const to of Object.keys(where)) if (to !== from) assert.ok(await pings(where[from], from, addresses[to]), `${from} (${where[from].netns}) → ${to} (${addresses[to]})`);
                 assert.ok(await pings(where[from], from, gateway), `${from} → the gateway`);
             }
+        };
+        try {
+            const up = await stack.up();
+            addresses = up.outputs.addresses as Record<string, string>;
+            gateway = up.outputs.gateway as string;
+            vni = up.outputs.vni as number;
+            assert.ok(Number.isInteger(vni) && vni >= 1 && vni <= 16777215, `vni ${vni}`);
+            await assertLan({ a1: alpha, a2: alpha, b1: beta, b2: beta }, [alpha, beta]);
             assert.deepEqual(changed(await stack.preview()), [], "preview: nothing to do");
             assert.deepEqual(changed(await stack.refresh()), [], "refresh: no drift on either host");
 
             // A LAN-wide rate: each member's veth pair (a bridge port) gets it, in place; measured from alpha to beta across the tunnel.
             if (existsSync("/usr/bin/iperf3")) {
                 stack.config.rate = "20mbit";
-                const limited = await stack.up();
-                assert.deepEqual(changed(limited).map((s) => `${s.op} ${s.name}`).sort(), ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
+                assert.deepEqual(ops(await stack.up()), ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
                 for (const [host, ns] of [[alpha, "a1"], [beta, "b1"]] as const) {
                     const port = (await linksOn(host)).find((l) => l.master === BRIDGE && l.linkinfo?.info_kind === "veth");
                     const q = (await json(host, ["tc", "-j", "qdisc", "show", "dev", port.ifname, "root"]))[0];
@@ -133,7 +153,7 @@ describePrivileged("remote: BridgedNetwork spanning two hosts over SSH (VXLAN)",
                 const mbit = await measure(alpha, "a1", beta, "b1", addresses.b1);
                 assert.ok(mbit > 15 && mbit < 25, `a1 → b1: ${mbit.toFixed(1)} Mbit/s, not within 25% of 20`);
                 delete stack.config.rate;
-                await stack.up();
+                assert.deepEqual(ops(await stack.up()), ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
                 assert.notEqual((await json(beta, ["tc", "-n", "b1", "-j", "qdisc", "show", "dev", "eth0", "root"]))[0]?.kind, "tbf");
                 const free = await measure(alpha, "a1", beta, "b1", addresses.b1);
                 assert.ok(free > 50, `unlimited again: ${free.toFixed(0)} Mbit/s`);
@@ -141,12 +161,37 @@ describePrivileged("remote: BridgedNetwork spanning two hosts over SSH (VXLAN)",
                 console.warn("SKIPPING the rate part: iperf3 is not installed (.ci/run installs it)");
             }
 
+            // A third host joins with a member, and a2 moves there: the others' tunnels are updated in place, a2 keeps its address.
+            stack.config.peers = JSON.stringify({ beta: place(beta), gamma: place(gamma) });
+            stack.config.members = JSON.stringify(["a1", { name: "a2", host: "gamma" }, { name: "b1", host: "beta" }, { name: "b2", host: "beta" }, { name: "c1", host: "gamma" }]);
+            const joined = await stack.up();
+            assert.deepEqual(ops(joined), [
+                "create mh-c1", "create mh-c1-default", "create mh-c1-veth", "create mh-gamma-bridge", "create mh-gamma-vxlan",
+                "delete mh-a2", "delete mh-a2-default", "delete mh-a2-veth", // the old ones on alpha, after the new ones on gamma
+                "replace mh-a2", "replace mh-a2-default", "replace mh-a2-veth", "update mh-beta-vxlan", "update mh-vxlan",
+            ]);
+            assert.equal((joined.outputs.addresses as Record<string, string>).a2, addresses.a2, "a2's address does not depend on its host");
+            addresses = joined.outputs.addresses as Record<string, string>;
+            await assertLan({ a1: alpha, a2: gamma, b1: beta, b2: beta, c1: gamma }, [alpha, beta, gamma]);
+            assert.deepEqual(changed(await stack.refresh()), [], "refresh: no drift on any host");
+
+            // The third host leaves (a2 back home): its resources go, the others' flood lists shrink in place, it is as it was.
+            stack.config.peers = JSON.stringify({ beta: place(beta) });
+            stack.config.members = JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]);
+            const left = await stack.up();
+            assert.deepEqual(ops(left), [
+                "delete mh-a2", "delete mh-a2-default", "delete mh-a2-veth",
+                "delete mh-c1", "delete mh-c1-default", "delete mh-c1-veth", "delete mh-gamma-bridge", "delete mh-gamma-vxlan",
+                "replace mh-a2", "replace mh-a2-default", "replace mh-a2-veth", "update mh-beta-vxlan", "update mh-vxlan",
+            ]);
+            await assertLan({ a1: alpha, a2: alpha, b1: beta, b2: beta }, [alpha, beta]);
+            assert.equal(await snapshotRemote(gamma), before[2], "the host that left is as it was");
+
             // beta's members go: only their resources are deleted; beta keeps its bridge and tunnel, alpha is untouched.
             const alphaBefore = await snapshotRemote(alpha);
             stack.config.members = JSON.stringify(["a1", "a2"]);
             const shrunk = await stack.up();
-            const gone = ["b1", "b2"].flatMap((n) => [`mh-${n}`, `mh-${n}-veth`, `mh-${n}-default`]).sort();
-            assert.deepEqual(changed(shrunk).map((s) => `${s.op} ${s.name}`).sort(), gone.map((n) => `delete ${n}`));
+            assert.deepEqual(ops(shrunk), ["b1", "b2"].flatMap((n) => [`mh-${n}`, `mh-${n}-veth`, `mh-${n}-default`]).sort().map((n) => `delete ${n}`));
             assert.deepEqual(await namespacesOn(beta), []);
             assert.equal((await linksOn(beta)).filter((l) => l.ifname === BRIDGE || l.linkinfo?.info_kind === "vxlan").length, 2, "beta's bridge and tunnel stay");
             assert.equal(await snapshotRemote(alpha), alphaBefore, "alpha is as it was");
@@ -154,9 +199,10 @@ describePrivileged("remote: BridgedNetwork spanning two hosts over SSH (VXLAN)",
 
             await stack.destroy();
             assert.deepEqual(stack.state, {});
-            const after = await Promise.all(hosts.map(snapshotRemote));
+            const after = await Promise.all([alpha, beta, gamma].map(snapshotRemote));
             assert.equal(after[0], before[0], "destroy left alpha changed");
             assert.equal(after[1], before[1], "destroy left beta changed");
+            assert.equal(after[2], before[2], "destroy left gamma changed");
         } finally {
             if (Object.keys(stack.state).length > 0) await stack.destroy().catch((e: Error) => console.error(e.message));
         }

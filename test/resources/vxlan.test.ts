@@ -124,7 +124,8 @@ describePrivileged("resources/vxlan: remotes (head-end replication) against the 
         await new Promise((r) => setTimeout(r, 500));
         const after = await Promise.all(hosts.map((h) => tx(h.ns)));
         assert.ok(after[0] - before[0] >= 2, `the broadcast went to both peers: ${before} → ${after}`);
-        assert.ok(after.every((n, i) => n - before[i] < 20), `a broadcast stays a handful of packets: ${before} → ${after}`);
+        // IPv6's own chatter (router solicitations, MLD) is flooded too: tens of packets; a loop would be tens of thousands a second.
+        assert.ok(after.every((n, i) => n - before[i] < 500), `a broadcast stays a few packets, no storm: ${before} → ${after}`);
 
         const [a] = made;
         assert.deepEqual((await vxlanProvider.read!(a.id, a.outs)).props, a.outs, "refresh without drift");

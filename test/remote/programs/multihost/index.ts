@@ -1,13 +1,14 @@
-// A BridgedNetwork spanning two hosts over SSH: the component's own host ("alpha", config
-// `alpha`) and a peer "beta" (config `beta`), each `{ connection, underlay }`; the members and
-// where they live (`members`: names or { name, host }), and a LAN-wide `rate`, come from config.
+// A BridgedNetwork spanning hosts over SSH: the component's own host ("alpha", config `alpha`)
+// and its peers (config `peers`: name → { connection, underlay }), each `{ connection, underlay }`;
+// the members and where they live (`members`: names or { name, host }), and a LAN-wide `rate`,
+// come from config.
 import * as pulumi from "@pulumi/pulumi";
 import * as netns from "pulumi-netns";
 
 const config = new pulumi.Config();
 interface Place { connection: netns.Connection; underlay: string }
 const alpha = config.requireObject<Place>("alpha");
-const beta = config.requireObject<Place>("beta");
+const peers = config.requireObject<Record<string, Place>>("peers");
 
 const lan = new netns.BridgedNetwork("mh", {
     bridge: "br-mh",
@@ -15,7 +16,7 @@ const lan = new netns.BridgedNetwork("mh", {
     connection: alpha.connection,
     underlay: alpha.underlay,
     underlayDevice: "eth0",
-    peers: { beta: { connection: beta.connection, underlay: beta.underlay, underlayDevice: "eth0" } },
+    peers: Object.fromEntries(Object.entries(peers).map(([name, p]) => [name, { connection: p.connection, underlay: p.underlay, underlayDevice: "eth0" }])),
     namespaces: config.requireObject<(string | { name: string; host?: string })[]>("members"),
     forward: true,
     rate: config.get("rate"),
