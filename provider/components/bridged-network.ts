@@ -19,7 +19,7 @@ const Member = z.union([
     z.object({ name: NetnsName, address: IpAddress.optional(), host: z.string().optional(), rate: Rate.optional(), burst: Burst.optional() }).strict(),
 ]);
 
-/** A host key of `hosts`: it goes into resource names (`lan-HOST-bridge`), so letters, digits and `-`, a letter first. */
+/** A host name (a key of `peers`): it goes into resource names (`lan-HOST-bridge`), so letters, digits and `-`, a letter first. */
 const HOST_KEY = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 
 /** Another host of the LAN, as the schema sees it (its `connection` and `sudo` are checked by each resource made there). */
@@ -42,7 +42,7 @@ export const BridgedNetworkArgs = z
         dns: DnsArgs.optional(),
         /** Every namespace's hosts file (`Netns.hosts`). */
         hosts: HostsArgs.optional(),
-        /** The other hosts of a LAN spanning hosts, by a name of your choice (see {@link BridgedNetworkInputs}). */
+        /** The other hosts of a LAN spanning hosts, by a name of your choice (see the type {@link BridgedNetworkArgs}). */
         peers: z.record(z.string(), LanHost).optional(),
         /** This host's (the component's) address on the underlay, which the other hosts reach it at. */
         underlay: IpAddress.optional(),
