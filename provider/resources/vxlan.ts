@@ -41,6 +41,8 @@ export const VxlanArgs = z
         (a.remotes ?? []).forEach((r, i) => {
             if (isMulticast(r)) ctx.addIssue({ code: "custom", path: ["remotes", i], message: `${r} is a multicast address: give it as group` });
         });
+        // A device made without remote or group is IPv4 unless `local` says otherwise: the kernel would refuse IPv6 entries.
+        if (a.local === undefined && (a.remotes ?? []).some((r) => addressFamily(r) === 6)) ctx.addIssue({ code: "custom", path: ["local"], message: "IPv6 remotes need this end's IPv6 address as local (without one the device is IPv4)" });
         if (a.remote !== undefined && isMulticast(a.remote)) ctx.addIssue({ code: "custom", path: ["remote"], message: `${a.remote} is a multicast address: give it as group` });
         if (a.group !== undefined && !isMulticast(a.group)) ctx.addIssue({ code: "custom", path: ["group"], message: `${a.group} is not a multicast address (224.0.0.0/4 or ff00::/8): a single peer is remote` });
         if (a.group !== undefined && a.device === undefined) ctx.addIssue({ code: "custom", path: ["device"], message: "a multicast group needs the device to join it on" });

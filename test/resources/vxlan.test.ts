@@ -1,4 +1,7 @@
 import { strict as assert } from "assert";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
 import { vxlanProvider } from "../../provider/resources/vxlan";
 import { describePrivileged } from "../helpers/sandbox";
 import { freshNetnsName, link, ping, sh } from "../helpers/kernel";
@@ -20,6 +23,8 @@ describe("resources/vxlan: check and diff (no commands)", () => {
             assert.deepEqual(await failedProperties(vxlanProvider, { name: "vx0", vni: 1, remotes: ["10.0.0.3", "239.1.1.1", "10.0.0.3"], owner: O }), ["remotes", "remotes.1"]);
             assert.deepEqual(await failedProperties(vxlanProvider, { name: "vx0", vni: 1, local: "10.0.0.1", remotes: ["10.0.0.3", "fd00::3"], owner: O }), ["remotes.1"]);
             assert.deepEqual((await checked(vxlanProvider, { name: "vx0", vni: 7, remotes: ["10.0.0.3"], owner: O })).remotes, ["10.0.0.3"]);
+            assert.deepEqual(await failedProperties(vxlanProvider, { name: "vx0", vni: 1, remotes: ["fd00::3"], owner: O }), ["local"]);
+            assert.deepEqual((await checked(vxlanProvider, { name: "vx0", vni: 7, local: "fd00::1", remotes: ["fd00::3"], owner: O })).remotes, ["fd00::3"]);
         });
         assert.deepEqual(cmds, []);
     });
@@ -152,5 +157,25 @@ describePrivileged("resources/vxlan: remotes (head-end replication) against the 
         assert.equal((await link("vxh", b.h.ns))?.ifalias, b.inputs.owner);
         for (const m of [a, { ...b, ...adopted }, made[2]]) await vxlanProvider.delete!(m.id, m.outs);
         for (const h of hosts) assert.equal(await link("vxh", h.ns), undefined);
+    });
+
+    it("a flood list that cannot be written fails the create, and the device it made goes", async () => {
+        const h = hosts[0];
+        // `bridge` failing as the kernel would (a stand-in first on PATH, for this create only): the device is made, its list is not.
+        const dir = mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-fail-"));
+        writeFileSync(path.join(dir, "bridge"), "#!/bin/sh\necho 'RTNETLINK answers: No buffer space available' >&2\nexit 2\n", { mode: 0o755 });
+        const inputs = await checked(vxlanProvider, { name: "vxh", vni: 4243, local: h.underlay, remotes: [hosts[1].underlay], device: "ul0", master: "br0", netns: h.ns, owner: owner("Vxlan", "half") });
+        const saved = process.env.PATH;
+        process.env.PATH = `${dir}:${saved}`;
+        let cmds: string[][] = [];
+        try {
+            cmds = await commandsDuring(() => assert.rejects(vxlanProvider.create(inputs), /No buffer space available/));
+        } finally {
+            process.env.PATH = saved;
+            rmSync(dir, { recursive: true, force: true });
+        }
+        assert.ok(cmds.some((c) => c[0] === "bridge"), "the flood list was tried after the device was made");
+        assert.equal(await link("vxh", h.ns), undefined, "the half-made device is gone");
+        assert.deepEqual((await sh(["ip", "-n", h.ns, "-json", "link", "show", "type", "vxlan"])).trim(), "[]");
     });
 });
