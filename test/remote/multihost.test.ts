@@ -3,7 +3,8 @@
  * namespaces of the sandbox on one underlay), through the engine double (test/engine/): the bridge
  * on each host, one VXLAN device each whose flood list is every other host's underlay address, the
  * gateway and the FORWARD rule on the component's own host only; every member pings every other
- * across the hosts; preview and refresh find nothing to do; a LAN-wide rate limits a transfer
+ * across the hosts; preview and refresh find nothing to do; NAT on the gateway host serves a member
+ * of the other host; a LAN-wide rate limits a transfer
  * between the hosts (iperf3, ±25%) and goes again; a third host joins (and a member moves to it,
  * keeping its address) and leaves, the others' tunnels updated in place; the gateway moves to
  * another host; removing one host's
@@ -138,6 +139,19 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             await assertLan({ a1: alpha, a2: alpha, b1: beta, b2: beta }, [alpha, beta]);
             assert.deepEqual(changed(await stack.preview()), [], "preview: nothing to do");
             assert.deepEqual(changed(await stack.refresh()), [], "refresh: no drift on either host");
+
+            // NAT on the gateway host: a member on beta reaches the underlay's far side (the sandbox, 10.77.0.1), masqueraded
+            // by alpha; without it nothing routes the LAN's replies back.
+            assert.equal(await pings(beta, "b1", "10.77.0.1"), false, "no NAT yet: no way back");
+            stack.config.nat = JSON.stringify({ outInterface: "eth0" });
+            assert.deepEqual(ops(await stack.up()), ["create mh-forwarding", "create mh-masquerade", "create mh-to-lan"]);
+            assert.match(await alpha.exec(["iptables", "-t", "nat", "-S", "POSTROUTING"]), /-s 10\.90\.0\.0\/24 -o eth0 .*-j MASQUERADE/);
+            assert.doesNotMatch(await beta.exec(["iptables", "-t", "nat", "-S", "POSTROUTING"]), /MASQUERADE/, "NAT on the gateway host only");
+            assert.equal((await alpha.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "1");
+            assert.equal((await beta.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "0");
+            assert.ok(await pings(beta, "b1", "10.77.0.1"), "b1 → the underlay's far side, through alpha's NAT");
+            delete stack.config.nat;
+            assert.deepEqual(ops(await stack.up()), ["delete mh-forwarding", "delete mh-masquerade", "delete mh-to-lan"]);
 
             // A LAN-wide rate: each member's veth pair (a bridge port) gets it, in place; measured from alpha to beta across the tunnel.
             if (existsSync("/usr/bin/iperf3")) {

@@ -1,7 +1,7 @@
 // A BridgedNetwork spanning hosts over SSH: the component's own host ("alpha", config `alpha`)
 // and its peers (config `peers`: name → { connection, underlay }), each `{ connection, underlay }`;
-// the members and where they live (`members`: names or { name, host }), `gatewayHost` and a
-// LAN-wide `rate` come from config.
+// the members and where they live (`members`: names or { name, host }), `nat`, `gatewayHost`
+// and a LAN-wide `rate` come from config.
 import * as pulumi from "@pulumi/pulumi";
 import * as netns from "pulumi-netns";
 
@@ -19,6 +19,7 @@ const lan = new netns.BridgedNetwork("mh", {
     peers: Object.fromEntries(Object.entries(peers).map(([name, p]) => [name, { connection: p.connection, underlay: p.underlay, underlayDevice: "eth0" }])),
     namespaces: config.requireObject<(string | { name: string; host?: string })[]>("members"),
     forward: true,
+    nat: config.getObject<{ outInterface: string }>("nat"),
     gatewayHost: config.get("gatewayHost"),
     rate: config.get("rate"),
 });
