@@ -2,7 +2,8 @@
  * A BridgedNetwork spanning hosts, each reached over SSH (test/helpers/sshd.ts: network and mount
  * namespaces of the sandbox on one underlay), through the engine double (test/engine/): the bridge
  * on each host, one VXLAN device each whose flood list is every other host's underlay address, the
- * gateway and the FORWARD rule on the component's own host only; every member pings every other
+ * gateway and the FORWARD rule on the component's own host only (a LAN on one host turning into
+ * one on two, in place); every member pings every other
  * across the hosts; preview and refresh find nothing to do; NAT on the gateway host serves a member
  * of the other host; a LAN-wide rate limits a transfer
  * between the hosts (iperf3, ±25%) and goes again; a third host joins (and a member moves to it,
@@ -64,7 +65,8 @@ describe("remote: a resource moving to another host (diff, no commands)", () => 
 });
 
 const changed = (r: OpResult) => r.steps.filter((s) => s.op !== "same" && s.op !== "refresh");
-const ops = (r: OpResult) => changed(r).map((s) => `${s.op} ${s.name}`).sort();
+/** "op name" of every resource the step list changes (the stack and the component left out). */
+const ops = (r: OpResult) => changed(r).filter((s) => s.type.startsWith("pulumi-nodejs:dynamic/")).map((s) => `${s.op} ${s.name}`).sort();
 
 describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", function () {
     this.timeout(600000);
@@ -93,13 +95,11 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
         assert.ok(await alpha.exec(["ping", "-c1", "-W1", beta.address]).then(() => true, () => false), "the underlay joins them");
     });
 
-    it("one LAN on two hosts, then three: pings across, clean refresh, rate, a host joining and leaving, the gateway moving, one host's members removed, destroy restores every host", async function () {
+    it("one LAN on one host, then two, then three: pings across, clean refresh, rate, a host joining and leaving, the gateway moving, one host's members removed, destroy restores every host", async function () {
         const before = await Promise.all([alpha, beta, gamma].map(snapshotRemote));
         const place = (h: Sshd) => ({ connection: h.connection, underlay: h.address });
-        const stack = new Stack({
-            program: PROGRAM,
-            config: { alpha: JSON.stringify(place(alpha)), peers: JSON.stringify({ beta: place(beta) }), members: JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]) },
-        });
+        // First a LAN on alpha alone, as any program on one host (`underlay` without peers changes nothing).
+        const stack = new Stack({ program: PROGRAM, config: { alpha: JSON.stringify(place(alpha)), peers: "{}", members: JSON.stringify(["a1", "a2"]) } });
         let addresses: Record<string, string> = {};
         let gateway = "";
         let vni = 0;
@@ -131,7 +131,18 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             }
         };
         try {
+            const alone = await stack.up();
+            assert.deepEqual(ops(alone), ["a1", "a2"].flatMap((n) => [`mh-${n}`, `mh-${n}-default`, `mh-${n}-veth`]).concat(["mh-bridge", "mh-from-lan"]).sort().map((n) => `create ${n}`));
+            assert.equal((await linksOn(alpha)).filter((l) => l.linkinfo?.info_kind === "vxlan").length, 0, "no tunnel on one host");
+            // beta joins with two members: alpha's resources stay (the bridge and veths take the tunnel's MTU in place), no replacement.
+            stack.config.peers = JSON.stringify({ beta: place(beta) });
+            stack.config.members = JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]);
             const up = await stack.up();
+            assert.deepEqual(ops(up), [
+                ...["b1", "b2"].flatMap((n) => [`create mh-${n}`, `create mh-${n}-default`, `create mh-${n}-veth`]),
+                "create mh-beta-bridge", "create mh-beta-vxlan", "create mh-vxlan",
+                "update mh-a1-veth", "update mh-a2-veth", "update mh-bridge",
+            ].sort());
             addresses = up.outputs.addresses as Record<string, string>;
             gateway = up.outputs.gateway as string;
             vni = up.outputs.vni as number;
