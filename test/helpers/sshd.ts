@@ -45,8 +45,9 @@ export interface Sshd {
     dir: string;
     /**
      * Runs argv on the remote host as its sshd sees the world: sshd's network and mount namespaces
-     * (`nsenter -t PID -m -n`). Namespaces made over ssh are mounted there only (`ip netns exec`
-     * makes its mount namespace a slave), so `ip netns exec NS …` for them works only through this.
+     * (`nsenter -t PID -m -n`). Namespaces made over ssh are in the host's own /run/netns, so `ip
+     * netns …` and `ip -n NS …` for them work only through this (the sandbox sees only the host's
+     * own network namespace, by the name {@link Sshd.netns}).
      */
     exec(argv: string[]): Promise<string>;
     /** Starts a long-running argv (a server) on the host, as {@link exec} does; it dies with the host at the latest. */
