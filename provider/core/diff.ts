@@ -17,6 +17,7 @@ function same(a: unknown, b: unknown): boolean {
  * listed in `unmanagedWhenOmitted` (e.g. `mtu`) are left alone when the new inputs omit them.
  * Changed properties in `replaceKeys` force a replacement. `connection` and `sudo` are always
  * compared: a connection to another host (or port) is a replacement, any other change an update.
+ * `moved`: the resource goes to another host, where its names cannot collide with the old object's.
  */
 export function diffInputs(
     olds: Record<string, unknown>,
@@ -24,13 +25,13 @@ export function diffInputs(
     keys: readonly string[],
     replaceKeys: readonly string[],
     unmanagedWhenOmitted: readonly string[] = [],
-): { changed: string[]; replaces: string[] } {
+): { changed: string[]; replaces: string[]; moved: boolean } {
     const changed = [...keys, ...TARGET_KEYS].filter((k) => {
         if (news[k] === undefined && unmanagedWhenOmitted.includes(k)) return false;
         return isUnknown(news[k]) || !same(olds[k] ?? TARGET_DEFAULTS[k], news[k] ?? TARGET_DEFAULTS[k]);
     });
     const moved = !same(endpoint(olds.connection), endpoint(news.connection));
-    return { changed, replaces: changed.filter((k) => replaceKeys.includes(k) || (k === "connection" && moved)) };
+    return { changed, replaces: changed.filter((k) => replaceKeys.includes(k) || (k === "connection" && moved)), moved };
 }
 
 /** Inputs every resource has (see `TargetArgs`): compared by every diff, without being listed. */

@@ -26,6 +26,15 @@ export interface LinkResourceSpec<A extends LinkArgs> {
     createBatch(a: A, mac: string): { netns: string | undefined; lines: string[] };
     /** Checks run before create makes anything (e.g. Macvlan's parent). */
     beforeCreate?(t: Target, a: A): Promise<void>;
+    /**
+     * State of the link beyond `ip link` (Vxlan's flood list): read by read (and by adopt, which
+     * compares `keys`), applied after create (`current` undefined) and after update.
+     */
+    extra?: {
+        keys: readonly string[];
+        read(t: Target, a: A): Promise<Partial<A>>;
+        apply(t: Target, a: A, current: Partial<A> | undefined): Promise<void>;
+    };
 }
 
 /**
@@ -46,8 +55,8 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
 
         async diff(_id, olds, news) {
             // State written before `dad` existed has none: it was false.
-            const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, r.keys, r.replace, ["mtu"]);
-            const collide = replaces.length > 0 && olds.name === news.name && olds.netns === news.netns;
+            const { changed, replaces, moved } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, r.keys, r.replace, ["mtu"]);
+            const collide = replaces.length > 0 && !moved && olds.name === news.name && olds.netns === news.netns;
             return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
         },
 
@@ -61,6 +70,7 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
                 const batch = r.createBatch(a, mac);
                 await ipBatch(t, batch.netns, batch.lines);
                 await awaitDad(t, a);
+                await r.extra?.apply(t, a, undefined);
                 return { id, outs: outputs(a, mac) };
             } catch (err) {
                 if (!linkTaken(err)) {
@@ -70,25 +80,28 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
                 const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, r.kind, mac, a.adopt);
                 if (claim === "absent") throw err;
                 if (claim === "unmarked") {
-                    const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up };
+                    const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up, ...(await r.extra?.read(t, a)) };
                     assertAdoptable(`${r.kind} "${a.name}" in ${where(a)}`, [
                         ...(await kindDifferences(t, r.kind, a, link!, a.netns)),
-                        ...differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up"]),
+                        ...differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up", ...(r.extra?.keys ?? [])]),
                     ]);
                     await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]); // the marker, and nothing else
                     return { id, outs: outputs(a, link!.mac) };
                 }
                 await applyLinkEnd(t, a, a.owner, link, r.master);
+                await r.extra?.apply(t, a, await r.extra.read(t, a));
                 return { id, outs: outputs(a, link!.mac) };
             }
         },
 
         async read(id, props) {
             const a = props as A & { mac: string };
-            const link = await getLink(targetOf(a), a.name, a.netns);
+            const t = targetOf(a);
+            const link = await getLink(t, a.name, a.netns);
             if (!owned(link, a.owner)) return { id: "", props: {} };
             const e = readLinkEnd(a, link);
-            return { id, props: stripUndefined({ ...a, addresses: e.addresses, ...(r.master ? { master: e.master } : {}), mtu: e.mtu, up: e.up, mac: link.mac } as Record<string, unknown>) };
+            const extra = await r.extra?.read(t, a);
+            return { id, props: stripUndefined({ ...a, addresses: e.addresses, ...(r.master ? { master: e.master } : {}), mtu: e.mtu, up: e.up, mac: link.mac, ...extra } as Record<string, unknown>) };
         },
 
         async update(_id, _olds, news) {
@@ -97,6 +110,7 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
             const link = await getLink(t, a.name, a.netns);
             if (!owned(link, a.owner)) throw new Error(`${r.kind} "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
             await applyLinkEnd(t, a, a.owner, link, r.master);
+            await r.extra?.apply(t, a, await r.extra.read(t, a));
             return { outs: outputs(a, link.mac) };
         },
 

@@ -112,9 +112,9 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id, olds, news) {
         // State written before `dad` existed has none: it was false.
-        const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, KEYS, REPLACE, ["mtu"]);
+        const { changed, replaces, moved } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, KEYS, REPLACE, ["mtu"]);
         const oldPlaces = places(olds);
-        const collide = replaces.length > 0 && places(news).some((p) => oldPlaces.includes(p));
+        const collide = replaces.length > 0 && !moved && places(news).some((p) => oldPlaces.includes(p));
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
     },
 

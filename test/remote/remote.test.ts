@@ -170,7 +170,7 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         assert.ok(err.cause instanceof CommandError && /^gateway 10\.77\.77\.77 is not reachable in namespace "rns1".*command `ssh 10\.77\.0\.2 -- LC_ALL=C 'ip' '-n' 'rns1' .*` \(reading: .*\) failed with exit code 1: Error: Nexthop has invalid gateway/.test(err.message), String(err));
         assert.ok(!err.message.includes(sshd.privateKey.split("\n")[1]));
         for (const m of made.reverse()) await handlers[m.kind].delete!(m.id, m.outs);
-        assert.ok(!(await netnsList()).includes("rns1"));
+        assert.ok(!(await sshd.exec(["ip", "netns", "list"])).includes("rns1"), "gone from the remote host's own /run/netns");
         assert.equal(await sshd.exec(["ls", "/etc/netns"]), "", "the remote /etc/netns/rns1 went with it (rm -f, rm -d there)");
         assert.equal(await link("rveth0", REMOTE_NETNS), undefined);
     });
