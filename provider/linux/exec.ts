@@ -34,7 +34,7 @@ export class CommandError extends Error {
             ? `not permitted: pulumi-netns needs ${missing}, which this process (uid ${process.getuid?.()}) lacks: run it as root; `
             : exitCode !== undefined && command.includes("sudo") && SUDO_REFUSED.test(stderr)
               ? "sudo refused: pulumi-netns runs commands through `sudo -n` (never prompting), and sudo wants a password or has no rule for this " +
-                "command: give this user a NOPASSWD sudoers rule for ip, iptables, ip6tables, sysctl and the file commands (cat, stat, mkdir, dd, mv, rm), or run as root; "
+                "command: give this user a NOPASSWD sudoers rule for ip, iptables, ip6tables, sysctl, tc, bridge and the file commands (cat, stat, mkdir, dd, mv, rm), or run as root; "
               : "";
         super(`${hint}command \`${formatCommand(command)}\`${fed} ${status}${detail ? `: ${detail}` : ""}`, { cause });
         this.input = input;

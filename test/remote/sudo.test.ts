@@ -11,7 +11,7 @@ import { owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
 import { withUnprivilegedHandlers } from "../helpers/unprivileged";
 
-const RULE = "nobody ALL=(root) NOPASSWD: /usr/sbin/ip, /usr/sbin/iptables, /usr/sbin/ip6tables, /usr/sbin/sysctl, " +
+const RULE = "nobody ALL=(root) NOPASSWD: /usr/sbin/ip, /usr/sbin/iptables, /usr/sbin/ip6tables, /usr/sbin/sysctl, /usr/sbin/tc, /usr/sbin/bridge, " +
     "/usr/bin/mkdir, /usr/bin/dd, /usr/bin/mv, /usr/bin/rm, /usr/bin/cat, /usr/bin/stat\n";
 
 describePrivileged("sudo: an unprivileged user with sudo: true", function () {
