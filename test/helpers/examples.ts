@@ -71,6 +71,11 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
         config: { underlay: UNDERLAY_ADDRESS, underlayDevice: UNDERLAY_BRIDGE, peerUnderlay: REMOTE_ADDRESS, peerUnderlayDevice: "eth0" },
         up: async () => {
             peer = await startSshd();
+            // The underlay bridge's operstate goes from UNKNOWN to UP once its port forwards: wait for it (the "before" snapshot holds it).
+            for (const deadline = Date.now() + 5000; JSON.parse(await sh(["ip", "-json", "link", "show", UNDERLAY_BRIDGE]))[0].operstate !== "UP"; ) {
+                if (Date.now() > deadline) throw new Error(`multihost: ${UNDERLAY_BRIDGE} did not come up`);
+                await new Promise((r) => setTimeout(r, 50));
+            }
         },
         secrets: () => ({ peerConnection: onPeer().connection }),
         check: async (outputs) => {
@@ -113,6 +118,7 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
                     drifts.push({ what: `address ${address} of ${dev} in ${ns} on the peer`, repaired: has });
                 }
             }
+            if (drifts.length !== 2) throw new Error(`multihost: the state has not the peer's Vxlan and VethPairs (with their connection): ${drifts.map((d) => d.what).join(", ")}`);
             return drifts;
         },
         snapshot: () => snapshotRemote(onPeer()),
