@@ -3,9 +3,11 @@
  * the example's pings answer, and its setup's check passes (packets counted through a tunnel, a file
  * fetched through a port forward, a rate limit measured) → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
  * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset,
- * a namespace's resolv.conf removed, a vxlan taken off its bridge, a port forward's DNAT deleted, a veth's rate limit removed) →
- * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
- * repairs it, as the kernel shows → `destroy` → the sandbox root is as before.
+ * a namespace's resolv.conf removed, a vxlan taken off its bridge or a flood entry deleted, a port forward's DNAT deleted, a veth's rate limit removed;
+ * on another host, the setup's own drift) → `preview --refresh --expect-no-changes` exits with the
+ * engine's code for changes → `up --refresh` repairs it, as the kernel shows → `destroy` → the
+ * sandbox root, and any other host the example uses, is as before. Secret config (an SSH key) goes
+ * in on stdin and appears in plain text in neither the CLI's output, the state nor the settings file.
  */
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
