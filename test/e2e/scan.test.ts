@@ -30,6 +30,8 @@ interface Seed {
     comments?: RegExp[];
     /** Resources the program must declare, as it writes them. */
     resources?: RegExp[];
+    /** What `scan --format mermaid` must draw. */
+    mermaid?: RegExp[];
     /** Links the program must not declare. */
     undeclared?: string[];
     /** Kinds the stack must hold after `up` (each as often as listed). */
@@ -185,6 +187,7 @@ SEEDS.push({
         /new netns\.PortForward\("[^"]+", \{ protocol: "tcp", hostPort: 8080, toAddress: "10\.47\.0\.2\/24", toPort: 80, netns: left\.name, adopt: true \}\)/,
     ],
     comments: [/iptables rule in namespace left: -t nat -A PREROUTING -d 10\.48\.0\.1\/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10\.47\.0\.2:5353/],
+    mermaid: [/^  right_vx1 -\.->\|to 10\.46\.0\.1, 10\.46\.0\.9\| right_ul1$/m, /^  left_vx0 -\.->\|to 10\.46\.0\.2\| left_ul0$/m],
     kinds: ["Bridge", "Macvlan", "Vxlan", "Vxlan", "Vxlan", "Vxlan", "PortForward"],
 });
 
@@ -267,6 +270,10 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 assert.match(program, /adopt: true/);
                 for (const c of seed.comments ?? []) assert.match(program, new RegExp(`^//   ${c.source}`, "m"));
                 for (const r of seed.resources ?? []) assert.match(program, r);
+                if (seed.mermaid) {
+                    const chart = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "mermaid", "--netns", seed.netns.join(",")], { encoding: "utf8" });
+                    for (const m of seed.mermaid) assert.match(chart, m);
+                }
                 for (const l of seed.undeclared ?? []) assert.doesNotMatch(program, new RegExp(`new netns\\.\\w+\\("${l}"`), `no resource for ${l}, which no resource models`);
                 fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: scanned\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
                 fs.writeFileSync(path.join(dir, "index.ts"), program);
