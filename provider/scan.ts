@@ -8,6 +8,7 @@
 import { parsePrefix } from "./core/ip";
 import { OWNER_PREFIX } from "./core/owner";
 import { parseHosts, parseResolvConf, readEtcFile, Resolver, type Hosts } from "./linux/etc";
+import { getFloodRemotes } from "./linux/fdb";
 import { Family, listRules, parseRuleLine } from "./linux/iptables";
 import { getLinks, Link, MACVLAN_MODES, macvlanParent, VxlanSpec, vxlanSpecOf } from "./linux/link";
 import { listNetns, netnsIdNames } from "./linux/netns";
@@ -72,6 +73,8 @@ export interface ScannedVxlan {
     netns?: string;
     link: Link;
     spec: VxlanSpec;
+    /** Its flood list (the all-zeros fdb entries), for a device made without `remote` or `group`: a Vxlan's `remotes`. */
+    remotes?: string[];
 }
 
 export interface ScannedPortForward {
@@ -165,9 +168,12 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
             }
             if (l.kind === "vxlan") {
                 const spec = vxlanSpecOf(l)!;
-                const why = vxlanProblem(spec);
+                // Without a peer of its own, its peers are its flood list (as a Vxlan's `remotes` makes it); none: not a tunnel to anywhere.
+                const flood = spec.remote === undefined && spec.group === undefined ? await getFloodRemotes(t, l.name, ns) : undefined;
+                const remotes = flood?.length ? flood : undefined;
+                const why = vxlanProblem(spec, remotes);
                 if (why) topo.unmodelled.push(`vxlan ${l.name} in ${where(ns)}: ${why}; left out`);
-                else topo.vxlans.push({ netns: ns, link: l, spec });
+                else topo.vxlans.push({ netns: ns, link: l, spec, ...(remotes ? { remotes } : {}) });
                 continue;
             }
             topo.unmodelled.push(`link ${l.name} (${l.kind ?? "device"}) in ${where(ns)}: no resource models this kind; left out`);
@@ -282,9 +288,9 @@ function parseForward(line: string, netns: string | undefined, family: Family): 
 
 const sameSpec = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Why a scanned VXLAN is not one a {@link Vxlan} declares (no remote nor group, a group without device…), or undefined. */
-function vxlanProblem(spec: VxlanSpec): string | undefined {
-    const r = VxlanArgs.safeParse({ name: "x", ...stripEmpty(spec), owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
+/** Why a scanned VXLAN (and its flood list) is not one a {@link Vxlan} declares (no remote, remotes nor group, a group without device…), or undefined. */
+function vxlanProblem(spec: VxlanSpec, remotes: string[] | undefined): string | undefined {
+    const r = VxlanArgs.safeParse({ name: "x", ...stripEmpty({ ...spec, remotes }), owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
     return r.success ? undefined : `not a tunnel a Vxlan declares (${r.error.issues.map((i) => `${i.path.join(".") || "vxlan"}: ${i.message}`).join("; ")})`;
 }
 
@@ -463,12 +469,13 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         linkRef.set(at(x.netns, x.link.name), { name: `${v}.name`, netns: x.netns && `${v}.netns` });
         // The kernel's own MTU for a tunnel is its underlay's less its headers (50 bytes over IPv4, 70 over IPv6).
         const underlay = linksOf(x.netns).find((l) => l.link.name === x.spec.device)?.link.mtu ?? 1500;
-        const kernelMtu = underlay - ((x.spec.remote ?? x.spec.group ?? x.spec.local ?? "").includes(":") ? 70 : 50);
+        const kernelMtu = underlay - ((x.spec.remote ?? x.spec.group ?? x.spec.local ?? x.remotes?.[0] ?? "").includes(":") ? 70 : 50);
         lines.push(`const ${v} = new netns.Vxlan(${resName(x.link.name, x.netns)}, ${obj([
             ["name", lit(x.link.name)],
             ["vni", String(x.spec.vni)],
             ["local", x.spec.local && lit(x.spec.local)],
             ["remote", x.spec.remote && lit(x.spec.remote)],
+            ["remotes", x.remotes && lit(x.remotes)],
             ["group", x.spec.group && lit(x.spec.group)],
             ["dstPort", x.spec.dstPort === 4789 ? undefined : String(x.spec.dstPort)],
             ["device", linkIn(x.netns, x.spec.device)],
@@ -557,6 +564,6 @@ export function renderMermaid(topo: Topology): string {
         if (e.link.master) lines.push(`  ${node(e.netns, e.link.name)} -->|port of| ${node(e.netns, e.link.master)}`);
     }
     for (const m of topo.macvlans) lines.push(`  ${node(m.netns, m.link.name)} -->|macvlan on| ${node(undefined, m.parent)}`);
-    for (const x of topo.vxlans) lines.push(`  ${node(x.netns, x.link.name)} -.->|${x.spec.remote ? `to ${x.spec.remote}` : `group ${x.spec.group}`}| ${x.spec.device ? node(x.netns, x.spec.device) : ident(`${x.netns ?? "root"}_${x.link.name}_underlay`, taken)}`);
+    for (const x of topo.vxlans) lines.push(`  ${node(x.netns, x.link.name)} -.->|${x.spec.remote ? `to ${x.spec.remote}` : x.remotes ? `to ${x.remotes.join(", ")}` : `group ${x.spec.group}`}| ${x.spec.device ? node(x.netns, x.spec.device) : ident(`${x.netns ?? "root"}_${x.link.name}_underlay`, taken)}`);
     return lines.join("\n") + "\n";
 }

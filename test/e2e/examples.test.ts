@@ -3,35 +3,49 @@
  * the example's pings answer, and its setup's check passes (packets counted through a tunnel, a file
  * fetched through a port forward, a rate limit measured) → `preview --expect-no-changes` passes → `refresh --expect-no-changes`
  * passes → drift made by hand (a peer address removed, MASQUERADE rules deleted, ip_forward reset,
- * a namespace's resolv.conf removed, a vxlan taken off its bridge, a port forward's DNAT deleted, a veth's rate limit removed) →
- * `preview --refresh --expect-no-changes` exits with the engine's code for changes → `up --refresh`
- * repairs it, as the kernel shows → `destroy` → the sandbox root is as before.
+ * a namespace's resolv.conf removed, a vxlan taken off its bridge or a flood entry deleted, a port forward's DNAT deleted, a veth's rate limit removed;
+ * on another host, the setup's own drift) → `preview --refresh --expect-no-changes` exits with the
+ * engine's code for changes → `up --refresh` repairs it, as the kernel shows → `destroy` → the
+ * sandbox root, and any other host the example uses, is as before. Secret config (an SSH key) goes
+ * in on stdin and appears in plain text in neither the CLI's output, the state nor the settings file.
  */
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
-import { EXAMPLE_SETUP, EXPECTED_EXAMPLES, exampleNames, exampleSnapshot } from "../helpers/examples";
+import * as path from "path";
+import { EXAMPLE_SETUP, EXPECTED_EXAMPLES, exampleNames, exampleSnapshot, type Drift } from "../helpers/examples";
 import { addrs, assertPings, inNs, ipArgs, iptablesSave, ip6tablesSave, link, sh, sysctl } from "../helpers/kernel";
-import { describePrivileged } from "../helpers/sandbox";
-import { EXIT_CHANGES, Project, requireCli, type StateResource } from "./cli";
-
-/** A change made by hand behind the stack's back, and how to tell from the kernel that it is undone. */
-interface Drift {
-    what: string;
-    repaired: () => Promise<boolean>;
-}
+import { describePrivileged, requireTool } from "../helpers/sandbox";
+import { cliDir, EXIT_CHANGES, Project, requireCli, type StateResource } from "./cli";
 
 const typeIs = (r: StateResource, kind: string) => r.type === `pulumi-nodejs:dynamic/netns:${kind}`;
 /** A namespace output: a name, or undefined for the root namespace. */
 const nsOf = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 /**
+ * `pulumi config set --secret KEY` with the value (JSON unless a string) on stdin: never on a
+ * command line, so never in `ps` nor in an error message.
+ */
+async function setSecret(project: Project, key: string, value: unknown): Promise<void> {
+    const child = spawn(path.join(cliDir().dir!, "pulumi"), ["config", "set", "--secret", key, "--non-interactive"], { cwd: project.dir, env: project.env(), stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdin.end(typeof value === "string" ? value : JSON.stringify(value));
+    const code = await new Promise((r) => child.on("close", r));
+    if (code !== 0) throw new Error(`pulumi config set --secret ${key} exited with ${code}: ${stderr}`);
+}
+
+/**
  * Drift from the stack's own state: the first peer address of each VethPair removed, each MASQUERADE
- * rule deleted (by its `iptables -S` form), each forwarding sysctl set back to 0.
+ * rule deleted (by its `iptables -S` form), each forwarding sysctl set back to 0, a flood entry of
+ * each Vxlan with `remotes` deleted… Resources on another host (with a `connection`) are left to the
+ * example's setup (its `drift`).
  */
 async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
     const drifts: Drift[] = [];
     for (const r of resources) {
         const o = r.outputs ?? {};
+        if (o.connection !== undefined) continue;
         if (typeIs(r, "VethPair") && Array.isArray(o.peerAddresses) && o.peerAddresses.length > 0) {
             const [address, dev, ns] = [String(o.peerAddresses[0]), String(o.peerName), nsOf(o.peerNetns)];
             await sh([...ipArgs(ns), "address", "del", address, "dev", dev]);
@@ -52,6 +66,12 @@ async function driftByHand(resources: StateResource[]): Promise<Drift[]> {
             const [dev, ns, master] = [String(o.name), nsOf(o.netns), o.master];
             await sh([...ipArgs(ns), "link", "set", "dev", dev, "nomaster"]);
             drifts.push({ what: `vxlan ${dev} taken off ${master}`, repaired: async () => (await link(dev, ns))?.master === master });
+        }
+        if (typeIs(r, "Vxlan") && Array.isArray(o.remotes) && o.remotes.length > 0) {
+            const [dev, ns, remote] = [String(o.name), nsOf(o.netns), String(o.remotes[0])];
+            await sh(inNs(ns, ["bridge", "fdb", "del", "00:00:00:00:00:00", "dev", dev, "dst", remote, "self"]));
+            const flood = async () => (JSON.parse(await sh(inNs(ns, ["bridge", "-json", "fdb", "show", "dev", dev]))) as { mac: string; dst?: string }[]).some((e) => e.mac === "00:00:00:00:00:00" && e.dst === remote);
+            drifts.push({ what: `flood entry of vxlan ${dev} to ${remote}`, repaired: flood });
         }
         if (typeIs(r, "PortForward") && Array.isArray(o.rules)) {
             // The DNAT for traffic from other hosts deleted, by its `iptables -S` form.
@@ -93,23 +113,34 @@ describePrivileged("e2e: every example through the real pulumi CLI", function ()
     }
 
     for (const name of found) {
-        it(`${name}: up → pings → no changes → refresh clean → drift → preview --refresh exits ${EXIT_CHANGES} → up --refresh repairs → destroy restores the host`, async () => {
+        it(`${name}: up → pings → no changes → refresh clean → drift → preview --refresh exits ${EXIT_CHANGES} → up --refresh repairs → destroy restores the host`, async function () {
             const setup = EXAMPLE_SETUP[name] ?? {};
+            if (setup.needs) requireTool(this, setup.needs.ok(), setup.needs.what);
             await setup.up?.();
             const project = Project.create(`examples/${name}`);
             let built = false;
             try {
                 const before = await exampleSnapshot();
+                const othersBefore = await setup.snapshot?.();
                 await project.init("dev", setup.config);
+                const secrets = setup.secrets?.() ?? {};
+                for (const [key, value] of Object.entries(secrets)) await setSecret(project, key, value);
                 built = true;
-                await project.pulumi(["up", "--yes"]);
+                const up = await project.pulumi(["up", "--yes"]);
+                // Not one secret's text (a private key, a host key: the long strings in it) in the CLI's output, the state or the stack's settings.
+                const leaves = (v: unknown): string[] => (typeof v === "string" ? [v] : v && typeof v === "object" ? Object.values(v).flatMap(leaves) : []);
+                const stored = [up.stdout, up.stderr, JSON.stringify(await project.exportStack()), fs.readFileSync(path.join(project.dir, "Pulumi.dev.yaml"), "utf8")];
+                for (const [key, value] of Object.entries(secrets)) {
+                    for (const text of leaves(value).filter((t) => t.length >= 32)) assert.ok(stored.every((t) => !t.includes(text)), `${name}: a value of secret ${key} appears in plain text`);
+                }
                 await assertPings(await project.outputs(), name);
                 await setup.check?.(await project.outputs());
 
                 await project.pulumi(["preview", "--expect-no-changes"]);
                 await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
 
-                const drifts = await driftByHand((await project.exportStack()).deployment.resources ?? []);
+                const resources = (await project.exportStack()).deployment.resources ?? [];
+                const drifts = [...(await driftByHand(resources)), ...((await setup.drift?.(resources)) ?? [])];
                 assert.ok(drifts.length > 0, `${name}: nothing to drift`);
                 for (const d of drifts) assert.equal(await d.repaired(), false, `${name}: ${d.what} was not changed by hand`);
                 const check = await project.pulumi(["preview", "--refresh", "--expect-no-changes"], { codes: [EXIT_CHANGES] });
@@ -126,6 +157,7 @@ describePrivileged("e2e: every example through the real pulumi CLI", function ()
                 const left = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack");
                 assert.deepEqual(left, [], `${name}: destroy left resources in the state`);
                 assert.equal(await exampleSnapshot(), before, `${name}: destroy left the host changed`);
+                assert.equal(await setup.snapshot?.(), othersBefore, `${name}: destroy left another host changed`);
             } finally {
                 if (built) await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
                 project.remove();

@@ -30,6 +30,8 @@ interface Seed {
     comments?: RegExp[];
     /** Resources the program must declare, as it writes them. */
     resources?: RegExp[];
+    /** What `scan --format mermaid` must draw. */
+    mermaid?: RegExp[];
     /** Links the program must not declare. */
     undeclared?: string[];
     /** Kinds the stack must hold after `up` (each as often as listed). */
@@ -129,7 +131,9 @@ const SEEDS: Seed[] = [
 /**
  * Issue 16's kinds as a script makes them: namespaces `left` and `right` on a veth underlay, joined
  * by a VXLAN pair (10.47.0.0/24 over 10.46.0.0/24; in `right` the tunnel is a port of bridge `br-r`,
- * which holds the address); a macvlan in `left` on the root's `mvp0`, a veth
+ * which holds the address), and by a second pair made without a peer, whose peers are flood
+ * entries (`bridge fdb append 00:00:00:00:00:00 … dst`: `right`'s lists a third host, 10.46.0.9,
+ * too), as a Vxlan's `remotes` makes them (10.49.0.0/24); a macvlan in `left` on the root's `mvp0`, a veth
  * whose far end is in `right`; and in `left`, a port forward of TCP 8080 to 10.47.0.2:80 with its
  * OUTPUT twin and hairpin MASQUERADE, plus a DNAT no PortForward makes (it has no OUTPUT twin).
  */
@@ -153,6 +157,15 @@ SEEDS.push({
         ["ip", "-n", "right", "addr", "add", "10.47.0.2/24", "dev", "br-r"],
         ["ip", "-n", "right", "link", "set", "br-r", "up"],
         ["ip", "-n", "right", "link", "set", "vx0", "master", "br-r", "up"],
+        ["ip", "-n", "left", "link", "add", "vx1", "type", "vxlan", "id", "200", "local", "10.46.0.1", "dev", "ul0", "dstport", "4789"],
+        ["bridge", "-n", "left", "fdb", "append", "00:00:00:00:00:00", "dev", "vx1", "dst", "10.46.0.2", "self"],
+        ["ip", "-n", "left", "addr", "add", "10.49.0.1/24", "dev", "vx1"],
+        ["ip", "-n", "left", "link", "set", "vx1", "up"],
+        ["ip", "-n", "right", "link", "add", "vx1", "type", "vxlan", "id", "200", "local", "10.46.0.2", "dev", "ul1", "dstport", "4789"],
+        ["bridge", "-n", "right", "fdb", "append", "00:00:00:00:00:00", "dev", "vx1", "dst", "10.46.0.1", "self"],
+        ["bridge", "-n", "right", "fdb", "append", "00:00:00:00:00:00", "dev", "vx1", "dst", "10.46.0.9", "self"],
+        ["ip", "-n", "right", "addr", "add", "10.49.0.2/24", "dev", "vx1"],
+        ["ip", "-n", "right", "link", "set", "vx1", "up"],
         ["ip", "link", "add", "mvp0", "type", "veth", "peer", "name", "eth1", "netns", "right"],
         ["ip", "link", "set", "mvp0", "up"],
         ["ip", "-n", "right", "addr", "add", "10.48.0.254/24", "dev", "eth1"],
@@ -169,10 +182,13 @@ SEEDS.push({
         /new netns\.Macvlan\("mv0", \{ name: "mv0", parent: mvp0\.name, netns: left\.name, addresses: \["10\.48\.0\.1\/24"\], adopt: true \}\)/,
         /new netns\.Vxlan\("vx0", \{ name: "vx0", vni: 100, local: "10\.46\.0\.1", remote: "10\.46\.0\.2", device: ul0\.name, netns: left\.name, addresses: \["10\.47\.0\.1\/24"\], adopt: true \}\)/,
         /new netns\.Vxlan\("vx0-right", \{ name: "vx0", vni: 100, local: "10\.46\.0\.2", remote: "10\.46\.0\.1", device: ul0\.peerName, master: br_r\.name, netns: right\.name, adopt: true \}\)/,
+        /new netns\.Vxlan\("vx1", \{ name: "vx1", vni: 200, local: "10\.46\.0\.1", remotes: \["10\.46\.0\.2"\], device: ul0\.name, netns: left\.name, addresses: \["10\.49\.0\.1\/24"\], adopt: true \}\)/,
+        /new netns\.Vxlan\("vx1-right", \{ name: "vx1", vni: 200, local: "10\.46\.0\.2", remotes: \["10\.46\.0\.1","10\.46\.0\.9"\], device: ul0\.peerName, netns: right\.name, addresses: \["10\.49\.0\.2\/24"\], adopt: true \}\)/,
         /new netns\.PortForward\("[^"]+", \{ protocol: "tcp", hostPort: 8080, toAddress: "10\.47\.0\.2\/24", toPort: 80, netns: left\.name, adopt: true \}\)/,
     ],
     comments: [/iptables rule in namespace left: -t nat -A PREROUTING -d 10\.48\.0\.1\/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10\.47\.0\.2:5353/],
-    kinds: ["Bridge", "Macvlan", "Vxlan", "Vxlan", "PortForward"],
+    mermaid: [/^  right_vx1 -\.->\|to 10\.46\.0\.1, 10\.46\.0\.9\| right_ul1$/m, /^  left_vx0 -\.->\|to 10\.46\.0\.2\| left_ul0$/m],
+    kinds: ["Bridge", "Macvlan", "Vxlan", "Vxlan", "Vxlan", "Vxlan", "PortForward"],
 });
 
 /**
@@ -204,10 +220,10 @@ SEEDS.push({
     up: async () => { for (const argv of FOREIGN) await sh(argv); },
     down: async () => { for (const argv of FOREIGN_DOWN) await sh(argv).catch(() => undefined); },
     undeclared: ["vx0", "brx"],
-    comments: [/vxlan vx0 in the root namespace: not a tunnel a Vxlan declares \(remote: give remote \(one peer\) or group/, /bridge brx in the root namespace has port vx0 \(vxlan\), which no resource declares: the bridge is left out too/, /iptables rule in the root namespace: -A FORWARD -j DOCKER-USER/, /iptables rule in the root namespace: -A FORWARD -p tcp -m tcp --dport 22 -j ACCEPT/],
+    comments: [/vxlan vx0 in the root namespace: not a tunnel a Vxlan declares \(remote: give remote \(one peer\), remotes \(a list of peers\) or group/, /bridge brx in the root namespace has port vx0 \(vxlan\), which no resource declares: the bridge is left out too/, /iptables rule in the root namespace: -A FORWARD -j DOCKER-USER/, /iptables rule in the root namespace: -A FORWARD -p tcp -m tcp --dport 22 -j ACCEPT/],
 });
 
-/** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments. */
+/** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments; inside each namespace, its VXLAN devices' flood lists too. */
 async function withoutMarkers(netns: string[]): Promise<string> {
     const host = JSON.parse(await snapshotHost()) as Record<string, any>;
     const strip = (text: string) => text.replace(/ -m comment --comment "?pulumi-netns:[0-9a-f]{16}"?/g, "").replace(/^:(\S+) (\S+) \[\d+:\d+\]$/gm, ":$1 $2");
@@ -218,6 +234,7 @@ async function withoutMarkers(netns: string[]): Promise<string> {
             links: links.map((l) => ({ name: l.ifname, flags: l.flags, mtu: l.mtu, mac: l.address, addrs: (l.addr_info ?? []).filter((a: any) => a.scope !== "link").map((a: any) => `${a.local}/${a.prefixlen}`) })),
             routes: (JSON.parse(await sh(["ip", "-n", ns, "-json", "route", "show"])) as any[]).map(({ protocol: _p, ...r }) => r),
             iptables: strip(await iptablesSave(ns)),
+            flood: (JSON.parse(await sh(["bridge", "-n", ns, "-json", "fdb", "show"])) as any[]).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => `${e.ifname} ${e.dst}`).sort(),
         };
     }
     const links = (host.links as any[]).map(({ ifalias: _a, ...l }) => l);
@@ -253,6 +270,10 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 assert.match(program, /adopt: true/);
                 for (const c of seed.comments ?? []) assert.match(program, new RegExp(`^//   ${c.source}`, "m"));
                 for (const r of seed.resources ?? []) assert.match(program, r);
+                if (seed.mermaid) {
+                    const chart = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "mermaid", "--netns", seed.netns.join(",")], { encoding: "utf8" });
+                    for (const m of seed.mermaid) assert.match(chart, m);
+                }
                 for (const l of seed.undeclared ?? []) assert.doesNotMatch(program, new RegExp(`new netns\\.\\w+\\("${l}"`), `no resource for ${l}, which no resource models`);
                 fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: scanned\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
                 fs.writeFileSync(path.join(dir, "index.ts"), program);

@@ -6,22 +6,50 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { StateResource } from "../e2e/cli";
 import { haveDnsmasq, startDnsServer } from "./dns";
 import { REPO_ROOT } from "./host";
 import { inNs, sh, shOk, snapshotHost } from "./kernel";
+import { haveSshd, pingRemote, REMOTE_ADDRESS, snapshotRemote, startSshd, UNDERLAY_ADDRESS, UNDERLAY_BRIDGE, type Sshd } from "./sshd";
 
 export const EXAMPLES = path.join(REPO_ROOT, "examples");
 /** The examples the suites expect (one missing is a loud skip). */
-export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan", "vxlan", "port-forward", "rate-limit"];
+export const EXPECTED_EXAMPLES = ["blue-bridge", "nat-gateway", "veth-direct", "bridge-lan", "router-namespace", "gitops", "macvlan", "vxlan", "port-forward", "rate-limit", "multihost"];
+
+/** A change made by hand behind the stack's back, and how to tell from the kernel that it is undone. */
+export interface Drift {
+    what: string;
+    repaired: () => Promise<boolean>;
+}
 
 export interface ExampleSetup {
+    /** A tool the example needs: without it the test is skipped (a failure under CI=true). */
+    needs?: { ok: () => boolean; what: string };
     config?: Record<string, unknown>;
+    /** Config values known once `up` ran, set as secrets (`pulumi config set --secret`, the value on stdin, never on a command line). */
+    secrets?: () => Record<string, unknown>;
     /** Runs before the "before" snapshot; `down` after the final snapshot comparison. */
     up?: () => Promise<void>;
     down?: () => Promise<void>;
     /** Proves, with real traffic, what the example claims beyond its pings; run after each round of pings. */
     check?: (outputs: Record<string, unknown>) => Promise<void>;
+    /** Drift made by hand where the e2e suite's own drift (in the sandbox root) does not reach: on another host. */
+    drift?: (resources: StateResource[]) => Promise<Drift[]>;
+    /** The other hosts the example changes, described (compared before `up` and after `destroy`, as the sandbox root is). */
+    snapshot?: () => Promise<string>;
 }
+
+/** multihost's peer: a sandboxed sshd host (remote, 10.77.0.2) on the underlay bridge of the sandbox root (10.77.0.1). */
+let peer: Sshd | undefined;
+const onPeer = () => {
+    if (!peer) throw new Error("multihost: the peer host is not running");
+    return peer;
+};
+const fdbJson = async (run: (argv: string[]) => Promise<string>, dev: string) => JSON.parse((await run(["bridge", "-json", "fdb", "show", "dev", dev])) || "[]") as { mac: string; dst?: string }[];
+/** The flood list of a VXLAN device, as `run` (here or on the peer) reads it from the kernel. */
+const floodOf = async (run: (argv: string[]) => Promise<string>, dev: string) => (await fdbJson(run, dev)).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => e.dst).sort();
+/** Packets the VXLAN device of this host received. */
+const rxOf = async (dev: string) => JSON.parse(await sh(["ip", "-json", "-s", "link", "show", dev]))[0].stats64.rx.packets as number;
 
 /** The uplink of nat-gateway in the sandbox: `up0`, a veth to namespace `wan` (203.0.113.1/24). */
 export const WAN_PROBE = "203.0.113.1";
@@ -36,6 +64,69 @@ let wanDns: { stop: () => Promise<void> } | undefined;
  * a real DNS server (dnsmasq) there, the namespace's nameserver, which resolves the probe's name.
  */
 export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
+    // multihost: the peer is a sandboxed sshd host (test/helpers/sshd.ts: network and mount namespaces of its
+    // own, `remote` at 10.77.0.2 on eth0), whose underlay is the sandbox root's bridge sshbr0 (10.77.0.1).
+    multihost: {
+        needs: { ok: haveSshd, what: "openssh-server (/usr/sbin/sshd)" },
+        config: { underlay: UNDERLAY_ADDRESS, underlayDevice: UNDERLAY_BRIDGE, peerUnderlay: REMOTE_ADDRESS, peerUnderlayDevice: "eth0" },
+        up: async () => {
+            peer = await startSshd();
+            // The underlay bridge's operstate goes from UNKNOWN to UP once its port forwards: wait for it (the "before" snapshot holds it).
+            for (const deadline = Date.now() + 5000; JSON.parse(await sh(["ip", "-json", "link", "show", UNDERLAY_BRIDGE]))[0].operstate !== "UP"; ) {
+                if (Date.now() > deadline) throw new Error(`multihost: ${UNDERLAY_BRIDGE} did not come up`);
+                await new Promise((r) => setTimeout(r, 50));
+            }
+        },
+        secrets: () => ({ peerConnection: onPeer().connection }),
+        check: async (outputs) => {
+            const host = onPeer();
+            const vx = String(outputs.vxlanName);
+            // The kernel of each host: one flood entry, to the other host's underlay address.
+            const [ours, theirs] = [await floodOf(sh, vx), await floodOf(host.exec, vx)];
+            if (JSON.stringify(ours) !== JSON.stringify([REMOTE_ADDRESS]) || JSON.stringify(theirs) !== JSON.stringify([UNDERLAY_ADDRESS])) {
+                throw new Error(`multihost: flood lists ${JSON.stringify(ours)} here and ${JSON.stringify(theirs)} on the peer, not each other's underlay`);
+            }
+            // The peer's members reach every other member and the gateway; those on this host through its tunnel, which counts them.
+            const checks = outputs.peerPingChecks as { from: string; to: string }[];
+            const addresses = outputs.addresses as Record<string, string>;
+            const across = checks.filter((c) => !checks.some((o) => addresses[o.from] === c.to)).length;
+            const before = await rxOf(vx);
+            for (const c of checks) {
+                let ok = false;
+                for (let i = 0; i < 5 && !ok; i++) ok = await pingRemote(host, c.from, c.to);
+                if (!ok) throw new Error(`multihost: ping from ${c.from} (on the peer) to ${c.to} failed`);
+            }
+            if (!(across > 0) || (await rxOf(vx)) < before + across) throw new Error(`multihost: the peer's ${across} pings to this host did not arrive through its VXLAN device ${vx}`);
+        },
+        drift: async (resources) => {
+            // On the peer (its resources carry a connection): its flood entry to this host deleted, and a member's address removed.
+            const host = onPeer();
+            const drifts: Drift[] = [];
+            let addressRemoved = false;
+            for (const r of resources.filter((x) => x.outputs?.connection !== undefined)) {
+                const o = r.outputs!;
+                if (r.type.endsWith(":Vxlan")) {
+                    const dev = String(o.name);
+                    await host.exec(["bridge", "fdb", "del", "00:00:00:00:00:00", "dev", dev, "dst", UNDERLAY_ADDRESS, "self"]);
+                    drifts.push({ what: `the peer's flood entry of ${dev} to ${UNDERLAY_ADDRESS}`, repaired: async () => (await floodOf(host.exec, dev)).includes(UNDERLAY_ADDRESS) });
+                }
+                if (r.type.endsWith(":VethPair") && !addressRemoved) {
+                    addressRemoved = true;
+                    const [address, dev, ns] = [String((o.peerAddresses as string[])[0]), String(o.peerName), String(o.peerNetns)];
+                    await host.exec(["ip", "-n", ns, "address", "del", address, "dev", dev]);
+                    const has = async () => (JSON.parse(await host.exec(["ip", "-n", ns, "-json", "address", "show", "dev", dev]))[0].addr_info as { local: string; prefixlen: number }[]).some((a) => `${a.local}/${a.prefixlen}` === address);
+                    drifts.push({ what: `address ${address} of ${dev} in ${ns} on the peer`, repaired: has });
+                }
+            }
+            if (drifts.length !== 2) throw new Error(`multihost: the state has not the peer's Vxlan and VethPairs (with their connection): ${drifts.map((d) => d.what).join(", ")}`);
+            return drifts;
+        },
+        snapshot: () => snapshotRemote(onPeer()),
+        down: async () => {
+            await peer?.stop();
+            peer = undefined;
+        },
+    },
     // vxlan: the underlay is `vxup0` (10.50.0.1/24), a veth to namespace `vxfar`, the "other host"
     // (10.50.0.2), which has a VXLAN end of its own made by hand, holding 10.60.0.254/24 of the LAN.
     vxlan: {

@@ -208,7 +208,9 @@ describePrivileged("remote: connection.proxyJump through a jump host to a host o
         const err = await failure(targetOf({ connection: noAgent }).run(["true"]));
         // The jump host authorizes this very key (the same authorized_keys as the target's), so its
         // refusal shows the key was not offered: the nested ssh had no agent and no ~/.ssh/id_*. The
-        // message says what a jump host authenticates with.
+        // message says what a jump host authenticates with. sshd may log the refusal after the client
+        // has already given up (its session process writes it as it exits): wait for it, 5 s at most.
+        for (const deadline = Date.now() + 5000; jumpLog().length <= refused && Date.now() < deadline; ) await sleep(50);
         assert.equal(jumpLog().length, refused + 1, "the jump host refused one login");
         assert.equal(logins().length, accepted, "the target saw no login");
         assert.match(err.message, /^cannot connect to root@10\.79\.0\.2: the jump host \(proxyJump [^)]*\) closed the connection: a jump host must be in ~\/\.ssh\/known_hosts.*authenticates with the ssh-agent \(agentSocketPath\) or ~\/\.ssh\/id_\*, not privateKey; .*kex_exchange_identification: Connection closed by remote host$/s);
