@@ -57,6 +57,17 @@ if [[ -z "${PULUMI_NETNS_CLI:-}" && "$wants_e2e" -eq 1 ]]; then
   fi
 fi
 
+# test/e2e/install.test.ts installs the package offline inside the sandbox, from npm's cache. `npm ci`
+# caches the lockfile's tarballs but not the registry metadata a fresh project resolves against:
+# install the same thing once here, where the registry is reachable, so the cache holds both.
+if [[ "$wants_e2e" -eq 1 ]]; then
+  warm="$(mktemp -d)"
+  echo '{"name":"warm-npm-cache","version":"1.0.0","private":true}' > "$warm/package.json"
+  (cd "$warm" && npm install --ignore-scripts --no-audit --no-fund --install-links "$ROOT" @pulumi/pulumi@3.248.0 >/dev/null 2>&1) ||
+    echo "WARNING: could not fill npm's cache for test/e2e/install.test.ts (no registry?)" >&2
+  rm -rf "$warm"
+fi
+
 if [[ "$(id -u)" -eq 0 ]]; then
   exec bash "$ROOT/test/sandbox.sh" bash "$ROOT/test/run.sh" --__mocha "$@"
 fi
