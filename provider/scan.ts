@@ -352,6 +352,15 @@ function obj(props: [string, string | undefined][]): string {
     return `{ ${props.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`).join(", ")} }`;
 }
 
+/** A link's addresses, mtu and up as inputs, each left out where it is the default (`kernelMtu`: what the kernel gives the link). */
+function linkSettings(link: Link, kernelMtu = 1500): [string, string | undefined][] {
+    return [
+        ["addresses", link.addresses.length ? lit(link.addresses) : undefined],
+        ["mtu", link.mtu === kernelMtu ? undefined : String(link.mtu)],
+        ["up", link.up ? undefined : "false"],
+    ];
+}
+
 /** The network of an address with its prefix ("10.1.1.2/16" → "10.1.0.0/16"). */
 function contains(cidr: string, address: string): boolean {
     const net = parsePrefix(cidr), a = parsePrefix(address);
@@ -413,15 +422,15 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         ])});`);
     }
     if (topo.namespaces.length) lines.push("");
+    /** A link as an input: the declared resource's output when the program makes it, else its name. */
+    const linkIn = (ns: string | undefined, name: string | undefined) => (name === undefined ? undefined : linkRef.get(at(ns, name))?.name ?? lit(name));
     for (const b of topo.bridges) {
         const v = ident(b.link.name, taken);
         linkRef.set(at(b.netns, b.link.name), { name: `${v}.name`, netns: b.netns && `${v}.netns` });
         lines.push(`const ${v} = new netns.Bridge(${resName(b.link.name, b.netns)}, ${obj([
             ["name", lit(b.link.name)],
             ["netns", nsRef(b.netns)],
-            ["addresses", b.link.addresses.length ? lit(b.link.addresses) : undefined],
-            ["mtu", b.link.mtu === 1500 ? undefined : String(b.link.mtu)],
-            ["up", b.link.up ? undefined : "false"],
+            ...linkSettings(b.link),
             ...common,
         ])});`);
     }
@@ -430,18 +439,17 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         const v = ident(end.link.name, taken);
         linkRef.set(at(end.netns, end.link.name), { name: `${v}.name`, netns: end.netns && `${v}.netns` });
         linkRef.set(at(peer.netns, peer.link.name), { name: `${v}.peerName`, netns: peer.netns && `${v}.peerNetns` });
-        const master = (ns: string | undefined, m: string | undefined) => (m === undefined ? undefined : linkRef.get(at(ns, m))?.name ?? lit(m));
         if (end.link.up !== peer.link.up) lines.push(`// ${end.link.name} is ${end.link.up ? "up" : "down"} and ${peer.link.name} is ${peer.link.up ? "up" : "down"}: a VethPair has one \`up\` for both ends`);
         if (end.link.mtu !== peer.link.mtu) lines.push(`// ${end.link.name} has mtu ${end.link.mtu} and ${peer.link.name} ${peer.link.mtu}: a VethPair has one \`mtu\` for both ends`);
         lines.push(`const ${v} = new netns.VethPair(${resName(end.link.name, end.netns)}, ${obj([
             ["name", lit(end.link.name)],
             ["netns", nsRef(end.netns)],
             ["addresses", end.link.addresses.length ? lit(end.link.addresses) : undefined],
-            ["master", master(end.netns, end.link.master)],
+            ["master", linkIn(end.netns, end.link.master)],
             ["peerName", lit(peer.link.name)],
             ["peerNetns", nsRef(peer.netns)],
             ["peerAddresses", peer.link.addresses.length ? lit(peer.link.addresses) : undefined],
-            ["peerMaster", master(peer.netns, peer.link.master)],
+            ["peerMaster", linkIn(peer.netns, peer.link.master)],
             ["mtu", end.link.mtu === 1500 ? undefined : String(end.link.mtu)],
             ["up", end.link.up ? undefined : "false"],
             ...common,
@@ -449,7 +457,6 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
     }
     if (topo.veths.length) lines.push("");
     // A macvlan after its parent, a vxlan after its underlay and bridge, when the program declares them.
-    const linkIn = (ns: string | undefined, name: string | undefined) => (name === undefined ? undefined : linkRef.get(at(ns, name))?.name ?? lit(name));
     for (const m of topo.macvlans) {
         const v = ident(m.link.name, taken);
         linkRef.set(at(m.netns, m.link.name), { name: `${v}.name`, netns: m.netns && `${v}.netns` });
@@ -458,9 +465,7 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
             ["parent", linkIn(undefined, m.parent)],
             ["mode", m.link.data?.mode === "bridge" ? undefined : lit(m.link.data?.mode)],
             ["netns", nsRef(m.netns)],
-            ["addresses", m.link.addresses.length ? lit(m.link.addresses) : undefined],
-            ["mtu", m.link.mtu === 1500 ? undefined : String(m.link.mtu)],
-            ["up", m.link.up ? undefined : "false"],
+            ...linkSettings(m.link),
             ...common,
         ])});`);
     }
@@ -481,9 +486,7 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
             ["device", linkIn(x.netns, x.spec.device)],
             ["master", linkIn(x.netns, x.link.master)],
             ["netns", nsRef(x.netns)],
-            ["addresses", x.link.addresses.length ? lit(x.link.addresses) : undefined],
-            ["mtu", x.link.mtu === kernelMtu ? undefined : String(x.link.mtu)],
-            ["up", x.link.up ? undefined : "false"],
+            ...linkSettings(x.link, kernelMtu),
             ...common,
         ])});`);
     }

@@ -9,7 +9,7 @@ import * as path from "path";
 import type { StateResource } from "../e2e/cli";
 import { haveDnsmasq, startDnsServer } from "./dns";
 import { REPO_ROOT } from "./host";
-import { inNs, sh, shOk, snapshotHost } from "./kernel";
+import { inNs, iperf3, sh, shOk, snapshotHost } from "./kernel";
 import { haveSshd, pingRemote, REMOTE_ADDRESS, snapshotRemote, startSshd, UNDERLAY_ADDRESS, UNDERLAY_BRIDGE, type Sshd } from "./sshd";
 
 export const EXAMPLES = path.join(REPO_ROOT, "examples");
@@ -50,6 +50,23 @@ const fdbJson = async (run: (argv: string[]) => Promise<string>, dev: string) =>
 const floodOf = async (run: (argv: string[]) => Promise<string>, dev: string) => (await fdbJson(run, dev)).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => e.dst).sort();
 /** Packets the VXLAN device of this host received. */
 const rxOf = async (dev: string) => JSON.parse(await sh(["ip", "-json", "-s", "link", "show", dev]))[0].stats64.rx.packets as number;
+
+/**
+ * A namespace standing for another machine behind a veth of the sandbox root: `hostDev` here (with
+ * `hostCidr` if given, up), `eth0` in `netns` with `farCidr` (up), and a default route via `via`.
+ */
+async function farNamespace(netns: string, hostDev: string, hostCidr: string | undefined, farCidr: string, extra: { loUp?: boolean; via?: string } = {}): Promise<void> {
+    for (const argv of [
+        ["ip", "netns", "add", netns],
+        ...(extra.loUp ? [["ip", "-n", netns, "link", "set", "lo", "up"]] : []),
+        ["ip", "link", "add", hostDev, "type", "veth", "peer", "name", "eth0", "netns", netns],
+        ...(hostCidr ? [["ip", "addr", "add", hostCidr, "dev", hostDev]] : []),
+        ["ip", "link", "set", hostDev, "up"],
+        ["ip", "-n", netns, "addr", "add", farCidr, "dev", "eth0"],
+        ["ip", "-n", netns, "link", "set", "eth0", "up"],
+        ...(extra.via ? [["ip", "-n", netns, "route", "add", "default", "via", extra.via]] : []),
+    ]) await sh(argv);
+}
 
 /** The uplink of nat-gateway in the sandbox: `up0`, a veth to namespace `wan` (203.0.113.1/24). */
 export const WAN_PROBE = "203.0.113.1";
@@ -132,13 +149,8 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
     vxlan: {
         config: { device: "vxup0", local: "10.50.0.1", remote: "10.50.0.2", probe: "10.60.0.254" },
         up: async () => {
+            await farNamespace("vxfar", "vxup0", "10.50.0.1/24", "10.50.0.2/24");
             for (const argv of [
-                ["ip", "netns", "add", "vxfar"],
-                ["ip", "link", "add", "vxup0", "type", "veth", "peer", "name", "eth0", "netns", "vxfar"],
-                ["ip", "addr", "add", "10.50.0.1/24", "dev", "vxup0"],
-                ["ip", "link", "set", "vxup0", "up"],
-                ["ip", "-n", "vxfar", "addr", "add", "10.50.0.2/24", "dev", "eth0"],
-                ["ip", "-n", "vxfar", "link", "set", "eth0", "up"],
                 ["ip", "-n", "vxfar", "link", "add", "vx0", "type", "vxlan", "id", "4242", "local", "10.50.0.2", "remote", "10.50.0.1", "dev", "eth0", "dstport", "4789"],
                 ["ip", "-n", "vxfar", "addr", "add", "10.60.0.254/24", "dev", "vx0"],
                 ["ip", "-n", "vxfar", "link", "set", "vx0", "up"],
@@ -157,7 +169,7 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
             await sh(["ip", "netns", "del", "vxfar"]);
         },
     },
-    // rate-limit: iperf3 (as test/resources/veth.test.ts measures) both ways, within ±25% of the limit.
+    // rate-limit: iperf3 (kernel.ts, as test/resources/veth.test.ts measures) both ways, within ±25% of the limit.
     "rate-limit": {
         check: async (outputs) => {
             const limit = Number(/^(\d+)mbit$/.exec(String(outputs.limit))?.[1]);
@@ -171,15 +183,7 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
     // standing for another machine; the check serves a file from `web` and fetches it through the forward.
     "port-forward": {
         up: async () => {
-            for (const argv of [
-                ["ip", "netns", "add", "pfclient"],
-                ["ip", "link", "add", "pfc0", "type", "veth", "peer", "name", "eth0", "netns", "pfclient"],
-                ["ip", "addr", "add", "10.71.0.1/24", "dev", "pfc0"],
-                ["ip", "link", "set", "pfc0", "up"],
-                ["ip", "-n", "pfclient", "addr", "add", "10.71.0.2/24", "dev", "eth0"],
-                ["ip", "-n", "pfclient", "link", "set", "eth0", "up"],
-                ["ip", "-n", "pfclient", "route", "add", "default", "via", "10.71.0.1"],
-            ]) await sh(argv);
+            await farNamespace("pfclient", "pfc0", "10.71.0.1/24", "10.71.0.2/24", { via: "10.71.0.1" });
         },
         check: async (outputs) => {
             const token = `served-${process.pid}-${Date.now()}`;
@@ -198,15 +202,7 @@ export const EXAMPLE_SETUP: Record<string, ExampleSetup> = {
     // macvlan: the uplink is `mvup0`, a veth whose far end (10.45.0.254/24) is in namespace `mvfar`.
     macvlan: {
         config: { parent: "mvup0", addresses: ["10.45.0.1/24", "10.45.0.2/24"], probe: "10.45.0.254" },
-        up: async () => {
-            for (const argv of [
-                ["ip", "netns", "add", "mvfar"],
-                ["ip", "link", "add", "mvup0", "type", "veth", "peer", "name", "eth0", "netns", "mvfar"],
-                ["ip", "link", "set", "mvup0", "up"],
-                ["ip", "-n", "mvfar", "addr", "add", "10.45.0.254/24", "dev", "eth0"],
-                ["ip", "-n", "mvfar", "link", "set", "eth0", "up"],
-            ]) await sh(argv);
-        },
+        up: () => farNamespace("mvfar", "mvup0", undefined, "10.45.0.254/24"),
         down: async () => {
             await sh(["ip", "link", "del", "mvup0"]);
             await sh(["ip", "netns", "del", "mvfar"]);
@@ -245,29 +241,9 @@ export async function withHttpServer(ns: string, address: string, port: number, 
     }
 }
 
-/** Mbit/s an iperf3 server in `to` (on `server`) receives from a 2 s iperf3 client in `from`. */
-export async function iperf3(from: string, to: string, server: string): Promise<number> {
-    const srv = spawn("ip", ["netns", "exec", to, "iperf3", "-s", "-1", "-B", server], { stdio: "ignore" });
-    try {
-        await new Promise((r) => setTimeout(r, 400));
-        const out = JSON.parse(await sh(["ip", "netns", "exec", from, "iperf3", "-c", server, "-t", "2", "-J"], { timeoutMs: 20000 }));
-        return out.end.sum_received.bits_per_second / 1e6;
-    } finally {
-        srv.kill();
-    }
-}
-
 /** Makes the `wan` namespace behind `up0` (see EXAMPLE_SETUP). */
 export async function wanUp(): Promise<void> {
-    for (const argv of [
-        ["ip", "netns", "add", "wan"],
-        ["ip", "-n", "wan", "link", "set", "lo", "up"],
-        ["ip", "link", "add", "up0", "type", "veth", "peer", "name", "eth0", "netns", "wan"],
-        ["ip", "addr", "add", "203.0.113.2/24", "dev", "up0"],
-        ["ip", "link", "set", "up0", "up"],
-        ["ip", "-n", "wan", "addr", "add", `${WAN_PROBE}/24`, "dev", "eth0"],
-        ["ip", "-n", "wan", "link", "set", "eth0", "up"],
-    ]) await sh(argv);
+    await farNamespace("wan", "up0", "203.0.113.2/24", `${WAN_PROBE}/24`, { loUp: true });
 }
 
 export async function wanDown(): Promise<void> {

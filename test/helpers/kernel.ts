@@ -2,7 +2,7 @@
  * Kernel-state readers for tests: what `ip`, `iptables-save`, `sysctl` and
  * `ping` report, independent of provider code. argv arrays only, no shell.
  */
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import { randomBytes } from "crypto";
 import { promisify } from "util";
@@ -236,4 +236,16 @@ export async function snapshotHost(): Promise<string> {
         },
     };
     return JSON.stringify(snapshot, null, 1);
+}
+
+/** Mbit/s an iperf3 server in `to` (on `server`) receives from a 2 s iperf3 client in `from`. */
+export async function iperf3(from: string, to: string, server: string): Promise<number> {
+    const srv = spawn("ip", ["netns", "exec", to, "iperf3", "-s", "-1", "-B", server], { stdio: "ignore" });
+    try {
+        await new Promise((r) => setTimeout(r, 400));
+        const out = JSON.parse(await sh(["ip", "netns", "exec", from, "iperf3", "-c", server, "-t", "2", "-J"], { timeoutMs: 20000 }));
+        return out.end.sum_received.bits_per_second / 1e6;
+    } finally {
+        srv.kill();
+    }
 }

@@ -1,9 +1,8 @@
 import { strict as assert } from "assert";
 import { vethPairProvider } from "../../provider/resources/veth";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
-import { spawn } from "child_process";
 import { existsSync } from "fs";
-import { addrs, freshNetnsName, link, ping, sh } from "../helpers/kernel";
+import { addrs, freshNetnsName, iperf3, link, ping, sh } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
 
 const O = owner("VethPair", "v");
@@ -140,19 +139,8 @@ describePrivileged("resources/veth: against the kernel", () => {
             assert.equal(q.kind, "tbf");
             assert.equal(q.options.rate, 2500000, "20 Mbit/s, in bytes per second");
         }
-        /** Mbit/s received by an iperf3 server in `to` from a 2 s client in `from`. */
-        const measure = async (from: string, to: string, server: string) => {
-            const srv = spawn("ip", ["netns", "exec", to, "iperf3", "-s", "-1", "-B", server], { stdio: "ignore" });
-            try {
-                await new Promise((r) => setTimeout(r, 400));
-                const out = JSON.parse(await sh(["ip", "netns", "exec", from, "iperf3", "-c", server, "-t", "2", "-J"], { timeoutMs: 20000 }));
-                return out.end.sum_received.bits_per_second / 1e6;
-            } finally {
-                srv.kill();
-            }
-        };
-        const there = await measure(a, b, "10.42.0.2");
-        const back = await measure(b, a, "10.42.0.1");
+        const there = await iperf3(a, b, "10.42.0.2");
+        const back = await iperf3(b, a, "10.42.0.1");
         for (const [what, mbit] of [["a → b", there], ["b → a", back]] as const) assert.ok(mbit > 15 && mbit < 25, `${what}: ${mbit.toFixed(1)} Mbit/s, not within 25% of 20`);
         assert.deepEqual((await vethPairProvider.read!(id, outs)).props, outs, "read back as declared");
         await sh(["tc", "-n", a, "qdisc", "del", "dev", "r0", "root"]);
@@ -160,7 +148,7 @@ describePrivileged("resources/veth: against the kernel", () => {
         const { rate: _r, ...unlimited } = inputs;
         await vethPairProvider.update!(id, outs, unlimited);
         for (const [ns, dev] of [[a, "r0"], [b, "r1"]]) assert.notEqual((await qdisc(ns, dev))?.kind, "tbf");
-        const free = await measure(a, b, "10.42.0.2");
+        const free = await iperf3(a, b, "10.42.0.2");
         assert.ok(free > 50, `unlimited again: ${free.toFixed(0)} Mbit/s`);
         await vethPairProvider.delete!(id, outs);
     });
