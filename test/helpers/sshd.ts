@@ -180,6 +180,12 @@ export async function startSshd(opts: HostOptions = {}): Promise<Sshd> {
     };
     try {
         await waitForPort(address, 22);
+        // The kernel reports the bridge's carrier a moment after its port (UNKNOWN, then UP): a test's
+        // snapshot taken before that would differ from one taken after for no change of the test's.
+        for (let i = 0; JSON.parse(await sh(["ip", "-json", "link", "show", UNDERLAY_BRIDGE]))[0].operstate !== "UP"; i++) {
+            if (i === 100) throw new Error(`startSshd: ${UNDERLAY_BRIDGE} did not come up`);
+            await new Promise((r) => setTimeout(r, 50));
+        }
     } catch (err) {
         const text = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
         await stopHost();
