@@ -63,10 +63,20 @@ function tracedCommands(): number {
     return n;
 }
 
+/** CPU-seconds the whole machine has been busy since boot (/proc/stat: all but idle and iowait; USER_HZ is 100). */
+function busyCpuSeconds(): number {
+    const [, ...ticks] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** Times fn into sample[key], and the CPU-seconds the machine spent meanwhile (every process, the kernel's work included) into `${key} cpu-s`. */
 async function timed(sample: Sample, key: string, fn: () => unknown): Promise<void> {
     const t0 = process.hrtime.bigint();
+    const c0 = busyCpuSeconds();
     await fn();
     (sample[key] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e9);
+    (sample[`${key} cpu-s`] ??= []).push(busyCpuSeconds() - c0);
 }
 
 /** The namespaces of `ip netns list` (here, or on the sshd's host), its own "remote" left out. */
@@ -357,6 +367,11 @@ function doubleTables(results: Record<number, Record<string, number>>, fixed: Re
     lines.push("", `| N | processes per resource: up | refresh | destroy | processes: preview | no-op up | host peak RSS |`, `|---|---|---|---|---|---|---|`);
     for (const [n, r] of Object.entries(results)) {
         lines.push(`| ${n} | ${f(r["procs/resource: up"])} | ${f(r["procs/resource: refresh"])} | ${f(r["procs/resource: destroy"])} | ${r["procs: preview"]} | ${r["procs: no-op up"]} | ${f(r["host peak RSS MB"])} MB |`);
+    }
+    const cpu = (r: Record<string, number>, k: string) => `${f(r[`${k} cpu-s`])} CPU-s (${f(r[`${k} cpu-s`] / r[k])} cores)`;
+    lines.push("", `| N | CPU, machine-wide: provider alone | script create | destroy | script delete |`, `|---|---|---|---|---|`);
+    for (const [n, r] of Object.entries(results)) {
+        lines.push(`| ${n} | ${cpu(r, "provider alone")} | ${cpu(r, "script create")} | ${cpu(r, "destroy")} | ${cpu(r, "script delete")} |`);
     }
     lines.push("", `Fixed cost of the engine double (an empty LAN): up ${f(fixed.up)} s, no-op up ${f(fixed["no-op up"])} s, preview ${f(fixed.preview)} s, refresh ${f(fixed.refresh)} s, destroy ${f(fixed.destroy)} s; the runtime alone ${f(fixed["runtime only"])} s, the provider alone ${f(fixed["provider alone"])} s.`);
     return lines;
