@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { assertAdoptable, differences, kindDifferences, sameSet } from "./adopt";
 import { claimLink, owned } from "./claim";
-import { diffInputs } from "./diff";
+import { diffInputs, diffResult } from "./diff";
 import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
 import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac } from "../linux/link";
@@ -18,7 +18,7 @@ export interface LinkResourceSpec<A extends LinkArgs> {
     kind: string;
     schema: z.ZodType<A> & { parse(v: unknown): A };
     keys: readonly string[];
-    /** Inputs whose change makes another link (the old one first when the name would collide). */
+    /** Inputs whose change makes another link. */
     replace: readonly string[];
     /** Whether the resource declares `master` (then it is compared, applied and read back). */
     master: boolean;
@@ -48,6 +48,7 @@ export interface LinkResourceSpec<A extends LinkArgs> {
 export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>): pulumi.dynamic.ResourceProvider {
     const outputs = (a: A, mac: string) => stripUndefined({ ...a, mac } as Record<string, unknown>);
     const where = (a: A) => (a.netns ? `namespace "${a.netns}"` : "the root namespace");
+    const diffSpec = { keys: r.keys, replace: r.replace, unmanagedWhenOmitted: ["mtu"], references: r.master ? ["master"] : [] };
     return {
         async check(_olds, news) {
             return checkWith(r.schema as unknown as z.ZodObject, news);
@@ -55,9 +56,8 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
 
         async diff(_id, olds, news) {
             // State written before `dad` existed has none: it was false.
-            const { changed, replaces, moved } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, r.keys, r.replace, ["mtu"]);
-            const collide = replaces.length > 0 && !moved && olds.name === news.name && olds.netns === news.netns;
-            return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
+            const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, diffSpec);
+            return diffResult(changed, replaces);
         },
 
         async create(inputs) {

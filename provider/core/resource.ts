@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RESOURCE_NAME, resourceOwner } from "./owner";
 import { providerFor } from "./shim";
-import type { Connection } from "./schema";
+import { REPLACE_ON_CHANGES, type Connection } from "./schema";
 
 /** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
 export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
@@ -24,9 +24,29 @@ export interface TargetInputs {
 export type Kind = "Netns" | "VethPair" | "Bridge" | "Macvlan" | "Vxlan" | "Route" | "MasqueradeRule" | "ForwardRule" | "PortForward" | "SysctlForward";
 
 /**
+ * The options every resource is registered with: `connection` secret in the state, and every
+ * replacement delete-first. The kernel knows each object by its name and the new object carries the
+ * old one's owner token, so they cannot both exist: made first, the new one would be the old one,
+ * taken back as ours, and then deleted as the old one. The engine decides delete-first from the
+ * provider's diff, but `pulumi up --replace`, `replacementTrigger` and `replaceWith` replace without
+ * asking it, so the option is set here; `deleteBeforeReplace: false` is refused.
+ */
+function replacementOptions(kind: Kind, name: string, opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
+    if (opts?.deleteBeforeReplace === false) {
+        throw new Error(
+            `${kind} "${name}": deleteBeforeReplace: false cannot work for a pulumi-netns resource: its replacement has the same ` +
+            "name in the kernel and the same owner marker, so made before the old one is deleted it would be the old one, and " +
+            "deleting the old one would delete it. Leave the option out (every replacement deletes first).",
+        );
+    }
+    return { ...opts, deleteBeforeReplace: true, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
+}
+
+/**
  * What every pulumi-netns resource shares: the serialized provider of its kind, every input key as
  * an output (even when omitted), `connection` and `sudo`, the ownership token `owner`, and
- * `connection` kept secret in the state (it may hold a private key). Every key the caller gave is
+ * `connection` kept secret in the state (it may hold a private key), every replacement delete-first
+ * (see {@link replacementOptions}), and the `replaceOnChanges` option made to work. Every key the caller gave is
  * passed on, known or not: a misspelled one (from a variable, `any` or plain JavaScript, where
  * TypeScript cannot see it) reaches `check` and fails it, instead of being dropped. `resourceName`
  * tells the provider host which resource a token belongs to (for messages); check drops it.
@@ -48,7 +68,7 @@ export abstract class NetnsResource extends pulumi.dynamic.Resource {
         for (const k of [...keys, ...outputOnly, "connection", "sudo", "adopt"]) if (!(k in props)) props[k] = undefined;
         props.owner = resourceOwner(kind, name);
         props[RESOURCE_NAME] = `${kind} "${name}"`;
-        const options = { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] };
-        super(providerFor(kind), name, props, options, "netns", kind);
+        if (opts?.replaceOnChanges?.length) props[REPLACE_ON_CHANGES] = opts.replaceOnChanges;
+        super(providerFor(kind), name, props, replacementOptions(kind, name, opts), "netns", kind);
     }
 }

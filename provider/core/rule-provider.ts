@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { diffInputs } from "./diff";
+import { diffInputs, diffResult } from "./diff";
 import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { targetId, targetOf } from "../linux/target";
 import { adoptRule, ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
@@ -45,13 +45,13 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
 
         async diff(_id, olds, news) {
             const replaceKeys = r.keys.filter((k) => k !== "owner");
-            const { changed, replaces } = diffInputs(olds, news, r.keys, replaceKeys, r.computedWhenOmitted);
+            const { changed, replaces } = diffInputs(olds, news, { keys: r.keys, replace: replaceKeys, unmanagedWhenOmitted: r.computedWhenOmitted });
             // Drift found by read: the kernel's rule (olds.rule) is not the one the old inputs make.
             if (typeof olds.rule === "string" && !isSameRule(olds.rule, r.toRule(parse(olds)))) {
                 changed.push("rule");
                 replaces.push("rule");
             }
-            return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+            return diffResult(changed, replaces);
         },
 
         async create(inputs) {

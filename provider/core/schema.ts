@@ -142,18 +142,20 @@ export function checkWith(
     schema: z.ZodObject,
     news: Record<string, unknown>,
 ): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
-    const { __provider, [RESOURCE_NAME]: resource, ...rest } = news;
+    const { __provider, [RESOURCE_NAME]: resource, [REPLACE_ON_CHANGES]: replaceOnChanges, ...rest } = news;
     rememberResource(rest.owner, resource);
+    // Kept for diff (see REPLACE_ON_CHANGES); create and update drop it with `withoutProvider`.
+    const hidden = replaceOnChanges === undefined ? {} : { [REPLACE_ON_CHANGES]: replaceOnChanges };
     const result = schema.safeParse(rest);
     if (result.success) {
-        return { inputs: stripUndefined(result.data as Record<string, unknown>), failures: [] };
+        return { inputs: { ...stripUndefined(result.data as Record<string, unknown>), ...hidden }, failures: [] };
     }
     const failures = checkFailures(schema, rest, result.error);
     if (failures.length > 0) {
         return { inputs: rest, failures };
     }
     // Only unknown values failed: fill in the defaults of the properties that were left out.
-    const inputs: Record<string, unknown> = { ...rest };
+    const inputs: Record<string, unknown> = { ...rest, ...hidden };
     for (const [key, field] of Object.entries(schema.shape)) {
         if (inputs[key] !== undefined) continue;
         const filled = (field as z.ZodType).safeParse(undefined);
@@ -234,9 +236,16 @@ export function stripUndefined<T extends Record<string, unknown>>(obj: T): T {
     return out as T;
 }
 
-/** The inputs without the engine's `__provider` key. */
+/**
+ * The hidden input that carries the resource option `replaceOnChanges` to diff (the resource
+ * classes set it): the engine applies that option only to the keys a provider reports changed,
+ * which the dynamic-provider host never reports. `__`-keys are Pulumi's own: never displayed.
+ */
+export const REPLACE_ON_CHANGES = "__replaceOnChanges";
+
+/** The inputs without the engine's `__provider` key and the hidden `replaceOnChanges` one. */
 export function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
-    const { __provider, ...rest } = props;
+    const { __provider, [REPLACE_ON_CHANGES]: _replaceOnChanges, ...rest } = props;
     return rest;
 }
 

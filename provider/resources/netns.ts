@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimNetns } from "../core/claim";
-import { diffInputs } from "../core/diff";
+import { diffInputs, diffResult } from "../core/diff";
 import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
 import { assertAdoptable, Difference, differences } from "../core/adopt";
@@ -163,8 +163,8 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, ["name"]);
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+        const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: ["name"] });
+        return diffResult(changed, replaces);
     },
 
     async create(inputs) {

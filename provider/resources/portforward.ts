@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs } from "../core/diff";
+import { diffInputs, diffResult } from "../core/diff";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { checkWith, IpAddress, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
@@ -108,13 +108,13 @@ export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, KEYS.filter((k) => k !== "owner"));
+        const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: KEYS.filter((k) => k !== "owner") });
         // Drift found by read: the kernel's rules are not the ones the old inputs make.
         if (Array.isArray(olds.rules) && JSON.stringify(olds.rules) !== JSON.stringify(portForwardRules(parse(olds)).map(formatRule))) {
             changed.push("rules");
             replaces.push("rules");
         }
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+        return diffResult(changed, replaces);
     },
 
     async create(inputs) {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs } from "../core/diff";
+import { diffInputs, diffResult } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkWith, IfName, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
@@ -99,13 +99,13 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, IDENTITY);
+        const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: IDENTITY, references: ["device", "gateway", "source"] });
         // A change of family (a v4 default route becoming a v6 one) is a different route too.
         const newFamily = familyOf(news.destination as string) ?? familyOf(news.gateway as string) ?? familyOf(news.source as string) ?? 4;
         if (newFamily !== olds.family) {
             replaces.push(...changed.filter((k) => ["gateway", "source"].includes(k)));
         }
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+        return diffResult(changed, replaces);
     },
 
     /** Adds the route optimistically (one `ip route add`); if it exists, adopts it only when it is ours (`proto 250`). */

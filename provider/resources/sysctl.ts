@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs } from "../core/diff";
+import { diffInputs, diffResult } from "../core/diff";
 import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
@@ -118,8 +118,8 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, KEYS, ["netns"]);
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+        const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: ["netns"] });
+        return diffResult(changed, replaces);
     },
 
     async create(inputs) {

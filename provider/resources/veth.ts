@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
-import { diffInputs } from "../core/diff";
+import { diffInputs, diffResult } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
 import { Burst, checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, Rate, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
@@ -44,18 +44,13 @@ export interface VethPairOutputs extends VethPairArgs {
 }
 
 const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "rate", "burst", "owner"] as const;
-const REPLACE = ["name", "peerName", "netns", "peerNetns"];
+const DIFF = { keys: KEYS, replace: ["name", "peerName", "netns", "peerNetns"], unmanagedWhenOmitted: ["mtu"], references: ["master", "peerMaster"] };
 
 function ends(a: VethPairArgs): [LinkEnd, LinkEnd] {
     return [
         { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, dad: a.dad, rate: a.rate, burst: a.burst },
         { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, dad: a.dad, rate: a.rate, burst: a.burst },
     ];
-}
-
-/** "ns/name" of each end, to tell whether a replacement would reuse a name still held by the old pair. */
-function places(a: Record<string, unknown>): string[] {
-    return [`${a.netns ?? ""}/${a.name}`, `${a.peerNetns ?? ""}/${a.peerName}`];
 }
 
 function outputs(a: VethPairArgs, mac: string, peerMac: string): VethPairOutputs {
@@ -112,10 +107,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id, olds, news) {
         // State written before `dad` existed has none: it was false.
-        const { changed, replaces, moved } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, KEYS, REPLACE, ["mtu"]);
-        const oldPlaces = places(olds);
-        const collide = replaces.length > 0 && !moved && places(news).some((p) => oldPlaces.includes(p));
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: collide };
+        const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, DIFF);
+        return diffResult(changed, replaces);
     },
 
     /**

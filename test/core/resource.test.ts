@@ -60,6 +60,27 @@ describe("core/resource: unknown properties reach check (under Pulumi mocks)", (
         });
     }
 
+    it("deleteBeforeReplace: false is refused when the program runs, naming the fix (every replacement deletes first)", () => {
+        assert.ok(new netns.Bridge("dbr-given", { name: "dbr0" }, { deleteBeforeReplace: true }));
+        assert.throws(() => new netns.Bridge("dbr-false", { name: "dbr0" }, { deleteBeforeReplace: false }),
+            /Bridge "dbr-false": deleteBeforeReplace: false cannot work for a pulumi-netns resource: .*Leave the option out/);
+        assert.throws(() => new netns.VethPair("dbr-veth", { name: "a", peerName: "b" }, { deleteBeforeReplace: false }), /VethPair "dbr-veth": deleteBeforeReplace: false/);
+    });
+
+    it("replaceOnChanges reaches check and diff as a hidden input that create and the state's outputs never hold", async () => {
+        new netns.Netns("roc", { name: "roc", hosts: { "10.0.0.1": ["gw"] } }, { replaceOnChanges: ["hosts"] });
+        await new Promise((r) => setTimeout(r, 50));
+        const inputs = registered.get("roc")!;
+        assert.deepEqual(inputs.__replaceOnChanges, ["hosts"]);
+        const { inputs: checked } = await handlers.Netns.check!({}, inputs);
+        assert.deepEqual(checked.__replaceOnChanges, ["hosts"], "check keeps it for diff");
+        const olds = { ...checked, __replaceOnChanges: undefined, path: "/run/netns/roc" };
+        const d = await handlers.Netns.diff!("roc", olds, { ...checked, hosts: { "10.0.0.1": ["gw2"] } });
+        assert.deepEqual(d, { changes: true, replaces: ["hosts"], deleteBeforeReplace: true });
+        const same = await handlers.Netns.diff!("roc", olds, { ...checked, loopbackUp: false });
+        assert.deepEqual(same.replaces, [], "a key it does not name still updates");
+    });
+
     it("BridgedNetwork: an unknown key fails when the program runs, naming the one it likely meant", () => {
         const args: any = { bridge: "br0", cidr: "10.0.0.0/24", namespace: ["a"], namespaces: [] };
         assert.throws(() => new netns.BridgedNetwork("lan", args), /BridgedNetwork "lan": namespace: unknown property 'namespace': did you mean 'namespaces'\?/);

@@ -100,10 +100,14 @@ async function main(): Promise<void> {
             types.set(urn, r.getType());
             if (r.getType() === ROOT_STACK_TYPE) rootUrn = urn;
             const deps = new Set(r.getDependenciesList());
-            r.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
+            const propertyDependencies: Record<string, string[]> = {};
+            r.getPropertydependenciesMap().forEach((v, k) => {
+                propertyDependencies[k] = v.getUrnsList();
+                v.getUrnsList().forEach((u) => deps.add(u));
+            });
             const reg: Registration = {
                 urn, type: r.getType(), name: r.getName(), custom: r.getCustom(), parent: r.getParent() || undefined,
-                dependencies: [...deps], deletedWith: r.getDeletedwith() || undefined, inputs: r.getObject()?.toJavaScript() ?? {},
+                dependencies: [...deps], propertyDependencies, deletedWith: r.getDeletedwith() || undefined, inputs: r.getObject()?.toJavaScript() ?? {},
             };
             await deployment.register(reg).then(({ id, object }) => {
                 const resp = new resproto.RegisterResourceResponse();

@@ -3,16 +3,16 @@
  * applied to registrations, driving the real dynamic-provider host (test/helpers/host.ts).
  * Shared by the child process (up/preview run a program) and the parent (refresh/destroy).
  *
- * Checked against the real engine (test/e2e/): one thing it does not model is what a
- * delete-before-replace does to the replaced resource's dependents (the engine makes their inputs
- * unknown and replaces those whose diff then says so, e.g. a route in a namespace whose veth is
- * re-made). Rather than answer that differently, it refuses: a resource registered after one of
- * its dependencies was replaced delete-first fails the operation, naming the real CLI.
+ * Checked against the real engine (test/e2e/). A delete-before-replace replaces the dependents
+ * whose diff says so when the inputs that come from a replaced resource are unknown, deleting them
+ * first, dependents first, as the engine's `calculateDependentReplacements` does
+ * (pkg/resource/deploy/step_generator.go); e.g. a route in a namespace whose veth is re-made.
  */
 import * as os from "os";
 import { isDeepStrictEqual } from "util";
 import type { Host, Props } from "../helpers/host";
 import { limiter, type Gate } from "../../provider/linux/target";
+import { UNKNOWN } from "../../provider/core/schema";
 
 export type Op = "create" | "update" | "replace" | "delete" | "same" | "refresh" | "drift" | "gone";
 
@@ -41,6 +41,8 @@ export interface ResourceState {
     outputs: Props;
     /** URNs this resource depends on (dependencies ∪ propertyDependencies). */
     dependencies: string[];
+    /** Input key → the URNs its value came from. */
+    propertyDependencies?: Record<string, string[]>;
     parent?: string;
     /** The `deletedWith` resource option: when that resource is deleted in the same operation, this one's delete is not sent to the provider. */
     deletedWith?: string;
@@ -110,6 +112,21 @@ export async function deleteInOrder(host: Host, items: ResourceState[], steps: S
     }
 }
 
+/** The resources with each after those it depends on (a cycle, impossible in real programs, keeps the given order). */
+function dependencyOrder(items: ResourceState[]): ResourceState[] {
+    const byUrn = new Map(items.map((r) => [r.urn, r]));
+    const out: ResourceState[] = [];
+    const seen = new Set<string>();
+    const visit = (r: ResourceState) => {
+        if (seen.has(r.urn)) return;
+        seen.add(r.urn);
+        for (const d of r.dependencies) if (byUrn.has(d)) visit(byUrn.get(d)!);
+        out.push(r);
+    };
+    items.forEach(visit);
+    return out;
+}
+
 /** One RegisterResource request, decoded. `inputs` is the raw property struct (unknown sentinels kept). */
 export interface Registration {
     urn: string;
@@ -118,6 +135,7 @@ export interface Registration {
     custom: boolean;
     parent?: string;
     dependencies: string[];
+    propertyDependencies?: Record<string, string[]>;
     deletedWith?: string;
     inputs: Props;
 }
@@ -130,8 +148,8 @@ export class Deployment {
     private readonly registered = new Map<string, ResourceState>();
     private readonly deleted = new Set<ResourceState>();
     private readonly replaced: ResourceState[] = [];
-    /** URNs replaced delete-first in this operation (see the note at the top). */
-    private readonly replacedFirst = new Set<string>();
+    /** Prior resources deleted (or, in a preview, to be deleted) first as dependents of a delete-before-replace: made anew when registered. */
+    private readonly condemned = new Set<string>();
     private readonly limit = limiter(PARALLEL);
     private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -157,8 +175,8 @@ export class Deployment {
 
     private async step(r: Registration): Promise<{ id: string; object: Props }> {
         if (this.registered.has(r.urn)) throw new Error(`duplicate resource URN ${r.urn}`);
-        const old = this.prior.resources[r.urn];
-        const base = { urn: r.urn, type: r.type, name: r.name, custom: r.custom, dependencies: r.dependencies, parent: r.parent, deletedWith: r.deletedWith };
+        const old = this.condemned.has(r.urn) ? undefined : this.prior.resources[r.urn];
+        const base = { urn: r.urn, type: r.type, name: r.name, custom: r.custom, dependencies: r.dependencies, propertyDependencies: r.propertyDependencies, parent: r.parent, deletedWith: r.deletedWith };
         const record = (op: Op, s: ResourceState, extra: Partial<Step> = {}) => {
             this.steps.push({ op, urn: r.urn, type: r.type, name: r.name, ...extra });
             this.registered.set(r.urn, s);
@@ -169,11 +187,6 @@ export class Deployment {
             return record(old ? "same" : "create", { ...base, id: "", inputs: r.inputs, outputs: old?.outputs ?? r.inputs });
         }
         if (!isDynamic(r.type)) throw new Error(`engine double supports only dynamic resources, not ${r.type} (${r.name})`);
-        const after = r.dependencies.find((d) => this.replacedFirst.has(d));
-        if (after) {
-            throw new Error(`engine double: ${r.name} depends on ${after.split("::").pop()}, replaced delete-first; ` +
-                "what the engine does to its dependents then is not modelled here: use the real CLI (test/e2e/cli.ts)");
-        }
         return this.limit(async () => {
             if (this.errors.length > 0) throw new Error(`skipped: ${r.name} (an earlier step failed)`);
             const news = plain(r.inputs) as Props;
@@ -188,23 +201,48 @@ export class Deployment {
                 const c = await this.host.create(r.urn, inputs).catch((e) => { throw opError("create", r, e); });
                 return record(op, { ...base, id: c.id, inputs, outputs: c.outs }, extra);
             };
-            if (!old) return create("create");
+            if (!old) return create(this.condemned.has(r.urn) ? "replace" : "create");
             const d = await this.host.diff(r.urn, old.id, old.outputs, inputs).catch((e) => { throw opError("diff", r, e); });
             const changed = d.changes === "some" || (d.changes === "unknown" && !isDeepStrictEqual(old.inputs, inputs));
             if (!changed) return record("same", { ...base, id: old.id, inputs, outputs: old.outputs });
             if (d.replaces.length > 0) {
-                if (d.deleteBeforeReplace) this.replacedFirst.add(r.urn);
+                if (!d.deleteBeforeReplace) {
+                    if (!this.preview) this.replaced.push(old);
+                    return create("replace", { replaces: d.replaces });
+                }
+                const dependents = await this.dependentReplacements(old);
+                for (const dep of dependents) this.condemned.add(dep.urn);
                 if (this.preview) return create("replace", { replaces: d.replaces });
-                if (d.deleteBeforeReplace) {
-                    await this.host.delete(r.urn, old.id, old.outputs).catch((e) => { throw opError("delete", r, e); });
-                    this.deleted.add(old);
-                } else this.replaced.push(old);
+                for (const gone of [...dependents.reverse(), old]) {
+                    await this.host.delete(gone.urn, gone.id, gone.outputs).catch((e) => { throw opError("delete", gone, e); });
+                    this.deleted.add(gone);
+                }
                 return create("replace", { replaces: d.replaces });
             }
             if (this.preview) return record("update", { ...base, id: old.id, inputs, outputs: inputs });
             const u = await this.host.update(r.urn, old.id, old.outputs, inputs).catch((e) => { throw opError("update", r, e); });
             return record("update", { ...base, id: old.id, inputs, outputs: u.outs });
         });
+    }
+
+    /**
+     * The prior resources a delete-before-replace of `root` replaces too, in dependency order: those
+     * whose diff replaces when every input whose value came from `root` (or from another of them) is unknown.
+     */
+    private async dependentReplacements(root: ResourceState): Promise<ResourceState[]> {
+        const replacing = new Set([root.urn]);
+        const found: ResourceState[] = [];
+        for (const r of dependencyOrder(Object.values(this.prior.resources))) {
+            if (!r.custom || replacing.has(r.urn)) continue;
+            const keys = Object.entries(r.propertyDependencies ?? {}).filter(([, urns]) => urns.some((u) => replacing.has(u))).map(([k]) => k);
+            if (keys.length === 0) continue;
+            const news = { ...r.inputs, ...Object.fromEntries(keys.map((k) => [k, UNKNOWN])) };
+            const d = await this.host.diff(r.urn, r.id, r.outputs, news).catch((e) => { throw opError("diff", r, e); });
+            if (d.replaces.length === 0) continue;
+            replacing.add(r.urn);
+            found.push(r);
+        }
+        return found;
     }
 
     /**

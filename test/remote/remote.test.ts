@@ -38,12 +38,12 @@ describe("remote: connection schema, quoting and diff (no commands)", () => {
     it("replaces only when the host or port changes; key, user and sudo changes are updates", async () => {
         const o = { ...base, loopbackUp: true, path: "/run/netns/blue", connection: { host: "h1", port: 22, user: "root", privateKey: "k1" } };
         const diff = (news: Record<string, unknown>) => handlers.Netns.diff!("x", o, { ...o, ...news });
-        assert.deepEqual(await diff({ connection: { ...o.connection, host: "h2" } }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ connection: { ...o.connection, port: 2222 } }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ connection: undefined }), { changes: true, replaces: ["connection"], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ connection: { ...o.connection, privateKey: "k2", user: "admin" } }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ sudo: true }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ sudo: false }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ connection: { ...o.connection, host: "h2" } }), { changes: true, replaces: ["connection"], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ connection: { ...o.connection, port: 2222 } }), { changes: true, replaces: ["connection"], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ connection: undefined }), { changes: true, replaces: ["connection"], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ connection: { ...o.connection, privateKey: "k2", user: "admin" } }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ sudo: true }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ sudo: false }), { changes: false, replaces: [], deleteBeforeReplace: true });
         const rule = await checked(handlers.ForwardRule, { inInterface: "br0", owner: owner("ForwardRule", "f"), connection: { host: "h1" } });
         assert.deepEqual((await handlers.ForwardRule.diff!("x", rule, { ...rule, connection: { host: "h2" } })).replaces, ["connection"]);
     });

@@ -10,9 +10,9 @@ describe("resources/bridge: diff (no commands)", () => {
     it("replaces on rename or move, updates addresses in place", async () => {
         const o = { name: "br0", addresses: ["10.0.0.1/24"], up: true, owner: O, mac: "m" };
         const cmds = await commandsDuring(async () => {
-            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, name: "br1" }), { changes: true, replaces: ["name"], deleteBeforeReplace: false });
-            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, netns: "n" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: false });
-            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, addresses: [] }), { changes: true, replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, name: "br1" }), { changes: true, replaces: ["name"], deleteBeforeReplace: true });
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, netns: "n" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, addresses: [] }), { changes: true, replaces: [], deleteBeforeReplace: true });
         });
         assert.deepEqual(cmds, []);
     });

@@ -17,8 +17,8 @@ describe("resources/macvlan: check and diff (no commands)", () => {
     it("replaces on name, parent, mode or namespace (deleting first when the name would collide), updates the rest", async () => {
         const o = { name: "mv0", parent: "eth0", mode: "bridge", netns: "a", addresses: [], up: true, dad: false, owner: "x", mac: "m" };
         assert.deepEqual(await macvlanProvider.diff!("x", o, { ...o, mode: "private" }), { changes: true, replaces: ["mode"], deleteBeforeReplace: true });
-        assert.deepEqual(await macvlanProvider.diff!("x", o, { ...o, netns: "b" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: false });
-        assert.deepEqual(await macvlanProvider.diff!("x", o, { ...o, addresses: ["10.0.0.1/24"] }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await macvlanProvider.diff!("x", o, { ...o, netns: "b" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
+        assert.deepEqual(await macvlanProvider.diff!("x", o, { ...o, addresses: ["10.0.0.1/24"] }), { changes: true, replaces: [], deleteBeforeReplace: true });
     });
 });
 

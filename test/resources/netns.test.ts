@@ -23,9 +23,9 @@ describe("resources/netns: check and diff (no commands)", () => {
     });
     it("replaces on rename and updates loopbackUp in place", async () => {
         const o = { name: "blue", loopbackUp: true, owner: owner("Netns", "blue"), path: "/run/netns/blue" };
-        assert.deepEqual(await netnsProvider.diff!("blue", o, { ...o, name: "red" }), { changes: true, replaces: ["name"], deleteBeforeReplace: false });
-        assert.deepEqual(await netnsProvider.diff!("blue", o, { ...o, loopbackUp: false }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await netnsProvider.diff!("blue", o, { name: "blue", loopbackUp: true, owner: o.owner }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await netnsProvider.diff!("blue", o, { ...o, name: "red" }), { changes: true, replaces: ["name"], deleteBeforeReplace: true });
+        assert.deepEqual(await netnsProvider.diff!("blue", o, { ...o, loopbackUp: false }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await netnsProvider.diff!("blue", o, { name: "blue", loopbackUp: true, owner: o.owner }), { changes: false, replaces: [], deleteBeforeReplace: true });
     });
 });
 

@@ -30,10 +30,10 @@ describe("resources/route: check and diff (no commands)", () => {
     });
     it("updates the next hop in place and replaces on identity changes", async () => {
         const o = { destination: "default", gateway: "10.0.0.1", table: "main", owner: O, family: 4 };
-        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, gateway: "10.0.0.2" }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, metric: 5 }), { changes: true, replaces: ["metric"], deleteBeforeReplace: false });
-        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, gateway: "fd00::1" }), { changes: true, replaces: ["gateway"], deleteBeforeReplace: false });
-        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, family: 4 }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, gateway: "10.0.0.2" }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, metric: 5 }), { changes: true, replaces: ["metric"], deleteBeforeReplace: true });
+        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, gateway: "fd00::1" }), { changes: true, replaces: ["gateway"], deleteBeforeReplace: true });
+        assert.deepEqual(await routeProvider.diff!("x", o, { ...o, family: 4 }), { changes: false, replaces: [], deleteBeforeReplace: true });
     });
 });
 

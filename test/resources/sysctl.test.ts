@@ -17,9 +17,9 @@ describe("resources/sysctl: check and diff (no commands)", () => {
             assert.deepEqual(await failedProperties(p, { ipv4: "yes", netns: "a/b", owner: O }), ["ipv4", "netns"]);
             assert.deepEqual(await failedProperties(p, { forward: true, owner: O }), ["forward"]);
             const o = { ipv4: true, ipv6: false, restoreOnDelete: true, owner: O, previousIpv4: 0 };
-            assert.deepEqual(await p.diff!("x", o, { ...o, netns: "n" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: false });
-            assert.deepEqual(await p.diff!("x", o, { ...o, ipv6: true, restoreOnDelete: false }), { changes: true, replaces: [], deleteBeforeReplace: false });
-            assert.deepEqual(await p.diff!("x", o, { ipv4: true, ipv6: false, restoreOnDelete: true, owner: O }), { changes: false, replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await p.diff!("x", o, { ...o, netns: "n" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
+            assert.deepEqual(await p.diff!("x", o, { ...o, ipv6: true, restoreOnDelete: false }), { changes: true, replaces: [], deleteBeforeReplace: true });
+            assert.deepEqual(await p.diff!("x", o, { ipv4: true, ipv6: false, restoreOnDelete: true, owner: O }), { changes: false, replaces: [], deleteBeforeReplace: true });
         });
         assert.deepEqual(cmds, []);
     });

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { vethPairProvider } from "../../provider/resources/veth";
+import { UNKNOWN } from "../../provider/core/schema";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
 import { existsSync } from "fs";
 import { addrs, freshNetnsName, iperf3, link, ping, sh } from "../helpers/kernel";
@@ -21,16 +22,19 @@ describe("resources/veth: check and diff (no commands)", () => {
         });
         assert.deepEqual(cmds, []);
     });
-    it("replaces on name or namespace changes, deleting first only when a name would collide", async () => {
+    it("replaces on name or namespace changes, deleting first, and when a bridge it is on is not known yet", async () => {
         const o = { name: "a", peerName: "b", netns: "n1", addresses: [], peerAddresses: [], up: true, owner: O, mac: "m", peerMac: "p" };
         const diff = (n: object) => vethPairProvider.diff!("x", o, { ...o, ...n });
-        assert.deepEqual(await diff({ addresses: ["10.0.0.1/24"] }), { changes: true, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ master: "br0" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ addresses: ["10.0.0.1/24"] }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ master: "br0" }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        // The engine replacing the bridge delete-first asks with the bridge's name unknown: the kernel detaches its ports.
+        assert.deepEqual(await diff({ master: UNKNOWN }), { changes: true, replaces: ["master"], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ peerMaster: UNKNOWN }), { changes: true, replaces: ["peerMaster"], deleteBeforeReplace: true });
         assert.deepEqual(await diff({ peerName: "c" }), { changes: true, replaces: ["peerName"], deleteBeforeReplace: true });
-        assert.deepEqual(await diff({ name: "x", peerName: "y" }), { changes: true, replaces: ["name", "peerName"], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ name: "x", peerName: "y" }), { changes: true, replaces: ["name", "peerName"], deleteBeforeReplace: true });
         assert.deepEqual(await diff({ netns: "n2" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
-        assert.deepEqual(await diff({ mac: "m" }), { changes: false, replaces: [], deleteBeforeReplace: false });
-        assert.deepEqual(await diff({ mtu: undefined }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await diff({ mac: "m" }), { changes: false, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ mtu: undefined }), { changes: false, replaces: [], deleteBeforeReplace: true });
     });
 });
 

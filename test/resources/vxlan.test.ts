@@ -31,9 +31,9 @@ describe("resources/vxlan: check and diff (no commands)", () => {
     it("replaces on any tunnel setting, updates addresses, master, mtu and up", async () => {
         const o = { name: "vx0", vni: 42, remote: "10.0.0.2", dstPort: 4789, addresses: [], up: true, dad: false, owner: O, mac: "m" };
         assert.deepEqual(await vxlanProvider.diff!("x", o, { ...o, vni: 43 }), { changes: true, replaces: ["vni"], deleteBeforeReplace: true });
-        assert.deepEqual(await vxlanProvider.diff!("x", o, { ...o, master: "br0" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await vxlanProvider.diff!("x", o, { ...o, master: "br0" }), { changes: true, replaces: [], deleteBeforeReplace: true });
         const m = { ...o, remote: undefined, remotes: ["10.0.0.2"] };
-        assert.deepEqual(await vxlanProvider.diff!("x", m, { ...m, remotes: ["10.0.0.2", "10.0.0.3"] }), { changes: true, replaces: [], deleteBeforeReplace: false }, "a peer more is an update");
+        assert.deepEqual(await vxlanProvider.diff!("x", m, { ...m, remotes: ["10.0.0.2", "10.0.0.3"] }), { changes: true, replaces: [], deleteBeforeReplace: true }, "a peer more is an update");
         assert.deepEqual((await vxlanProvider.diff!("x", o, m)).replaces, ["remote"], "point to point to a list is another device");
     });
 });
