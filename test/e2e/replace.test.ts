@@ -1,7 +1,7 @@
 /**
  * Replacements through the real pulumi CLI, on one resource of every kind (programs/replace):
  * `pulumi up --replace URN` on each alone (and with `--target`), `replacementTrigger` and
- * `replaceOnChanges` on all at once. After each, the kernel holds the same network as before,
+ * `replaceOnChanges` on all at once, and `replaceWith` on a rule in the namespace that names it by a literal. After each, the kernel holds the same network as before,
  * every object re-made (a link's ifindex, a namespace's inode are new), and
  * `preview --refresh --expect-no-changes` passes: no state claims an object the kernel lacks.
  */
@@ -57,7 +57,7 @@ const replaced = (p: PreviewJson) => p.steps.filter((s) => s.op === "replace" ||
  * objects that must be new afterwards (see {@link identities}).
  */
 const CASES: [string, string[], string[]][] = [
-    ["ns", ["inner-masquerade", "macvlan", "route", "sysctl", "veth", "vxlan"], [`netns ${NS}`, "/rpv0", `${NS}/eth0`, `${NS}/rpmv0`, `${NS}/rpvx0`]],
+    ["ns", ["inner-masquerade", "literal-forward", "macvlan", "route", "sysctl", "veth", "vxlan"], [`netns ${NS}`, "/rpv0", `${NS}/eth0`, `${NS}/rpmv0`, `${NS}/rpvx0`]],
     ["br", ["forward", "route", "veth", "vxlan"], ["/rpbr0", "/rpv0", `${NS}/eth0`, `${NS}/rpvx0`]],
     ["veth", ["route", "vxlan"], ["/rpv0", `${NS}/eth0`, `${NS}/rpvx0`]],
     ["uplink", ["macvlan", "masquerade"], ["/rpu0", "/rpu1", `${NS}/rpmv0`]],
@@ -69,6 +69,7 @@ const CASES: [string, string[], string[]][] = [
     ["portforward", [], []],
     ["inner-masquerade", [], []],
     ["sysctl", [], []],
+    ["literal-forward", [], []],
 ];
 
 describePrivileged("e2e: replacements through the real pulumi CLI", function () {
@@ -112,7 +113,7 @@ describePrivileged("e2e: replacements through the real pulumi CLI", function () 
         await ctx.project.pulumi(["up", "--yes", "--skip-preview"]);
         await ctx.project.setConfig({ trigger: "two" });
         const preview = await ctx.project.preview();
-        assert.equal(replaced(preview).length, 12, JSON.stringify(replaced(preview)));
+        assert.equal(replaced(preview).length, 13, JSON.stringify(replaced(preview)));
         await ctx.project.pulumi(["up", "--yes", "--skip-preview"]);
         await assertIntact([`netns ${NS}`, "/rpbr0", "/rpv0", "/rpu0", `${NS}/rpmv0`, `${NS}/rpvx0`], old);
     });

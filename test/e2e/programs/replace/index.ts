@@ -33,9 +33,11 @@ const forward = new netns.ForwardRule("forward", { inInterface: br.name }, opts)
 const portForward = new netns.PortForward("portforward", { protocol: "tcp", hostPort: 8064, toAddress: "10.64.0.2" }, opts);
 const innerNat = new netns.MasqueradeRule("inner-masquerade", { source: "10.66.0.0/24", netns: ns.name }, opts);
 const sysctl = new netns.SysctlForward("sysctl", { netns: ns.name, ipv6: edit }, opts);
+// A namespace given by its name, not an output: the engine cannot tell it lives there; replaceWith says so.
+const literal = new netns.ForwardRule("literal-forward", { netns: "rpa", inInterface: "eth0" }, { ...opts, dependsOn: [ns], replaceWith: [ns] });
 
 export const names = {
     ns: ns.name, br: br.name, veth: veth.name, route: route.destination, uplink: uplink.name, macvlan: macvlan.name,
     vxlan: vxlan.name, masquerade: masquerade.rule, forward: forward.rule, portForward: portForward.rules,
-    innerNat: innerNat.rule, sysctl: sysctl.netns,
+    innerNat: innerNat.rule, sysctl: sysctl.netns, literal: literal.rule,
 };
