@@ -21,7 +21,7 @@ export interface TargetInputs {
 }
 
 /** The kinds of resource, as `handlers` and type tokens (`pulumi-nodejs:dynamic/netns:<Kind>`) name them. */
-export type Kind = "Netns" | "VethPair" | "Bridge" | "Macvlan" | "Vxlan" | "Route" | "MasqueradeRule" | "ForwardRule" | "PortForward" | "SysctlForward";
+export type Kind = "Netns" | "VethPair" | "Bridge" | "Macvlan" | "Vxlan" | "Route" | "MasqueradeRule" | "ForwardRule" | "PortForward" | "SysctlForward" | "ChainPolicy";
 
 /**
  * What every pulumi-netns resource shares: the serialized provider of its kind, every input key as
