@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { bridgeProvider } from "./resources/bridge";
+import { chainPolicyProvider } from "./resources/chain-policy";
 import { forwardRuleProvider } from "./resources/forward";
 import { macvlanProvider } from "./resources/macvlan";
 import { vxlanProvider } from "./resources/vxlan";
@@ -25,4 +26,5 @@ export const handlers: Record<string, pulumi.dynamic.ResourceProvider> = {
     ForwardRule: forwardRuleProvider,
     PortForward: portForwardProvider,
     SysctlForward: sysctlForwardProvider,
+    ChainPolicy: chainPolicyProvider,
 };

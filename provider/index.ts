@@ -8,6 +8,7 @@ export * from "./resources/masquerade";
 export * from "./resources/forward";
 export * from "./resources/portforward";
 export * from "./resources/sysctl";
+export * from "./resources/chain-policy";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";
 export type { ConnectionInputs, TargetInputs } from "./core/resource";

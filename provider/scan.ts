@@ -352,12 +352,18 @@ function obj(props: [string, string | undefined][]): string {
     return `{ ${props.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`).join(", ")} }`;
 }
 
-/** A link's addresses, mtu and up as inputs, each left out where it is the default (`kernelMtu`: what the kernel gives the link). */
+/**
+ * A link's addresses, mtu, up and MAC as inputs, each left out where it is the default (`kernelMtu`:
+ * what the kernel gives the link). The MAC is always declared: the kernel does not say whether a
+ * script set it or drew it at random, and either way it is the one the network knows (neighbours'
+ * caches, DHCP leases, filters), so a link made again keeps it.
+ */
 function linkSettings(link: Link, kernelMtu = 1500): [string, string | undefined][] {
     return [
         ["addresses", link.addresses.length ? lit(link.addresses) : undefined],
         ["mtu", link.mtu === kernelMtu ? undefined : String(link.mtu)],
         ["up", link.up ? undefined : "false"],
+        ["mac", lit(link.mac)],
     ];
 }
 
@@ -452,6 +458,8 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
             ["peerMaster", linkIn(peer.netns, peer.link.master)],
             ["mtu", end.link.mtu === 1500 ? undefined : String(end.link.mtu)],
             ["up", end.link.up ? undefined : "false"],
+            ["mac", lit(end.link.mac)],
+            ["peerMac", lit(peer.link.mac)],
             ...common,
         ])});`);
     }

@@ -5,7 +5,7 @@ import { claimLink, owned } from "./claim";
 import { diffInputs, diffResult } from "./diff";
 import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
 import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
-import { deleteLink, deleteLinkWithMac, getLink, linkSetLine, linkTaken, stableMac } from "../linux/link";
+import { deleteLink, deleteLinkWithMac, getLink, linkAddRan, linkSetLine, linkTaken, stableMac } from "../linux/link";
 import { ipBatch } from "../linux/batch";
 import { Target, targetId, targetOf } from "../linux/target";
 
@@ -39,16 +39,17 @@ export interface LinkResourceSpec<A extends LinkArgs> {
 
 /**
  * The provider of a resource that is one link (Bridge, Macvlan, Vxlan). check and diff run nothing.
- * Create makes the link optimistically with a MAC derived from the owner token; when the name is
- * taken it takes the link back only if it is ours (a crash before the engine saved state), with
- * `adopt` one made by hand that matches (writing only the alias), else fails naming what exists. A
- * failure deletes only a link this call made. Read, update and delete act only on a link carrying
- * our marker.
+ * Create makes the link optimistically with its declared `mac`, else a MAC derived from the owner
+ * token; when the name is taken it takes the link back only if it is ours (a crash before the engine
+ * saved state: our alias, or no alias yet and the derived MAC; a declared MAC proves nothing, another
+ * link may have it), with `adopt` one made by hand that matches (writing only the alias), else fails
+ * naming what exists. A failure deletes only a link this call made. Read, update and delete act only
+ * on a link carrying our marker; a declared `mac` changed by hand is drift, which update puts back.
  */
 export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>): pulumi.dynamic.ResourceProvider {
     const outputs = (a: A, mac: string) => stripUndefined({ ...a, mac } as Record<string, unknown>);
     const where = (a: A) => (a.netns ? `namespace "${a.netns}"` : "the root namespace");
-    const diffSpec = { keys: r.keys, replace: r.replace, unmanagedWhenOmitted: ["mtu"], references: r.master ? ["master"] : [] };
+    const diffSpec = { keys: r.keys, replace: r.replace, unmanagedWhenOmitted: ["mtu", "mac"], references: r.master ? ["master"] : [] };
     return {
         async check(_olds, news) {
             return checkWith(r.schema as unknown as z.ZodObject, news);
@@ -63,34 +64,38 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
         async create(inputs) {
             const a = r.schema.parse(withoutProvider(inputs));
             const t = targetOf(a);
-            const mac = stableMac(a.owner);
+            // Only a MAC derived from the owner token identifies the link as ours before it has its alias.
+            const derived = a.mac === undefined ? stableMac(a.owner) : undefined;
+            const mac = a.mac ?? derived!;
             const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
             await r.beforeCreate?.(t, a);
+            let made = false;
             try {
                 const batch = r.createBatch(a, mac);
                 await ipBatch(t, batch.netns, batch.lines);
+                made = true;
                 await awaitDad(t, a);
                 await r.extra?.apply(t, a, undefined);
                 return { id, outs: outputs(a, mac) };
             } catch (err) {
                 if (!linkTaken(err)) {
-                    await deleteLinkWithMac(t, a.name, a.netns, mac);
+                    if (derived !== undefined || made || linkAddRan(err)) await deleteLinkWithMac(t, a.name, a.netns, mac);
                     throw err;
                 }
-                const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, r.kind, mac, a.adopt);
+                const { claim, link } = await claimLink(t, a.name, a.netns, a.owner, r.kind, derived, a.adopt);
                 if (claim === "absent") throw err;
                 if (claim === "unmarked") {
-                    const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up, ...(await r.extra?.read(t, a)) };
+                    const found = { addresses: sameSet(a.addresses, link!.addresses) ? a.addresses : link!.addresses, master: link!.master, mtu: a.mtu === undefined ? undefined : link!.mtu, up: link!.up, mac: a.mac === undefined ? undefined : link!.mac, ...(await r.extra?.read(t, a)) };
                     assertAdoptable(`${r.kind} "${a.name}" in ${where(a)}`, [
                         ...(await kindDifferences(t, r.kind, a, link!, a.netns)),
-                        ...differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up", ...(r.extra?.keys ?? [])]),
+                        ...differences(a, found, ["addresses", ...(r.master ? ["master"] : []), "mtu", "up", "mac", ...(r.extra?.keys ?? [])]),
                     ]);
                     await ipBatch(t, a.netns, [linkSetLine(a.name, { alias: a.owner })]); // the marker, and nothing else
                     return { id, outs: outputs(a, link!.mac) };
                 }
                 await applyLinkEnd(t, a, a.owner, link, r.master);
                 await r.extra?.apply(t, a, await r.extra.read(t, a));
-                return { id, outs: outputs(a, link!.mac) };
+                return { id, outs: outputs(a, a.mac ?? link!.mac) };
             }
         },
 
@@ -111,7 +116,7 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
             if (!owned(link, a.owner)) throw new Error(`${r.kind} "${a.name}" is gone or no longer carries this resource's marker: run pulumi refresh`);
             await applyLinkEnd(t, a, a.owner, link, r.master);
             await r.extra?.apply(t, a, await r.extra.read(t, a));
-            return { outs: outputs(a, link.mac) };
+            return { outs: outputs(a, a.mac ?? link.mac) };
         },
 
         async delete(_id, props) {

@@ -13,6 +13,8 @@ export interface LinkEnd {
     master?: string;
     mtu?: number;
     up: boolean;
+    /** Its MAC address, when declared (set at `link add`, changed in place after); undefined = the one it has. */
+    mac?: string;
     /** Run duplicate address detection on new IPv6 addresses (and wait for it); false adds them `nodad`. */
     dad: boolean;
     /** Egress rate limit ("20mbit"), and its burst ("32kb"); none when undefined. */
@@ -24,12 +26,13 @@ export interface LinkEnd {
  * The `ip -batch` lines that make a link match its declaration: alias (the ownership marker), mtu,
  * master, up, then exactly the declared addresses. `current` is the link as read (undefined for a
  * link just created: no addresses yet). `master` undefined detaches from any bridge when `detach`;
- * `mtu` undefined leaves it. That is: `link set dev NAME alias A [mtu M] [master BR | nomaster] up|down`
+ * `mtu` undefined leaves it; a declared `mac` the link does not have is set. That is:
+ * `link set dev NAME [address MAC] alias A [mtu M] [master BR | nomaster] up|down`
  * and `address add|delete` lines.
  */
 export function linkEndLines(end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): string[] {
     return [
-        linkSetLine(end.name, { alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up }),
+        linkSetLine(end.name, { address: end.mac !== undefined && current !== undefined && current.mac !== end.mac ? end.mac : undefined, alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up }),
         ...addrLines(end.name, current?.addresses ?? [], end.addresses, end.dad),
     ];
 }

@@ -76,6 +76,20 @@ export const IpAddress = z
     })
     .transform(canonicalPrefix);
 
+/**
+ * A link's Ethernet (MAC) address: six colon-separated bytes ("0a:bc:de:f0:00:01"), normalised to the
+ * lower case `ip -json` prints. Unicast (the lowest bit of the first byte clear: a multicast address
+ * is refused by the kernel as a link's own) and not all zeros.
+ */
+export const Mac = z
+    .string({ error: 'must be a MAC address, six colon-separated bytes such as "0a:bc:de:f0:00:01"' })
+    .transform((s) => s.toLowerCase())
+    .superRefine((s, ctx) => {
+        if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(s)) ctx.addIssue({ code: "custom", message: `must be a MAC address, six colon-separated bytes of two hex digits such as "0a:bc:de:f0:00:01", not ${JSON.stringify(s)}` });
+        else if (s === "00:00:00:00:00:00") ctx.addIssue({ code: "custom", message: "must not be all zeros (the kernel refuses 00:00:00:00:00:00 as a link's address)" });
+        else if (parseInt(s.slice(0, 2), 16) & 1) ctx.addIssue({ code: "custom", message: `${s} is a multicast address (the lowest bit of its first byte is set): a link's own address must be unicast, e.g. "${(parseInt(s.slice(0, 2), 16) & 0xfe).toString(16).padStart(2, "0")}${s.slice(2)}"` });
+    });
+
 /** An MTU: 68 (the IPv4 minimum) to 65535. */
 export const Mtu = z.number().int("mtu must be a whole number").min(68, "mtu must be at least 68").max(65535, "mtu must be at most 65535");
 

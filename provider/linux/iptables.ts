@@ -175,6 +175,57 @@ export async function findRulesByComment(
     return (await listRules(t, table, chain, family, netns))?.filter((l) => hasComment(l, comment));
 }
 
+/** A built-in chain's policy (what a packet that reaches the chain's end gets). */
+export type Policy = "ACCEPT" | "DROP";
+
+/**
+ * The tables whose built-in chains take a policy of DROP, and those chains (the nat table's refuse
+ * DROP: `The "nat" table is not intended for filtering`).
+ */
+export const POLICY_CHAINS = {
+    filter: ["INPUT", "FORWARD", "OUTPUT"],
+    mangle: ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
+    raw: ["PREROUTING", "OUTPUT"],
+    security: ["INPUT", "FORWARD", "OUTPUT"],
+} as const;
+export type PolicyTable = keyof typeof POLICY_CHAINS;
+
+/** Sets a built-in chain's policy. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -P CHAIN POLICY`. */
+export async function setChainPolicy(t: Target, family: Family, table: PolicyTable, chain: string, policy: Policy, netns?: string): Promise<void> {
+    await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-P", chain, policy]);
+}
+
+/**
+ * A built-in chain's policy, from the `-P CHAIN POLICY` line of its listing; undefined when the
+ * namespace does not exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S CHAIN`.
+ */
+export async function getChainPolicy(t: Target, family: Family, table: PolicyTable, chain: string, netns?: string): Promise<string | undefined> {
+    const r = await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-S", chain], (r) => NETNS_GONE.test(r.stderr));
+    if (r.exitCode !== 0) return undefined;
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`-P ${chain} `));
+    if (!line) throw new Error(`${family === 6 ? "ip6tables" : "iptables"} -t ${table} -S ${chain} listed no policy for ${chain}: ${JSON.stringify(r.stdout)}`);
+    return line.split(" ")[2];
+}
+
+/**
+ * Every built-in chain's policy in the tables that exist, one family, as `{ table, chain, policy }`;
+ * [] when the namespace does not exist. Equivalent to: `[ip netns exec NS] iptables-save`, its
+ * `*TABLE` and `:CHAIN POLICY [packets:bytes]` lines (a user-defined chain's policy is `-`: left out).
+ */
+export async function listChainPolicies(t: Target, family: Family, netns?: string): Promise<{ table: string; chain: string; policy: string }[]> {
+    const argv = [...(netns ? ["ip", "netns", "exec", netns] : []), family === 6 ? "ip6tables-save" : "iptables-save"];
+    const r = await runIptables(t, family, argv, (r) => NETNS_GONE.test(r.stderr));
+    if (r.exitCode !== 0) return [];
+    const found: { table: string; chain: string; policy: string }[] = [];
+    let table = "";
+    for (const line of r.stdout.split("\n")) {
+        if (line.startsWith("*")) table = line.slice(1).trim();
+        const m = /^:(\S+) (\S+)/.exec(line);
+        if (m && m[2] !== "-") found.push({ table, chain: m[1], policy: m[2] });
+    }
+    return found;
+}
+
 /** `-s NET` / `-d NET`; nothing for an absent or /0 network, which iptables leaves out of its listing too. */
 export function networkMatch(flag: "-s" | "-d", network: string | undefined): string[] {
     return network === undefined || parsePrefix(network)?.length === 0 ? [] : [flag, network];

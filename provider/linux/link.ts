@@ -195,6 +195,15 @@ export function linkTaken(err: unknown): boolean {
     return err instanceof CommandError && /File exists/.test(err.stderr) && failedBatchLine(err) === 1;
 }
 
+/**
+ * True when the `link add` that starts a create's `ipBatch` is known to have run: the batch failed on a
+ * later line (`Command failed -:N`, N > 1), so the link of that name is the one this batch made. A
+ * failure on the first line, or without a line (the batch never ran), proves nothing.
+ */
+export function linkAddRan(err: unknown): boolean {
+    return (failedBatchLine(err) ?? 0) > 1;
+}
+
 /** A locally administered unicast MAC address derived from `seed` (the same seed, the same MAC). */
 export function stableMac(seed: string): string {
     const bytes = createHash("sha256").update(seed).digest().subarray(0, 6);
@@ -208,8 +217,10 @@ export async function deleteLink(t: Target, name: string, netns?: string): Promi
 }
 
 /**
- * Undoes a failed create: deletes the link only if it carries `mac`, the address derived from the
- * resource's owner token that create gives it (so never a link someone else made).
+ * Undoes a failed create: deletes the link only if it carries `mac`, the address create gave it. A MAC
+ * derived from the resource's owner token proves the link is this resource's (never a link someone
+ * else made); a MAC the resource declares does not (a script may have made a link with it), so its
+ * caller calls this only when the link is known to be this call's (see {@link linkAddRan}).
  */
 export async function deleteLinkWithMac(t: Target, name: string, netns: string | undefined, mac: string): Promise<void> {
     if ((await getLink(t, name, netns))?.mac === mac) await deleteLink(t, name, netns);
@@ -217,6 +228,8 @@ export async function deleteLinkWithMac(t: Target, name: string, netns: string |
 
 /** What {@link setLink} can change in one call; `master: null` detaches from a bridge. */
 export interface LinkSettings {
+    /** The link's MAC address (`address MAC`: the kernel changes it while the link is up, on veth, bridge, macvlan and vxlan alike). */
+    address?: string;
     mtu?: number;
     master?: string | null;
     alias?: string;
@@ -225,7 +238,7 @@ export interface LinkSettings {
 
 /**
  * Changes a link's settings in one command.
- * Equivalent to: `ip [-n NS] link set dev NAME [mtu M] [master BR | nomaster] [alias A] [up | down]`.
+ * Equivalent to: `ip [-n NS] link set dev NAME [address MAC] [mtu M] [master BR | nomaster] [alias A] [up | down]`.
  */
 export async function setLink(t: Target, name: string, netns: string | undefined, s: LinkSettings): Promise<void> {
     await t.run([...ipIn(netns), ...linkSetArgs(name, s)]);
@@ -238,6 +251,7 @@ export function linkSetLine(name: string, s: LinkSettings): string {
 
 function linkSetArgs(name: string, s: LinkSettings): string[] {
     const args = ["link", "set", "dev", name];
+    if (s.address !== undefined) args.push("address", s.address);
     if (s.mtu !== undefined) args.push("mtu", String(s.mtu));
     if (s.master !== undefined) args.push(...(s.master === null ? ["nomaster"] : ["master", s.master]));
     if (s.alias !== undefined) args.push("alias", s.alias);

@@ -3,8 +3,8 @@
  * network sysctls there belong to the reading process's namespace); a named namespace's
  * values need a process inside it: `ip netns exec NS sysctl ...`.
  */
-import * as path from "path";
 import { CommandError } from "./exec";
+import { readMarker, removeMarker, writeMarker } from "./marker";
 import { runUnlessAbsent, type Target } from "./target";
 
 /** The /proc/sys file of a dotted key ("net.ipv4.ip_forward" → /proc/sys/net/ipv4/ip_forward). */
@@ -50,26 +50,17 @@ export interface SysctlMarker {
     previous: Record<string, number>;
 }
 
-function markerFile(owner: string): string {
-    return path.join(SYSCTL_MARKER_DIR, owner.replace(/[^\w-]/g, "_"));
-}
-
 /** Reads the marker of an owner token; undefined when there is none (or it is unreadable). */
 export async function readSysctlMarker(t: Target, owner: string): Promise<SysctlMarker | undefined> {
-    try {
-        const data = JSON.parse((await t.readFile(markerFile(owner))) ?? "null");
-        return data && typeof data.previous === "object" ? data : undefined;
-    } catch {
-        return undefined;
-    }
+    return readMarker<SysctlMarker>(t, SYSCTL_MARKER_DIR, owner, (d) => typeof d.previous === "object");
 }
 
 /** Writes the marker of an owner token (atomically: a temporary file renamed over it). */
 export async function writeSysctlMarker(t: Target, owner: string, marker: SysctlMarker): Promise<void> {
-    await t.writeFile(markerFile(owner), JSON.stringify(marker));
+    await writeMarker(t, SYSCTL_MARKER_DIR, owner, marker);
 }
 
 /** Removes the marker of an owner token; a missing one is success. */
 export async function removeSysctlMarker(t: Target, owner: string): Promise<void> {
-    await t.removeFile(markerFile(owner));
+    await removeMarker(t, SYSCTL_MARKER_DIR, owner);
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
-import { IfName, InterfaceAddresses, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
+import { IfName, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { bridgeAddLine } from "../linux/link";
 
@@ -13,6 +13,7 @@ export const BridgeArgs = z
         netns: NetnsName.optional(),
         addresses: InterfaceAddresses,
         mtu: Mtu.optional(),
+        mac: Mac.optional(),
         up: z.boolean().default(true),
         dad: z.boolean().default(false),
         owner: Owner,
@@ -26,7 +27,7 @@ export interface BridgeOutputs extends BridgeArgs {
     mac: string;
 }
 
-const KEYS = ["name", "netns", "addresses", "mtu", "up", "dad", "owner"] as const;
+const KEYS = ["name", "netns", "addresses", "mtu", "up", "dad", "mac", "owner"] as const;
 
 
 /** The provider behind {@link Bridge} (see {@link linkResourceProvider}): a replacement always has a new name or namespace. */
@@ -53,6 +54,11 @@ export interface BridgeInputs extends TargetInputs {
     up?: pulumi.Input<boolean | undefined>;
     /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (see the README). */
     dad?: pulumi.Input<boolean | undefined>;
+    /**
+     * Its MAC address ("0a:bc:de:f0:00:01": unicast, not all zeros), kept when the link is made again;
+     * changed in place. Omitted = one derived from the resource's owner token, left alone afterwards.
+     */
+    mac?: pulumi.Input<string | undefined>;
 }
 
 /**

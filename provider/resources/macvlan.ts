@@ -3,7 +3,7 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { NetnsResource, TargetInputs } from "../core/resource";
-import { IfName, InterfaceAddresses, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
+import { IfName, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
 import { getLink, MACVLAN_MODES, macvlanAddLine } from "../linux/link";
 import { netnsExecLines } from "../linux/batch";
 
@@ -16,6 +16,7 @@ export const MacvlanArgs = z
         netns: NetnsName.optional(),
         addresses: InterfaceAddresses,
         mtu: Mtu.optional(),
+        mac: Mac.optional(),
         up: z.boolean().default(true),
         dad: z.boolean().default(false),
         owner: Owner,
@@ -29,7 +30,7 @@ export interface MacvlanOutputs extends MacvlanArgs {
     mac: string;
 }
 
-const KEYS = ["name", "parent", "mode", "netns", "addresses", "mtu", "up", "dad", "owner"] as const;
+const KEYS = ["name", "parent", "mode", "netns", "addresses", "mtu", "up", "dad", "mac", "owner"] as const;
 
 
 /**
@@ -72,6 +73,11 @@ export interface MacvlanInputs extends TargetInputs {
     up?: pulumi.Input<boolean | undefined>;
     /** Duplicate address detection for new IPv6 addresses (see VethPair). Default: false. */
     dad?: pulumi.Input<boolean | undefined>;
+    /**
+     * Its MAC address ("0a:bc:de:f0:00:01": unicast, not all zeros), kept when the link is made again;
+     * changed in place. Omitted = one derived from the resource's owner token, left alone afterwards.
+     */
+    mac?: pulumi.Input<string | undefined>;
 }
 
 /**

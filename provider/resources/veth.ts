@@ -3,10 +3,10 @@ import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs, diffResult } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
-import { Burst, checkWith, IfName, InterfaceAddresses, Mtu, NetnsName, Owner, Rate, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
+import { Burst, checkWith, IfName, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
-import { deleteLink, deleteLinkWithMac, getLink, Link, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
+import { deleteLink, deleteLinkWithMac, getLink, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
 import { ipBatch, netnsExecLines } from "../linux/batch";
 
@@ -26,11 +26,14 @@ export const VethPairArgs = z
         dad: z.boolean().default(false),
         rate: Rate.optional(),
         burst: Burst.optional(),
+        mac: Mac.optional(),
+        peerMac: Mac.optional(),
         owner: Owner,
         ...TargetArgs,
     })
     .strict()
     .refine((a) => a.burst === undefined || a.rate !== undefined, { message: "burst needs a rate", path: ["burst"] })
+    .refine((a) => a.mac === undefined || a.mac !== a.peerMac, { message: "peerMac must differ from mac (the two ends of a pair are two stations)", path: ["peerMac"] })
     .refine((a) => !(a.name === a.peerName && a.netns === a.peerNetns), {
         message: "peerName must differ from name when both ends are in the same namespace",
         path: ["peerName"],
@@ -43,13 +46,13 @@ export interface VethPairOutputs extends VethPairArgs {
     peerMac: string;
 }
 
-const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "rate", "burst", "owner"] as const;
-const DIFF = { keys: KEYS, replace: ["name", "peerName", "netns", "peerNetns"], unmanagedWhenOmitted: ["mtu"], references: ["master", "peerMaster"] };
+const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "rate", "burst", "mac", "peerMac", "owner"] as const;
+const DIFF = { keys: KEYS, replace: ["name", "peerName", "netns", "peerNetns"], unmanagedWhenOmitted: ["mtu", "mac", "peerMac"], references: ["master", "peerMaster"] };
 
 function ends(a: VethPairArgs): [LinkEnd, LinkEnd] {
     return [
-        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, dad: a.dad, rate: a.rate, burst: a.burst },
-        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, dad: a.dad, rate: a.rate, burst: a.burst },
+        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, mac: a.mac, dad: a.dad, rate: a.rate, burst: a.burst },
+        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, mac: a.peerMac, dad: a.dad, rate: a.rate, burst: a.burst },
     ];
 }
 
@@ -66,7 +69,7 @@ async function ownedEnds(t: Target, a: VethPairArgs): Promise<[Link, Link] | und
 /**
  * `adopt`: takes over a pair made by hand (neither end carries a marker) when it is this pair, as
  * declared: the two ends are each other's peers, in the declared namespaces, with the declared
- * addresses, masters, mtu and state. Then writes only the marker (each end's alias); else fails
+ * addresses, masters, mtu, state and MACs (when declared). Then writes only the marker (each end's alias); else fails
  * listing the differences, changing nothing.
  */
 async function adoptPair(t: Target, a: VethPairArgs, found: (Link | undefined)[]): Promise<VethPairOutputs> {
@@ -93,6 +96,7 @@ async function adoptPair(t: Target, a: VethPairArgs, found: (Link | undefined)[]
         const shared = (p: string) => (i === 0 ? p : `${p} (of ${e.name})`);
         if (e.mtu !== undefined && e.mtu !== l.mtu) diffs.push({ property: shared("mtu"), declared: e.mtu, found: l.mtu });
         if (e.up !== l.up) diffs.push({ property: shared("up"), declared: e.up, found: l.up });
+        if (e.mac !== undefined && e.mac !== l.mac) diffs.push({ property: i === 0 ? "mac" : "peerMac", declared: e.mac, found: l.mac });
     });
     assertAdoptable(what, diffs);
     await Promise.all(both.map((e) => ipBatch(t, e.netns, [linkSetLine(e.name, { alias: a.owner })])));
@@ -117,37 +121,42 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
      * addresses, then the other end's, through `netns exec` when it is in another namespace. When a
      * name is taken, adopts the pair only if both ends carry our marker (a crash before the engine
      * saved state), else fails naming what exists. Any other failure deletes the pair only if this
-     * call created it (it has our MAC).
+     * call created it (it has our MAC: one derived from the owner token, or a declared one once the
+     * batch is known to have run its `link add`, as another link may have a declared MAC).
      */
     async create(inputs) {
         const a = VethPairArgs.parse(withoutProvider(inputs));
         const t = targetOf(a);
-        const macs = [stableMac(`${a.owner}/end`), stableMac(`${a.owner}/peer`)];
+        // Only MACs derived from the owner token identify the ends as ours before they have their alias.
+        const derived = [a.mac === undefined ? stableMac(`${a.owner}/end`) : undefined, a.peerMac === undefined ? stableMac(`${a.owner}/peer`) : undefined];
+        const macs = [a.mac ?? derived[0]!, a.peerMac ?? derived[1]!];
         const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
         const both = ends(a);
         // The root namespace has no name to give `peer … netns` or `netns exec`: a pair with an end there is made from there.
         const [i, j] = a.netns !== undefined && a.peerNetns === undefined ? [1, 0] : [0, 1];
         const [here, there] = [both[i], both[j]];
         const thereLines = linkEndLines(there, a.owner, undefined, false);
+        let made = false;
         try {
             await ipBatch(t, here.netns, [
                 vethAddLine({ name: here.name, mac: macs[i] }, { name: there.name, netns: there.netns, mac: macs[j] }, a.mtu),
                 ...linkEndLines(here, a.owner, undefined, false),
                 ...(there.netns === here.netns ? thereLines : netnsExecLines(there.netns!, thereLines)),
             ]);
+            made = true;
             await Promise.all(both.map((e) => awaitDad(t, e)));
             await Promise.all(both.map((e) => applyRate(t, e, a.owner, true))); // both directions: each end's egress
         } catch (err) {
             if (!linkTaken(err)) {
-                await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
+                if (derived[i] !== undefined || made || linkAddRan(err)) await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
                 throw err;
             }
-            const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", macs[k], a.adopt)));
+            const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", derived[k], a.adopt)));
             if (claims.some((c) => c.claim === "unmarked")) return { id, outs: await adoptPair(t, a, claims.map((c) => c.link)) };
             if (claims.some((c) => c.claim !== "ours")) throw err;
             await Promise.all(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
             const [l0, l1] = claims.map((c) => c.link!);
-            return { id, outs: outputs(a, l0.mac, l1.mac) };
+            return { id, outs: outputs(a, a.mac ?? l0.mac, a.peerMac ?? l1.mac) };
         }
         return { id, outs: outputs(a, macs[0], macs[1]) };
     },
@@ -185,7 +194,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
         await Promise.all(ends(a).map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
         if (a.rate !== undefined || (olds as VethPairOutputs).rate !== undefined) await Promise.all(ends(a).map((e) => applyRate(t, e, a.owner, false)));
-        return { outs: outputs(a, links[0].mac, links[1].mac) };
+        return { outs: outputs(a, a.mac ?? links[0].mac, a.peerMac ?? links[1].mac) };
     },
 
     async delete(_id, props) {
@@ -228,11 +237,18 @@ export interface VethPairInputs extends TargetInputs {
     rate?: pulumi.Input<string | undefined>;
     /** The rate limit's burst ("32kb"). Default: 10 ms at the rate, at least 32 kB. */
     burst?: pulumi.Input<string | undefined>;
+    /**
+     * The first end's MAC address ("0a:bc:de:f0:00:01": unicast, not all zeros), kept when the pair is
+     * made again; changed in place. Omitted = one derived from the owner token, left alone afterwards.
+     */
+    mac?: pulumi.Input<string | undefined>;
+    /** The other end's MAC address, as `mac`; it must differ from `mac`. */
+    peerMac?: pulumi.Input<string | undefined>;
 }
 
 /**
- * A veth pair with each end created directly in its namespace, with MAC addresses derived from
- * the owner token (stable across replacements). Equivalent to:
+ * A veth pair with each end created directly in its namespace, with the declared MAC addresses
+ * (`mac`, `peerMac`), else ones derived from the owner token (stable across replacements either way). Equivalent to:
  * `ip link add name NAME address MAC netns NS type veth peer name PEER address MAC netns PEERNS`, then per end
  * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`, all in one `ip -batch`.
  */

@@ -4,7 +4,7 @@ import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { addressFamily, isMulticast } from "../core/ip";
 import { NetnsResource, TargetInputs } from "../core/resource";
-import { IfName, InterfaceAddresses, IpAddress, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
+import { IfName, InterfaceAddresses, IpAddress, Mac, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
 import { getFloodRemotes, setFloodRemotes } from "../linux/fdb";
 import { vxlanAddLine } from "../linux/link";
 import { sameSet } from "../core/adopt";
@@ -29,6 +29,7 @@ export const VxlanArgs = z
         netns: NetnsName.optional(),
         addresses: InterfaceAddresses,
         mtu: Mtu.optional(),
+        mac: Mac.optional(),
         up: z.boolean().default(true),
         dad: z.boolean().default(false),
         owner: Owner,
@@ -61,7 +62,7 @@ export interface VxlanOutputs extends VxlanArgs {
     mac: string;
 }
 
-const KEYS = ["name", "vni", "local", "remote", "remotes", "group", "dstPort", "device", "master", "netns", "addresses", "mtu", "up", "dad", "owner"] as const;
+const KEYS = ["name", "vni", "local", "remote", "remotes", "group", "dstPort", "device", "master", "netns", "addresses", "mtu", "up", "dad", "mac", "owner"] as const;
 /** The tunnel's settings are fixed at creation: any change is another device (but `remotes`, a list the device keeps in its fdb, is updated in place). */
 const REPLACE = ["name", "vni", "local", "remote", "group", "dstPort", "device", "netns"];
 
@@ -127,6 +128,11 @@ export interface VxlanInputs extends TargetInputs {
     up?: pulumi.Input<boolean | undefined>;
     /** Duplicate address detection for new IPv6 addresses (see VethPair). Default: false. */
     dad?: pulumi.Input<boolean | undefined>;
+    /**
+     * Its MAC address ("0a:bc:de:f0:00:01": unicast, not all zeros), kept when the link is made again;
+     * changed in place. Omitted = one derived from the resource's owner token, left alone afterwards.
+     */
+    mac?: pulumi.Input<string | undefined>;
 }
 
 /**

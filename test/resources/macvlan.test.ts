@@ -63,6 +63,23 @@ describePrivileged("resources/macvlan: against the kernel", () => {
         for (const m of made) await macvlanProvider.delete!(m.id, m.outs);
     });
 
+    it("a declared mac: made with it, changed in place while up, drift read back", async () => {
+        const inputs = await checked(macvlanProvider, { name: "mvm", parent: "mvp0", netns: a, addresses: ["10.40.0.5/24"], mac: "0a:bc:de:f0:03:01", owner: owner("Macvlan", "mvm") });
+        const { id, outs } = await macvlanProvider.create(inputs);
+        assert.equal((await link("mvm", a))!.address, "0a:bc:de:f0:03:01");
+        const changed = { ...inputs, mac: "0a:bc:de:f0:03:02" };
+        await macvlanProvider.update!(id, outs, changed);
+        const l = (await link("mvm", a))!;
+        assert.equal(l.address, "0a:bc:de:f0:03:02", "changed in place");
+        assert.ok(l.flags.includes("UP"));
+        assert.equal(await ping(a, "10.40.0.3"), true, "reaches the far side with its new MAC");
+        await sh(["ip", "-n", a, "link", "set", "dev", "mvm", "address", "0a:bc:de:f0:03:09"]);
+        const drifted = (await macvlanProvider.read!(id, outs)).props!;
+        assert.equal(drifted.mac, "0a:bc:de:f0:03:09");
+        assert.equal((await macvlanProvider.diff!(id, drifted, changed)).changes, true);
+        await macvlanProvider.delete!(id, outs);
+    });
+
     it("refuses a parent that is not in the root namespace before making anything", async () => {
         const inputs = await checked(macvlanProvider, { name: "mvx", parent: "mvq0", netns: a, owner: owner("Macvlan", "x") });
         const cmds = await commandsDuring(() => assert.rejects(macvlanProvider.create(inputs), /parent "mvq0" of macvlan "mvx" is not a link of the root namespace: a macvlan's parent must be there/));

@@ -22,6 +22,20 @@ describe("resources/veth: check and diff (no commands)", () => {
         });
         assert.deepEqual(cmds, []);
     });
+    it("takes MACs as the kernel prints them, refusing multicast, zero and malformed ones at check, naming the property", async () => {
+        const cmds = await commandsDuring(async () => {
+            const inputs = await checked(vethPairProvider, { name: "a", peerName: "b", mac: "0A:BC:DE:F0:00:01", peerMac: "0a:bc:de:f0:00:02", owner: O });
+            assert.deepEqual([inputs.mac, inputs.peerMac], ["0a:bc:de:f0:00:01", "0a:bc:de:f0:00:02"]);
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", mac: "01:00:5e:00:00:01", peerMac: "00:00:00:00:00:00", owner: O }), ["mac", "peerMac"]);
+            for (const bad of ["0a:bc:de:f0:00", "0a-bc-de-f0-00-01", "0a:bc:de:f0:00:1", "0a:bc:de:f0:00:0g", " 0a:bc:de:f0:00:01", 42]) {
+                assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", mac: bad, owner: O }), ["mac"], String(bad));
+            }
+            assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", mac: "0a:bc:de:f0:00:01", peerMac: "0A:BC:DE:F0:00:01", owner: O }), ["peerMac"]);
+            const r = await vethPairProvider.check!({}, { name: "a", peerName: "b", mac: "03:00:00:00:00:01", owner: O });
+            assert.deepEqual(r.failures, [{ property: "mac", reason: '03:00:00:00:00:01 is a multicast address (the lowest bit of its first byte is set): a link\'s own address must be unicast, e.g. "02:00:00:00:00:01"' }]);
+        });
+        assert.deepEqual(cmds, []);
+    });
     it("replaces on name or namespace changes, deleting first, and when a bridge it is on is not known yet", async () => {
         const o = { name: "a", peerName: "b", netns: "n1", addresses: [], peerAddresses: [], up: true, owner: O, mac: "m", peerMac: "p" };
         const diff = (n: object) => vethPairProvider.diff!("x", o, { ...o, ...n });
@@ -35,6 +49,9 @@ describe("resources/veth: check and diff (no commands)", () => {
         assert.deepEqual(await diff({ netns: "n2" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
         assert.deepEqual(await diff({ mac: "m" }), { changes: false, replaces: [], deleteBeforeReplace: true });
         assert.deepEqual(await diff({ mtu: undefined }), { changes: false, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ mac: "0a:00:00:00:00:01" }), { changes: true, replaces: [], deleteBeforeReplace: true }, "a MAC changes in place");
+        assert.deepEqual(await diff({ peerMac: "0a:00:00:00:00:02" }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ mac: undefined, peerMac: undefined }), { changes: false, replaces: [], deleteBeforeReplace: true }, "omitted MACs are left alone");
     });
 });
 
@@ -211,6 +228,68 @@ describePrivileged("resources/veth: against the kernel", () => {
         assert.equal(await link("new0", a).catch(() => undefined), undefined, "nothing created when the peer name is taken");
         await vethPairProvider.delete!("x", { ...inputs, mac: "", peerMac: "" });
         assert.equal((await link("taken", a))!.linkinfo!.info_kind, "bridge");
+    });
+
+    it("makes both ends with the declared MACs, changes them in place while up, reads drift and puts them back", async () => {
+        const [m, p] = ["0a:bc:de:f0:00:01", "0a:bc:de:f0:00:02"];
+        const inputs = await checked(vethPairProvider, { name: "m0", netns: a, addresses: ["10.5.0.1/24"], peerName: "m1", peerNetns: b, peerAddresses: ["10.5.0.2/24"], mac: m.toUpperCase(), peerMac: p, owner: O });
+        const { id, outs } = await vethPairProvider.create(inputs);
+        assert.deepEqual([(await link("m0", a))!.address, (await link("m1", b))!.address], [m, p]);
+        assert.deepEqual([outs.mac, outs.peerMac], [m, p]);
+        assert.deepEqual((await vethPairProvider.read!(id, outs)).props, outs, "no drift right after create");
+
+        const changed = { ...inputs, mac: "0a:bc:de:f0:00:11", peerMac: "0a:bc:de:f0:00:12" };
+        assert.deepEqual(await vethPairProvider.diff!(id, outs, changed), { changes: true, replaces: [], deleteBeforeReplace: true });
+        const { outs: outs2 } = await vethPairProvider.update!(id, outs, changed);
+        const [e, q] = [(await link("m0", a))!, (await link("m1", b))!];
+        assert.deepEqual([e.address, q.address], ["0a:bc:de:f0:00:11", "0a:bc:de:f0:00:12"], "changed in place");
+        assert.ok(e.flags.includes("UP") && q.flags.includes("UP"));
+        assert.deepEqual([outs2.mac, outs2.peerMac], ["0a:bc:de:f0:00:11", "0a:bc:de:f0:00:12"]);
+        assert.ok(await ping(a, "10.5.0.2"), "the pair still carries traffic");
+
+        // Changed by hand: read shows it, and the next update puts the declared one back.
+        await sh(["ip", "-n", b, "link", "set", "dev", "m1", "address", "0a:bc:de:f0:00:99"]);
+        const drifted = (await vethPairProvider.read!(id, outs2)).props!;
+        assert.equal(drifted.peerMac, "0a:bc:de:f0:00:99");
+        assert.equal((await vethPairProvider.diff!(id, drifted, changed)).changes, true);
+        await vethPairProvider.update!(id, drifted, changed);
+        assert.equal((await link("m1", b))!.address, "0a:bc:de:f0:00:12", "put back");
+
+        // Not declared: a MAC changed by hand is read, and left alone.
+        const { mac: _m, peerMac: _p, ...undeclared } = changed;
+        await sh(["ip", "-n", a, "link", "set", "dev", "m0", "address", "0a:bc:de:f0:00:98"]);
+        const read = (await vethPairProvider.read!(id, outs2)).props!;
+        assert.equal(read.mac, "0a:bc:de:f0:00:98");
+        assert.equal((await vethPairProvider.diff!(id, read, undeclared)).changes, false);
+        await vethPairProvider.delete!(id, outs2);
+        assert.equal(await link("m0", a), undefined);
+    });
+
+    it("never takes, changes or deletes a pair made by hand because its MACs are the declared ones", async () => {
+        const [m, p] = ["0a:bc:de:f0:00:21", "0a:bc:de:f0:00:22"];
+        await sh(["ip", "-n", a, "link", "add", "name", "s0", "address", m, "type", "veth", "peer", "name", "s1", "address", p, "netns", b]);
+        await sh(["ip", "-n", a, "link", "set", "s0", "up"]);
+        await sh(["ip", "-n", b, "link", "set", "s1", "up"]);
+        const untouched = async () => {
+            const [e, q] = [(await link("s0", a))!, (await link("s1", b))!];
+            assert.deepEqual([e.address, q.address, e.ifalias, q.ifalias], [m, p, undefined, undefined], "the hand-made pair is as it was");
+            assert.deepEqual(await addrs("s0", a), []);
+        };
+        const decl = { name: "s0", netns: a, peerName: "s1", peerNetns: b, mac: m, peerMac: p, owner: O };
+        await assert.rejects(vethPairProvider.create(await checked(vethPairProvider, decl)), /link "s0" already exists in namespace .* not owned by this resource/);
+        await untouched();
+        await assert.rejects(vethPairProvider.create(await checked(vethPairProvider, { ...decl, addresses: ["10.6.0.1/24"], adopt: true })), /cannot adopt veth pair "s0"\/"s1": it differs from the declaration \(addresses: declared \["10\.6\.0\.1\/24"\], found \[\]\)/);
+        await untouched();
+        // A create that fails before its `link add` ran (the peer's namespace does not exist) deletes nothing.
+        await assert.rejects(vethPairProvider.create(await checked(vethPairProvider, { ...decl, peerName: "s9", peerNetns: "no-such-netns" })));
+        await untouched();
+        // adopt compares the MACs when declared, and takes the pair when they match.
+        await assert.rejects(vethPairProvider.create(await checked(vethPairProvider, { ...decl, peerMac: "0a:bc:de:f0:00:23", adopt: true })), /peerMac: declared "0a:bc:de:f0:00:23", found "0a:bc:de:f0:00:22"/);
+        await untouched();
+        const { outs } = await vethPairProvider.create(await checked(vethPairProvider, { ...decl, adopt: true }));
+        assert.deepEqual([(await link("s0", a))!.ifalias, (await link("s1", b))!.address], [O, p]);
+        assert.deepEqual([outs.mac, outs.peerMac], [m, p]);
+        await vethPairProvider.delete!("x", outs);
     });
 
     it("adopts a pair it made when create runs again (crash before state was saved)", async () => {

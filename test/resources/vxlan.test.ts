@@ -54,6 +54,22 @@ describePrivileged("resources/vxlan: against the kernel", () => {
         for (const n of [a, b]) await sh(["ip", "netns", "del", n]);
     });
 
+    it("a declared mac: made with it and changed in place; a failed create deletes no device made by hand with that MAC", async () => {
+        const inputs = await checked(vxlanProvider, { name: "vxm", vni: 77, local: "10.50.0.1", remote: "10.50.0.2", device: "ul0", netns: a, mac: "0a:bc:de:f0:02:01", owner: O });
+        const { id, outs } = await vxlanProvider.create(inputs);
+        assert.equal((await link("vxm", a))!.address, "0a:bc:de:f0:02:01");
+        await vxlanProvider.update!(id, outs, { ...inputs, mac: "0a:bc:de:f0:02:02" });
+        const l = (await link("vxm", a))!;
+        assert.equal(l.address, "0a:bc:de:f0:02:02", "changed in place");
+        assert.ok(l.flags.includes("UP"));
+        await vxlanProvider.delete!(id, outs);
+        // A device of that name and MAC made by hand; the create fails on its first line (no such underlay), not on the name.
+        await sh(["ip", "-n", a, "link", "add", "name", "vxh", "address", "0a:bc:de:f0:02:03", "type", "vxlan", "id", "78", "remote", "10.50.0.2", "dstport", "4789"]);
+        const clash = await checked(vxlanProvider, { name: "vxh", vni: 78, remote: "10.50.0.2", device: "no-such-dev", netns: a, mac: "0a:bc:de:f0:02:03", owner: O });
+        await assert.rejects(vxlanProvider.create(clash), /no-such-dev/);
+        assert.equal((await link("vxh", a))?.address, "0a:bc:de:f0:02:03", "the hand-made device is still there");
+    });
+
     it("joins two namespaces over the underlay (and a bridge to the overlay); read, drift, update, delete", async () => {
         const made = [];
         for (const [ns, local, remote, overlay] of [[a, "10.50.0.1", "10.50.0.2", "10.60.0.1/24"], [b, "10.50.0.2", "10.50.0.1", "10.60.0.2/24"]]) {

@@ -1,0 +1,31 @@
+/**
+ * Marker files: what a resource holds on an object that cannot carry an ownership marker itself (a
+ * sysctl, a chain's policy), written under /run/pulumi-netns (gone on reboot, as are the values they
+ * describe), one JSON file per owner token in a folder per kind.
+ */
+import * as path from "path";
+import type { Target } from "./target";
+
+function markerFile(dir: string, owner: string): string {
+    return path.join(dir, owner.replace(/[^\w-]/g, "_"));
+}
+
+/** Reads the marker of an owner token in `dir`; undefined when there is none, it is unreadable, or `valid` rejects it. */
+export async function readMarker<T>(t: Target, dir: string, owner: string, valid: (data: any) => boolean): Promise<T | undefined> {
+    try {
+        const data = JSON.parse((await t.readFile(markerFile(dir, owner))) ?? "null");
+        return data && valid(data) ? (data as T) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Writes the marker of an owner token in `dir` (atomically: a temporary file renamed over it). */
+export async function writeMarker(t: Target, dir: string, owner: string, marker: unknown): Promise<void> {
+    await t.writeFile(markerFile(dir, owner), JSON.stringify(marker));
+}
+
+/** Removes the marker of an owner token in `dir`; a missing one is success. */
+export async function removeMarker(t: Target, dir: string, owner: string): Promise<void> {
+    await t.removeFile(markerFile(dir, owner));
+}
