@@ -11,9 +11,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { exampleSnapshot } from "../helpers/examples";
 import { addrs, link, netnsList, routes, sh } from "../helpers/kernel";
+import { REPO_ROOT } from "../helpers/host";
 import { describePrivileged } from "../helpers/sandbox";
 import { changes, cliDir, Project, requireCli } from "./cli";
 
@@ -143,6 +145,29 @@ describePrivileged("e2e: an Automation API inline program through the real pulum
             } finally {
                 await stack.workspace.removeStack("bare", { force: true }).catch((e: Error) => console.error(e.message));
             }
+        }
+    });
+
+    it("the pinned CLI's dynamic-provider plugin, started where @pulumi/pulumi is not, names projectSettings.main", async function () {
+        const plugin = path.join(cliDir().dir!, "pulumi-resource-pulumi-nodejs");
+        const installed = fs.readFileSync(plugin, "utf8");
+        if (!installed.includes("tools/pulumi-cli/build.sh")) this.skip(); // another CLI's plugin
+        const built = /cat <<'EOF'\n([\s\S]*?\n)EOF\n/.exec(fs.readFileSync(path.join(REPO_ROOT, "tools/pulumi-cli/build.sh"), "utf8"))?.[1];
+        assert.equal(installed, built, `${plugin} is an older build.sh's: \`bash tools/pulumi-cli/build.sh\` (a reuse) brings it up to date`);
+        // A dynamic resource not of pulumi-netns (no check of ours before it): the plugin itself fails.
+        const raw = async () => {
+            new pulumi.dynamic.Resource({ create: async () => ({ id: "raw" }) }, "raw", {});
+        };
+        const stack = await inFolder(tempDir("cwd"), () => LocalWorkspace.createOrSelectStack(
+            { stackName: "raw", projectName: PROJECT, program: raw }, workspace()));
+        temps.push(stack.workspace.workDir);
+        try {
+            const err = await stack.up().then(() => undefined, (e: Error) => e);
+            assert.ok(err, "up succeeded");
+            assert.match(err.message, /pulumi-resource-pulumi-nodejs: @pulumi\/pulumi is not installed where Pulumi runs dynamic providers \(\/\S+: the project's main, else the folder of its Pulumi.yaml\)/, err.message);
+            assert.ok(err.message.includes("projectSettings: { name, runtime: \"nodejs\", main: <a folder whose node_modules holds @pulumi/pulumi> }"), err.message);
+        } finally {
+            await stack.workspace.removeStack("raw", { force: true }).catch((e: Error) => console.error(e.message));
         }
     });
 
