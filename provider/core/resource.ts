@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RESOURCE_NAME, resourceOwner } from "./owner";
 import { providerFor } from "./shim";
+import { checkDynamicProviderFolder } from "./workdir";
 import { REPLACE_ON_CHANGES, type Connection } from "./schema";
 
 /** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
@@ -64,6 +65,7 @@ export abstract class NetnsResource extends pulumi.dynamic.Resource {
         outputOnly: readonly string[],
         opts: pulumi.CustomResourceOptions | undefined,
     ) {
+        checkDynamicProviderFolder();
         const props: Record<string, unknown> = { ...(args as Record<string, unknown>) };
         for (const k of [...keys, ...outputOnly, "connection", "sudo", "adopt"]) if (!(k in props)) props[k] = undefined;
         props.owner = resourceOwner(kind, name);

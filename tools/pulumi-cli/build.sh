@@ -33,8 +33,35 @@ key="$(cat "$HERE/go.mod" "$HERE/go.sum" "$HERE/language-nodejs/go.mod" "$HERE/l
 cache="${PULUMI_NETNS_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-netns/pulumi-cli}"
 out="$cache/$VERSION-$key"
 
+# The dynamic-provider plugin: the engine starts it in the project's folder (its `main`, else the
+# folder of Pulumi.yaml) with the engine's address as argument; it runs the dynamic-provider host of
+# the @pulumi/pulumi found from there. A script, not compiled: a build in the cache gets this one's
+# text when it differs (below), without a new build.
+plugin_script() {
+    cat <<'EOF'
+#!/bin/sh
+# Pulumi's dynamic-provider plugin, as built by pulumi-netns tools/pulumi-cli/build.sh.
+host="$(node -e 'process.stdout.write(require.resolve("@pulumi/pulumi/cmd/dynamic-provider"))')" || {
+    echo "pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed where Pulumi runs dynamic providers ($PWD: the project's main, else the folder of its Pulumi.yaml): run npm install there." \
+        "An Automation API inline program's main is the process's working directory unless LocalWorkspace.createOrSelectStack(...) is given" \
+        "projectSettings: { name, runtime: \"nodejs\", main: <a folder whose node_modules holds @pulumi/pulumi> } (workDir alone does not change it)" >&2
+    exit 1
+}
+exec node "$host" "$@"
+EOF
+}
+
 if [[ -x "$out/pulumi" && -x "$out/pulumi-language-nodejs" && -x "$out/pulumi-resource-pulumi-nodejs" ]] \
     && PULUMI_SKIP_UPDATE_CHECK=true "$out/pulumi" version >/dev/null 2>&1; then
+    if ! cmp -s <(plugin_script) "$out/pulumi-resource-pulumi-nodejs"; then
+        # Written beside it, then renamed over it: a plugin starting meanwhile runs the old or the new one, whole.
+        if plugin_script >"$out/.plugin.$$" && chmod 755 "$out/.plugin.$$" && mv -f "$out/.plugin.$$" "$out/pulumi-resource-pulumi-nodejs"; then
+            say "updated the dynamic-provider plugin script in $out"
+        else
+            rm -f "$out/.plugin.$$"
+            say "could not update the dynamic-provider plugin script in $out (kept the one there)"
+        fi
+    fi
     say "reusing the Pulumi CLI $VERSION built in $out"
     echo "$out"
     exit 0
@@ -86,17 +113,7 @@ build "$HERE" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$VERSION" pulumi
 langhost="$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\)$|\1|p' "$HERE/language-nodejs/go.mod")"
 build "$HERE/language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$langhost" pulumi-language-nodejs
 
-# The dynamic-provider plugin: the engine starts it in the program's directory with the engine's
-# address as argument; it runs the dynamic-provider host of the @pulumi/pulumi the program uses.
-cat >"$tmp/pulumi-resource-pulumi-nodejs" <<'EOF'
-#!/bin/sh
-# Pulumi's dynamic-provider plugin, as built by pulumi-netns tools/pulumi-cli/build.sh.
-host="$(node -e 'process.stdout.write(require.resolve("@pulumi/pulumi/cmd/dynamic-provider"))')" || {
-    echo "pulumi-resource-pulumi-nodejs: @pulumi/pulumi is not installed where the program is ($PWD): run npm install" >&2
-    exit 1
-}
-exec node "$host" "$@"
-EOF
+plugin_script >"$tmp/pulumi-resource-pulumi-nodejs"
 chmod 755 "$tmp"/*
 
 PULUMI_SKIP_UPDATE_CHECK=true "$tmp/pulumi" version >/dev/null || fail "the freshly built pulumi does not run"
