@@ -9,7 +9,7 @@ import { parsePrefix } from "./core/ip";
 import { OWNER_PREFIX } from "./core/owner";
 import { parseHosts, parseResolvConf, readEtcFile, Resolver, type Hosts } from "./linux/etc";
 import { getFloodRemotes } from "./linux/fdb";
-import { Family, listRules, parseRuleLine } from "./linux/iptables";
+import { Family, listChainPolicies, listRules, parseRuleLine, POLICY_CHAINS } from "./linux/iptables";
 import { getLinks, Link, MACVLAN_MODES, macvlanParent, VxlanSpec, vxlanSpecOf } from "./linux/link";
 import { listNetns, netnsIdNames } from "./linux/netns";
 import { defaultMetric, listRoutes, ROUTE_PROTO } from "./linux/route";
@@ -99,6 +99,8 @@ export interface Topology {
     forwards: ScannedForward[];
     portForwards: ScannedPortForward[];
     forwarding: { netns?: string; ipv4: boolean; ipv6: boolean }[];
+    /** Built-in chains whose policy is not ACCEPT (a ChainPolicy each). */
+    policies: { netns?: string; family: Family; table: string; chain: string; policy: string }[];
     /** One line each: what was found and not modelled, and why. */
     unmodelled: string[];
 }
@@ -108,7 +110,7 @@ const where = (ns: string | undefined) => (ns === undefined ? "the root namespac
 /** Reads the host behind `t`: the root namespace and every named namespace (or those of `only`). Runs nothing that writes. */
 export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
     const names = (await listNetns(t)).filter((n) => !only || only.includes(n)).sort();
-    const topo: Topology = { namespaces: [], bridges: [], veths: [], macvlans: [], vxlans: [], routes: [], masquerades: [], forwards: [], portForwards: [], forwarding: [], unmodelled: [] };
+    const topo: Topology = { namespaces: [], bridges: [], veths: [], macvlans: [], vxlans: [], routes: [], masquerades: [], forwards: [], portForwards: [], forwarding: [], policies: [], unmodelled: [] };
     const all = [undefined, ...names];
     const scanned = await Promise.all(all.map(async (ns) => ({ ns, links: await getLinks(t, ns), ids: await netnsIdNames(t, ns) })));
     const marked = (l: Link) => l.alias?.startsWith(OWNER_PREFIX);
@@ -250,6 +252,15 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
         }
         const [ipv4, ipv6] = await Promise.all([getSysctl(t, "net.ipv4.ip_forward", ns), getSysctl(t, "net.ipv6.conf.all.forwarding", ns)]);
         if (ipv4 === "1" || ipv6 === "1") topo.forwarding.push({ netns: ns, ipv4: ipv4 === "1", ipv6: ipv6 === "1" });
+        // Chain policies other than ACCEPT (a firewall's `-P FORWARD DROP`), in every table that exists.
+        for (const family of [4, 6] as const) {
+            for (const c of await listChainPolicies(t, family, ns)) {
+                if (c.policy === "ACCEPT") continue;
+                const modelled = ((POLICY_CHAINS as Record<string, readonly string[]>)[c.table] ?? []).includes(c.chain) && c.policy === "DROP";
+                if (modelled) topo.policies.push({ netns: ns, family, ...c });
+                else topo.unmodelled.push(`${family === 6 ? "ip6tables" : "iptables"} policy in ${where(ns)}: -t ${c.table} -P ${c.chain} ${c.policy}, which a ChainPolicy does not make; left out`);
+            }
+        }
     }
     return topo;
 }
@@ -541,6 +552,12 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
     for (const fw of topo.forwarding) {
         lines.push(`new netns.SysctlForward(${lit(`forwarding-${fw.netns ?? "root"}`)}, ${obj([
             ["netns", nsRef(fw.netns)], ["ipv4", fw.ipv4 ? undefined : "false"], ["ipv6", fw.ipv6 ? "true" : undefined], ...common,
+        ])});`);
+    }
+    for (const c of topo.policies) {
+        lines.push(`new netns.ChainPolicy(${lit(ident(`policy-${c.netns ?? "root"}-${c.table === "filter" ? "" : `${c.table}-`}${c.chain.toLowerCase()}${c.family === 6 ? "-v6" : ""}`, taken).replace(/_/g, "-"))}, ${obj([
+            ["chain", lit(c.chain)], ["table", c.table === "filter" ? undefined : lit(c.table)], ["policy", lit(c.policy)],
+            ["family", c.family === 6 ? "6" : undefined], ["netns", nsRef(c.netns)], ...common,
         ])});`);
     }
     if (topo.unmodelled.length) {

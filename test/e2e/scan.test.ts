@@ -36,6 +36,8 @@ interface Seed {
     undeclared?: string[];
     /** Kinds the stack must hold after `up` (each as often as listed). */
     kinds?: string[];
+    /** Root-namespace chains the script set to DROP (tool, table, chain): adopted as found, so destroy leaves them DROP (then the test resets them). */
+    rootPolicies?: [string, string, string][];
 }
 
 const SEEDS: Seed[] = [
@@ -184,11 +186,52 @@ SEEDS.push({
         /new netns\.Vxlan\("vx0-right", \{ name: "vx0", vni: 100, local: "10\.46\.0\.2", remote: "10\.46\.0\.1", device: ul0\.peerName, master: br_r\.name, netns: right\.name, mac: "[0-9a-f:]{17}", adopt: true \}\)/,
         /new netns\.Vxlan\("vx1", \{ name: "vx1", vni: 200, local: "10\.46\.0\.1", remotes: \["10\.46\.0\.2"\], device: ul0\.name, netns: left\.name, addresses: \["10\.49\.0\.1\/24"\], mac: "[0-9a-f:]{17}", adopt: true \}\)/,
         /new netns\.Vxlan\("vx1-right", \{ name: "vx1", vni: 200, local: "10\.46\.0\.2", remotes: \["10\.46\.0\.1","10\.46\.0\.9"\], device: ul0\.peerName, netns: right\.name, addresses: \["10\.49\.0\.2\/24"\], mac: "[0-9a-f:]{17}", adopt: true \}\)/,
-        /new netns\.PortForward\("[^"]+", \{ protocol: "tcp", hostPort: 8080, toAddress: "10\.47\.0\.2\/24", toPort: 80, netns: left\.name, mac: "[0-9a-f:]{17}", adopt: true \}\)/,
+        /new netns\.PortForward\("[^"]+", \{ protocol: "tcp", hostPort: 8080, toAddress: "10\.47\.0\.2\/24", toPort: 80, netns: left\.name, adopt: true \}\)/,
     ],
     comments: [/iptables rule in namespace left: -t nat -A PREROUTING -d 10\.48\.0\.1\/32 -p udp -m udp --dport 53 -j DNAT --to-destination 10\.47\.0\.2:5353/],
     mermaid: [/^  right_vx1 -\.->\|to 10\.46\.0\.1, 10\.46\.0\.9\| right_ul1$/m, /^  left_vx0 -\.->\|to 10\.46\.0\.2\| left_ul0$/m],
     kinds: ["Bridge", "Macvlan", "Vxlan", "Vxlan", "Vxlan", "Vxlan", "PortForward"],
+});
+
+/**
+ * A firewall as scripts write one: two namespaces joined by a veth pair whose ends get fixed MACs
+ * (`ip link set … address`), a bridge made with its own MAC, and chain policies of DROP with iptables
+ * and ip6tables, in the filter and mangle tables, in a namespace and in the root. scan declares the
+ * MACs and a ChainPolicy for each policy; adoption changes neither.
+ */
+SEEDS.push({
+    name: "a firewall: fixed MACs, DROP policies (iptables and ip6tables, filter and mangle, in namespaces and the root)",
+    netns: ["fwa", "fwb"],
+    ping: ["fwa", "10.70.0.2"],
+    script: [
+        ["ip", "netns", "add", "fwa"],
+        ["ip", "netns", "add", "fwb"],
+        ["ip", "link", "add", "fa0", "netns", "fwa", "type", "veth", "peer", "name", "fb0", "netns", "fwb"],
+        ["ip", "-n", "fwa", "link", "set", "fa0", "address", "0a:bc:de:f0:00:01"],
+        ["ip", "-n", "fwb", "link", "set", "fb0", "address", "0a:bc:de:f0:00:02"],
+        ["ip", "-n", "fwa", "addr", "add", "10.70.0.1/24", "dev", "fa0"],
+        ["ip", "-n", "fwb", "addr", "add", "10.70.0.2/24", "dev", "fb0"],
+        ["ip", "-n", "fwa", "link", "set", "fa0", "up"],
+        ["ip", "-n", "fwb", "link", "set", "fb0", "up"],
+        ["ip", "link", "add", "brf", "address", "0a:bc:de:f0:00:03", "type", "bridge"],
+        ["ip", "link", "set", "brf", "up"],
+        ["ip", "netns", "exec", "fwa", "iptables", "-P", "FORWARD", "DROP"],
+        ["ip", "netns", "exec", "fwb", "ip6tables", "-P", "INPUT", "DROP"],
+        ["ip", "netns", "exec", "fwb", "iptables", "-t", "mangle", "-P", "FORWARD", "DROP"],
+        ["ip6tables", "-P", "FORWARD", "DROP"],
+        ["ip", "netns", "exec", "fwa", "ping", "-c", "1", "-W", "2", "10.70.0.2"], // the script's own check
+        ["sleep", "1.5"], // the kernel's link watch marks an end RUNNING up to a second after its carrier (else the snapshot below races it)
+    ],
+    resources: [
+        /new netns\.VethPair\("fa0", \{ name: "fa0", netns: fwa\.name, addresses: \["10\.70\.0\.1\/24"\], peerName: "fb0", peerNetns: fwb\.name, peerAddresses: \["10\.70\.0\.2\/24"\], mac: "0a:bc:de:f0:00:01", peerMac: "0a:bc:de:f0:00:02", adopt: true \}\)/,
+        /new netns\.Bridge\("brf", \{ name: "brf", mac: "0a:bc:de:f0:00:03", adopt: true \}\)/,
+        /new netns\.ChainPolicy\("policy-fwa-forward", \{ chain: "FORWARD", policy: "DROP", netns: fwa\.name, adopt: true \}\)/,
+        /new netns\.ChainPolicy\("policy-fwb-input-v6", \{ chain: "INPUT", policy: "DROP", family: 6, netns: fwb\.name, adopt: true \}\)/,
+        /new netns\.ChainPolicy\("policy-fwb-mangle-forward", \{ chain: "FORWARD", table: "mangle", policy: "DROP", netns: fwb\.name, adopt: true \}\)/,
+        /new netns\.ChainPolicy\("policy-root-forward-v6", \{ chain: "FORWARD", policy: "DROP", family: 6, adopt: true \}\)/,
+    ],
+    kinds: ["Netns", "Netns", "VethPair", "Bridge", "ChainPolicy", "ChainPolicy", "ChainPolicy", "ChainPolicy"],
+    rootPolicies: [["ip6tables", "filter", "FORWARD"]],
 });
 
 /**
@@ -313,12 +356,21 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                     assert.equal(after.sysctls["net.ipv4.ip_forward"], "1");
                     for (const k of ["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"]) after.sysctls[k] = expected.sysctls[k]; // the second follows the first
                 }
+                // Adopted policies are left as they were found (DROP), like forwarding; reset here, everything else must be as before.
+                if (seed.rootPolicies) {
+                    for (const [tool, table, chain] of seed.rootPolicies) {
+                        assert.match(await sh([tool, "-w", "-t", table, "-S", chain]), new RegExp(`^-P ${chain} DROP$`, "m"), `${tool} ${chain} left as adoption found it`);
+                        await sh([tool, "-w", "-t", table, "-P", chain, "ACCEPT"]);
+                    }
+                    Object.assign(after, { iptables: JSON.parse(await exampleSnapshot()).iptables, ip6tables: JSON.parse(await exampleSnapshot()).ip6tables });
+                }
                 assert.deepEqual(after, expected, "destroy left the sandbox as before the seed's script");
             } finally {
                 project?.remove();
                 fs.rmSync(dir, { recursive: true, force: true });
                 for (const ns of seed.netns) await sh(["ip", "netns", "del", ns]).catch(() => undefined);
-                for (const l of ["br0", "veth0", "veth1_p", "veth1-br", "veth2-br", "mvp0"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
+                for (const l of ["br0", "veth0", "veth1_p", "veth1-br", "veth2-br", "mvp0", "brf"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
+                for (const [tool, table, chain] of seed.rootPolicies ?? []) await sh([tool, "-w", "-t", table, "-P", chain, "ACCEPT"]).catch(() => undefined);
                 await sh(["sysctl", "-qw", `net.ipv4.ip_forward=${forwardBefore}`]);
                 for (const rule of [["-D", "FORWARD", "-i", "br0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "veth1_p", "-o", "up0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "up0", "-o", "veth1_p", "-j", "ACCEPT"], ["-t", "nat", "-D", "POSTROUTING", "-s", "192.168.50.0/24", "-o", "up0", "-j", "MASQUERADE"]]) {
                     await sh(["iptables", "-w", ...rule]).catch(() => undefined);

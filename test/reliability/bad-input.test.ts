@@ -23,6 +23,7 @@ const VALID: Record<Kind, Record<string, unknown>> = {
     Macvlan: { name: "mv0", parent: "eth0", netns: "blue", addresses: ["192.168.1.50/24"] },
     Vxlan: { name: "vx0", vni: 42, local: "10.0.0.1", remote: "10.0.0.2", device: "eth0" },
     PortForward: { protocol: "tcp", hostPort: 8080, toAddress: "10.1.1.2" },
+    ChainPolicy: { chain: "FORWARD", policy: "DROP", netns: "blue" },
 };
 
 /** [resource, override of the valid input, the property the failure must name]. */
@@ -136,6 +137,19 @@ const CASES: [Kind, Record<string, unknown>, string][] = [
     ["PortForward", { toPort: 70000 }, "toPort"],
     ["PortForward", { toAddress: "10.1.1.0/24" }, "toAddress"], // a network, not a host address
     ["PortForward", { protocol: "icmp" }, "protocol"],
+    // MAC addresses, ChainPolicy.
+    ["VethPair", { mac: "01:00:5e:00:00:01" }, "mac"], // multicast
+    ["VethPair", { peerMac: "00:00:00:00:00:00" }, "peerMac"],
+    ["Bridge", { mac: "0a:bc:de:f0:00:01; reboot" }, "mac"],
+    ["Macvlan", { mac: "-a" }, "mac"],
+    ["Vxlan", { mac: "0a:bc:de:f0:00" }, "mac"],
+    ["ChainPolicy", { chain: "forward" }, "chain"],
+    ["ChainPolicy", { chain: "DOCKER-USER" }, "chain"], // a user-defined chain has no policy
+    ["ChainPolicy", { chain: "-F" }, "chain"],
+    ["ChainPolicy", { table: "nat", chain: "POSTROUTING" }, "table"],
+    ["ChainPolicy", { policy: "REJECT" }, "policy"],
+    ["ChainPolicy", { family: 5 }, "family"],
+    ["ChainPolicy", { netns: "../x" }, "netns"],
 ];
 
 /** [description, BridgedNetwork arguments, text the error must contain]. */

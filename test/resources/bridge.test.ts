@@ -72,14 +72,14 @@ describePrivileged("resources/bridge: against the kernel", () => {
     it("a declared mac: made with it, kept as ports join, changed in place, drift put back, compared by adopt", async () => {
         const inputs = await checked(bridgeProvider, { name: "brm", netns: ns, mac: "0a:bc:de:f0:01:01", owner: O });
         const { id, outs } = await bridgeProvider.create(inputs);
-        assert.equal((await link("brm", ns)).address, "0a:bc:de:f0:01:01");
+        assert.equal((await link("brm", ns))!.address, "0a:bc:de:f0:01:01");
         assert.equal(outs.mac, "0a:bc:de:f0:01:01");
         await sh(["ip", "-n", ns, "link", "add", "name", "p0", "address", "00:00:00:00:00:01", "type", "veth", "peer", "name", "p1"]);
         await sh(["ip", "-n", ns, "link", "set", "dev", "p0", "master", "brm"]);
         assert.deepEqual((await bridgeProvider.read!(id, outs)).props, outs, "a port joining changes nothing");
         const changed = { ...inputs, mac: "0a:bc:de:f0:01:02" };
         const { outs: outs2 } = await bridgeProvider.update!(id, outs, changed);
-        const br = await link("brm", ns);
+        const br = (await link("brm", ns))!;
         assert.equal(br.address, "0a:bc:de:f0:01:02", "changed in place");
         assert.ok(br.flags.includes("UP"));
         assert.equal(outs2.mac, "0a:bc:de:f0:01:02");
@@ -88,7 +88,7 @@ describePrivileged("resources/bridge: against the kernel", () => {
         assert.equal(drifted.mac, "0a:bc:de:f0:01:09");
         assert.equal((await bridgeProvider.diff!(id, drifted, changed)).changes, true);
         await bridgeProvider.update!(id, drifted, changed);
-        assert.equal((await link("brm", ns)).address, "0a:bc:de:f0:01:02", "put back");
+        assert.equal((await link("brm", ns))!.address, "0a:bc:de:f0:01:02", "put back");
         await bridgeProvider.delete!(id, outs2);
 
         // Made by hand with the MAC a declaration gives: refused without adopt, compared with it, never touched but for the alias.
@@ -96,9 +96,9 @@ describePrivileged("resources/bridge: against the kernel", () => {
         const decl = { name: "brh", netns: ns, up: false, mac: "0a:bc:de:f0:01:03", owner: O };
         await assert.rejects(bridgeProvider.create(await checked(bridgeProvider, decl)), /link "brh" already exists in namespace .* not owned by this resource/);
         await assert.rejects(bridgeProvider.create(await checked(bridgeProvider, { ...decl, mac: "0a:bc:de:f0:01:04", adopt: true })), /cannot adopt bridge "brh" .*\(mac: declared "0a:bc:de:f0:01:04", found "0a:bc:de:f0:01:03"\)/);
-        assert.deepEqual([(await link("brh", ns)).address, (await link("brh", ns)).ifalias], ["0a:bc:de:f0:01:03", undefined]);
+        assert.deepEqual([(await link("brh", ns))!.address, (await link("brh", ns))!.ifalias], ["0a:bc:de:f0:01:03", undefined]);
         const adopted = await bridgeProvider.create(await checked(bridgeProvider, { ...decl, adopt: true }));
-        assert.deepEqual([(await link("brh", ns)).address, (await link("brh", ns)).ifalias], ["0a:bc:de:f0:01:03", O]);
+        assert.deepEqual([(await link("brh", ns))!.address, (await link("brh", ns))!.ifalias], ["0a:bc:de:f0:01:03", O]);
         assert.equal(adopted.outs.mac, "0a:bc:de:f0:01:03");
     });
 
