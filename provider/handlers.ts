@@ -6,6 +6,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { bridgeProvider } from "./resources/bridge";
 import { chainPolicyProvider } from "./resources/chain-policy";
 import { forwardRuleProvider } from "./resources/forward";
+import { iptablesChainProvider } from "./resources/iptables-chain";
+import { iptablesRuleProvider } from "./resources/iptables-rule";
 import { macvlanProvider } from "./resources/macvlan";
 import { vxlanProvider } from "./resources/vxlan";
 import { masqueradeRuleProvider } from "./resources/masquerade";
@@ -27,4 +29,6 @@ export const handlers: Record<string, pulumi.dynamic.ResourceProvider> = {
     PortForward: portForwardProvider,
     SysctlForward: sysctlForwardProvider,
     ChainPolicy: chainPolicyProvider,
+    IptablesChain: iptablesChainProvider,
+    IptablesRule: iptablesRuleProvider,
 };

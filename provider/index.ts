@@ -9,6 +9,8 @@ export * from "./resources/forward";
 export * from "./resources/portforward";
 export * from "./resources/sysctl";
 export * from "./resources/chain-policy";
+export * from "./resources/iptables-chain";
+export * from "./resources/iptables-rule";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";
 export type { ConnectionInputs, TargetInputs } from "./core/resource";

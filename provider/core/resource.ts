@@ -22,7 +22,7 @@ export interface TargetInputs {
 }
 
 /** The kinds of resource, as `handlers` and type tokens (`pulumi-nodejs:dynamic/netns:<Kind>`) name them. */
-export type Kind = "Netns" | "VethPair" | "Bridge" | "Macvlan" | "Vxlan" | "Route" | "MasqueradeRule" | "ForwardRule" | "PortForward" | "SysctlForward" | "ChainPolicy";
+export type Kind = "Netns" | "VethPair" | "Bridge" | "Macvlan" | "Vxlan" | "Route" | "MasqueradeRule" | "ForwardRule" | "PortForward" | "SysctlForward" | "ChainPolicy" | "IptablesChain" | "IptablesRule";
 
 /**
  * The options every resource is registered with: `connection` secret in the state, and every

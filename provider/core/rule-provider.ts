@@ -15,7 +15,8 @@ export interface RuleResourceSpec<A extends Owned> {
     /** Optional inputs left alone by diff when omitted (their output is computed, e.g. ForwardRule's `family`). */
     computedWhenOmitted?: readonly (keyof A & string)[];
     toRule(args: A): Rule;
-    placement: Placement;
+    /** Where a new rule goes: always the same, or as the inputs say. */
+    placement: Placement | ((args: A) => Placement);
 }
 
 /** State of a rule resource: its inputs, the rule's address family, and the rule as `iptables -S` lists it. */
@@ -34,6 +35,7 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
         // `family` is an input of some rules (ForwardRule) and an output of all: keep it when it is an input.
         return r.schema.parse(r.keys.includes("family" as keyof A & string) ? { ...rest, family: _f } : rest);
     };
+    const placement = (a: A) => (typeof r.placement === "function" ? r.placement(a) : r.placement);
     const outputs = (a: A, listed?: string): RuleOutputs<A> => {
         const rule = r.toRule(a);
         return stripUndefined({ ...a, family: rule.family, rule: listed ?? formatRule(rule) });
@@ -58,7 +60,7 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
             const a = parse(inputs);
             const t = targetOf(a);
             // adopt: the same rule without our comment (a script's) is taken over in its place; else ours is added.
-            if (!(a.adopt && (await adoptRule(t, r.toRule(a))))) await ensureRule(t, r.toRule(a), r.placement);
+            if (!(a.adopt && (await adoptRule(t, r.toRule(a))))) await ensureRule(t, r.toRule(a), placement(a));
             return { id: targetId(t, a.owner), outs: outputs(a) };
         },
 
@@ -73,7 +75,7 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
             const a = parse(news);
             const t = targetOf(a);
             const rule = r.toRule(a);
-            await ensureRule(t, rule, r.placement);
+            await ensureRule(t, rule, placement(a));
             await removeOwnedRules(t, r.toRule(parse(olds)), rule);
             return { outs: outputs(a) };
         },

@@ -9,7 +9,7 @@ import { CommandError, RunResult } from "./exec";
 import type { Target } from "./target";
 
 export type Family = 4 | 6;
-export type Table = "nat" | "filter";
+export type Table = "filter" | "nat" | "mangle" | "raw";
 
 /** One rule: where it lives, its match and target arguments, and the owner token it carries as a comment. */
 export interface Rule {
@@ -20,6 +20,12 @@ export interface Rule {
     spec: string[];
     comment: string;
     netns?: string;
+    /**
+     * How a listed rule's arguments (after `-A CHAIN`, owner comment taken out) are compared with this
+     * one, when not argument by argument: for a rule whose matches a script may have written in
+     * another order, or in another spelling of the same value (see resources/iptables-rule.ts).
+     */
+    same?: (args: string[]) => boolean;
 }
 
 /** Where a new rule goes: appended at the end of the chain, or inserted as its first rule. */
@@ -59,9 +65,9 @@ export function ruleArgs(rule: Rule): string[] {
 
 /** The rule as `iptables -S` prints it, e.g. `-A POSTROUTING -s 10.0.0.0/8 -m comment --comment "pulumi-netns:…" -j MASQUERADE`. */
 export function formatRule(rule: Rule): string {
-    // Like iptables' xtables_save_string: a comment is quoted unless it is only letters, digits, '_' and '-'.
+    // Like iptables' xtables_save_string: a comment (and a log prefix) is quoted unless it is only letters, digits, '_' and '-'.
     const quote = (a: string) => (/^[\w-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, "\\$1")}"`);
-    return ["-A", rule.chain, ...ruleArgs(rule)].map((a, i, all) => (all[i - 1] === "--comment" ? quote(a) : a)).join(" ");
+    return ["-A", rule.chain, ...ruleArgs(rule)].map((a, i, all) => (["--comment", "--log-prefix"].includes(all[i - 1]) ? quote(a) : a)).join(" ");
 }
 
 /** Splits a line of `iptables -S` into arguments, undoing its double quotes and backslash escapes. */
@@ -89,9 +95,26 @@ export function parseRuleLine(line: string): string[] {
     return args;
 }
 
-/** True when a listed line (`-A CHAIN ...`) is exactly this rule, comparing arguments rather than quoting. */
+/** A listed line's arguments after `-A CHAIN` with the comment `comment` taken out; undefined when it does not carry it. */
+function withoutComment(args: string[], comment: string): string[] | undefined {
+    const at = args.findIndex((a, i) => a === "-m" && args[i + 1] === "comment" && args[i + 2] === "--comment" && args[i + 3] === comment);
+    return at < 0 ? undefined : [...args.slice(0, at), ...args.slice(at + 4)];
+}
+
+/** True when a listed line (`-A CHAIN ...`) is this rule with its comment, comparing arguments rather than quoting (or as `rule.same` says). */
 export function isSameRule(line: string, rule: Rule): boolean {
-    return JSON.stringify(parseRuleLine(line)) === JSON.stringify(["-A", rule.chain, ...ruleArgs(rule)]);
+    const args = parseRuleLine(line);
+    if (args[0] !== "-A" || args[1] !== rule.chain) return false;
+    if (!rule.same) return JSON.stringify(args) === JSON.stringify(["-A", rule.chain, ...ruleArgs(rule)]);
+    const rest = withoutComment(args.slice(2), rule.comment);
+    return rest !== undefined && rule.same(rest);
+}
+
+/** True when a listed line is this rule without any comment (as a script wrote it). */
+function isBareRule(line: string, rule: Rule): boolean {
+    const args = parseRuleLine(line);
+    if (args[0] !== "-A" || args[1] !== rule.chain) return false;
+    return rule.same ? !args.includes("comment") && rule.same(args.slice(2)) : JSON.stringify(args.slice(2)) === JSON.stringify(rule.spec);
 }
 
 /** True when a listed line carries this comment (`-m comment --comment TOKEN`). */
@@ -235,7 +258,11 @@ export function networkMatch(flag: "-s" | "-d", network: string | undefined): st
 
 /** Adds the rule unless exactly it is already there (adopting a rule left by an interrupted create). */
 export async function ensureRule(t: Target, rule: Rule, placement: Placement): Promise<void> {
-    if (await ruleExists(t, rule)) return;
+    // With `same`, the rule may be there in a script's order (adopted): found by its comment, not by `-C`.
+    const there = rule.same
+        ? (await findRulesByComment(t, rule.table, rule.chain, rule.family, rule.comment, rule.netns))?.some((l) => isSameRule(l, rule))
+        : await ruleExists(t, rule);
+    if (there) return;
     await (placement === "insert" ? insertRule(t, rule) : appendRule(t, rule));
 }
 
@@ -247,11 +274,12 @@ export async function ensureRule(t: Target, rule: Rule, placement: Placement): P
  */
 export async function adoptRule(t: Target, rule: Rule): Promise<boolean> {
     const lines = (await listRules(t, rule.table, rule.chain, rule.family, rule.netns)) ?? [];
-    const bare = JSON.stringify(["-A", rule.chain, ...rule.spec]);
-    const at = lines.findIndex((l) => JSON.stringify(parseRuleLine(l)) === bare);
+    const at = lines.findIndex((l) => isBareRule(l, rule));
     if (at < 0) return false;
-    await runIptables(t, rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-I", rule.chain, String(at + 1), ...ruleArgs(rule)]);
-    await deleteRuleArgs(t, rule.family, rule.table, rule.chain, rule.spec, rule.netns);
+    // The script's own arguments, in its order, with the comment added: the kernel differs by the comment alone.
+    const found = parseRuleLine(lines[at]).slice(2);
+    await runIptables(t, rule.family, [...iptablesIn(rule.family, rule.netns), "-t", rule.table, "-I", rule.chain, String(at + 1), ...ruleArgs({ ...rule, spec: found })]);
+    await deleteRuleArgs(t, rule.family, rule.table, rule.chain, found, rule.netns);
     return true;
 }
 
@@ -277,4 +305,42 @@ export async function removeOwnedRules(t: Target, rule: Rule, keep?: Rule): Prom
     for (const line of lines ?? []) {
         if (!kept(line)) await deleteRuleArgs(t, rule.family, rule.table, rule.chain, parseRuleLine(line).slice(2), rule.netns);
     }
+}
+
+// User-defined chains.
+
+/**
+ * The user-defined chains of a table, from the `-N CHAIN` lines of its listing; undefined when the
+ * namespace does not exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S`.
+ */
+export async function listChains(t: Target, family: Family, table: Table, netns?: string): Promise<string[] | undefined> {
+    const r = await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-S"], (r) => NETNS_GONE.test(r.stderr));
+    if (r.exitCode !== 0) return undefined;
+    return r.stdout.split("\n").filter((l) => l.startsWith("-N ")).map((l) => parseRuleLine(l)[1]);
+}
+
+/** Makes a user-defined chain. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -N CHAIN`. */
+export async function newChain(t: Target, family: Family, table: Table, chain: string, netns?: string): Promise<void> {
+    await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-N", chain]);
+}
+
+/**
+ * Deletes a user-defined chain, which must be empty with no rule jumping to it (the kernel refuses
+ * otherwise: `Device or resource busy`). Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -X CHAIN`.
+ */
+export async function deleteChain(t: Target, family: Family, table: Table, chain: string, netns?: string): Promise<void> {
+    await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-X", chain]);
+}
+
+/**
+ * The rules of a table that jump (or go) to `chain`, as listed; [] when the namespace does not
+ * exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S`, filtered.
+ */
+export async function listJumpsTo(t: Target, family: Family, table: Table, chain: string, netns?: string): Promise<string[]> {
+    const r = await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-S"], (r) => NETNS_GONE.test(r.stderr));
+    if (r.exitCode !== 0) return [];
+    return r.stdout.split("\n").filter((l) => {
+        const args = parseRuleLine(l);
+        return args[0] === "-A" && args.some((a, i) => (a === "-j" || a === "-g") && args[i + 1] === chain);
+    });
 }
