@@ -9,7 +9,7 @@ import { parsePrefix } from "./core/ip";
 import { OWNER_PREFIX } from "./core/owner";
 import { parseHosts, parseResolvConf, readEtcFile, Resolver, type Hosts } from "./linux/etc";
 import { getFloodRemotes } from "./linux/fdb";
-import { Family, listChainPolicies, listRules, parseRuleLine, POLICY_CHAINS } from "./linux/iptables";
+import { Family, parseRuleLine, POLICY_CHAINS, saveTables, Table } from "./linux/iptables";
 import { getLinks, Link, MACVLAN_MODES, macvlanParent, VxlanSpec, vxlanSpecOf } from "./linux/link";
 import { listNetns, netnsIdNames } from "./linux/netns";
 import { defaultMetric, listRoutes, ROUTE_PROTO } from "./linux/route";
@@ -18,6 +18,7 @@ import type { Target } from "./linux/target";
 import { masqueradeRule } from "./resources/masquerade";
 import { forwardRule } from "./resources/forward";
 import { PortForwardArgs, portForwardRules } from "./resources/portforward";
+import { IptablesRuleArgs, parseIptablesRule } from "./resources/iptables-rule";
 import { VxlanArgs } from "./resources/vxlan";
 
 /** A namespace as scanned; `undefined` name is the root namespace. */
@@ -87,6 +88,23 @@ export interface ScannedPortForward {
     toPort?: number;
 }
 
+/** A user-defined chain (an IptablesChain). */
+export interface ScannedChain {
+    netns?: string;
+    family: Family;
+    table: Table;
+    name: string;
+}
+
+/** Any other rule an IptablesRule declares: its table and chain, and its other inputs as read back from the listing. */
+export interface ScannedRule {
+    netns?: string;
+    family: Family;
+    table: Table;
+    chain: string;
+    args: Record<string, unknown>;
+}
+
 /** What a host has, in this package's terms, and what it has that no resource models. */
 export interface Topology {
     namespaces: ScannedNetns[];
@@ -99,6 +117,9 @@ export interface Topology {
     forwards: ScannedForward[];
     portForwards: ScannedPortForward[];
     forwarding: { netns?: string; ipv4: boolean; ipv6: boolean }[];
+    /** User-defined chains (an IptablesChain each), and the rules that no other resource declares (an IptablesRule each), in chain order. */
+    chains: ScannedChain[];
+    rules: ScannedRule[];
     /** Built-in chains whose policy is not ACCEPT (a ChainPolicy each). */
     policies: { netns?: string; family: Family; table: string; chain: string; policy: string }[];
     /** One line each: what was found and not modelled, and why. */
@@ -110,7 +131,7 @@ const where = (ns: string | undefined) => (ns === undefined ? "the root namespac
 /** Reads the host behind `t`: the root namespace and every named namespace (or those of `only`). Runs nothing that writes. */
 export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
     const names = (await listNetns(t)).filter((n) => !only || only.includes(n)).sort();
-    const topo: Topology = { namespaces: [], bridges: [], veths: [], macvlans: [], vxlans: [], routes: [], masquerades: [], forwards: [], portForwards: [], forwarding: [], policies: [], unmodelled: [] };
+    const topo: Topology = { namespaces: [], bridges: [], veths: [], macvlans: [], vxlans: [], routes: [], masquerades: [], forwards: [], portForwards: [], forwarding: [], chains: [], rules: [], policies: [], unmodelled: [] };
     const all = [undefined, ...names];
     const scanned = await Promise.all(all.map(async (ns) => ({ ns, links: await getLinks(t, ns), ids: await netnsIdNames(t, ns) })));
     const marked = (l: Link) => l.alias?.startsWith(OWNER_PREFIX);
@@ -229,38 +250,62 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
         }
     }
 
-    // NAT and FORWARD rules of the shapes PortForward, MasqueradeRule and ForwardRule make; the others as comments.
+    // Rules: those of the shapes PortForward, MasqueradeRule and ForwardRule make as those, any other an IptablesRule
+    // where one declares it; user-defined chains as IptablesChains; chain policies; the rest as comments.
     for (const ns of all) {
         for (const family of [4, 6] as const) {
             const tool = family === 6 ? "ip6tables" : "iptables";
-            const nat = Object.fromEntries(await Promise.all(["PREROUTING", "OUTPUT", "POSTROUTING"].map(async (c) => [c, (await listRules(t, "nat", c, family, ns)) ?? []] as const)));
-            const { forwards, taken } = findPortForwards(nat, ns);
+            const tables = await saveTables(t, family, ns);
+            const lines = (table: string, chain: string) => (tables.find((x) => x.table === table)?.rules ?? []).filter((l) => parseRuleLine(l)[1] === chain);
+            const { forwards, taken } = findPortForwards({ PREROUTING: lines("nat", "PREROUTING"), OUTPUT: lines("nat", "OUTPUT"), POSTROUTING: lines("nat", "POSTROUTING") }, ns);
             topo.portForwards.push(...forwards);
-            for (const chain of ["PREROUTING", "OUTPUT"]) {
-                for (const line of nat[chain].filter((l) => !taken.has(l))) topo.unmodelled.push(`${tool} rule in ${where(ns)}: -t nat ${line}`);
-            }
-            for (const line of nat.POSTROUTING.filter((l) => !taken.has(l))) {
-                const m = parseMasquerade(line, ns);
-                if (m) topo.masquerades.push(m);
-                else topo.unmodelled.push(`${tool} rule in ${where(ns)}: ${line}`);
-            }
-            for (const line of (await listRules(t, "filter", "FORWARD", family, ns)) ?? []) {
-                const f = parseForward(line, ns, family);
-                if (f) topo.forwards.push(f);
-                else topo.unmodelled.push(`${tool} rule in ${where(ns)}: ${line}`);
+            for (const { table, chains, rules } of tables) {
+                const t_ = table === "filter" ? "" : `-t ${table} `;
+                const userChains = chains.filter((c) => c.policy === "-").map((c) => c.chain);
+                const note = (line: string, why: string) => notes.push(`${tool} rule in ${where(ns)}: ${t_}${line} (${why}); left out`);
+                const notes: string[] = [];
+                const found: [string, ScannedRule][] = [];
+                // A user-defined chain is left out when another tool keeps it, or when a rule in it is: its delete would fail.
+                const leftOut = new Map(userChains.filter((c) => FOREIGN_CHAIN.test(c)).map((c) => [c, "a chain another tool keeps (by its name)"]));
+                for (const line of rules.filter((l) => !taken.has(l))) {
+                    const [, chain, ...args] = parseRuleLine(line);
+                    if (table === "nat" && chain === "POSTROUTING") {
+                        const m = parseMasquerade(line, ns);
+                        if (m) { topo.masquerades.push(m); continue; }
+                    }
+                    if (table === "filter" && chain === "FORWARD") {
+                        const f = parseForward(line, ns, family);
+                        if (f) { topo.forwards.push(f); continue; }
+                    }
+                    const r = leftOut.has(chain) ? `in chain ${chain}: ${leftOut.get(chain)}` : ruleProblem(args, table, chain, family);
+                    if (typeof r === "object") {
+                        found.push([line, { netns: ns, family, table: table as Table, chain, args: r.args }]);
+                        continue;
+                    }
+                    note(line, r);
+                    if (userChains.includes(chain) && !leftOut.has(chain)) leftOut.set(chain, `its rule ${line} is left out`);
+                }
+                for (const [line, r] of found) {
+                    const out = [r.chain, String(r.args.jump)].find((c) => leftOut.has(c));
+                    if (out) note(line, `chain ${out} is left out`);
+                    else topo.rules.push(r);
+                }
+                for (const c of userChains) {
+                    if (leftOut.has(c)) notes.unshift(`${tool} chain ${c} in ${where(ns)}${t_ ? ` (table ${table})` : ""}: ${leftOut.get(c)}; left out, with its rules`);
+                    else topo.chains.push({ netns: ns, family, table: table as Table, name: c });
+                }
+                topo.unmodelled.push(...notes);
+                // Built-in chains' policies other than ACCEPT (a firewall's `-P FORWARD DROP`).
+                for (const c of chains) {
+                    if (c.policy === "ACCEPT" || c.policy === "-") continue;
+                    const modelled = ((POLICY_CHAINS as Record<string, readonly string[]>)[table] ?? []).includes(c.chain) && c.policy === "DROP";
+                    if (modelled) topo.policies.push({ netns: ns, family, table, chain: c.chain, policy: c.policy });
+                    else topo.unmodelled.push(`${tool} policy in ${where(ns)}: -t ${table} -P ${c.chain} ${c.policy}, which a ChainPolicy does not make; left out`);
+                }
             }
         }
         const [ipv4, ipv6] = await Promise.all([getSysctl(t, "net.ipv4.ip_forward", ns), getSysctl(t, "net.ipv6.conf.all.forwarding", ns)]);
         if (ipv4 === "1" || ipv6 === "1") topo.forwarding.push({ netns: ns, ipv4: ipv4 === "1", ipv6: ipv6 === "1" });
-        // Chain policies other than ACCEPT (a firewall's `-P FORWARD DROP`), in every table that exists.
-        for (const family of [4, 6] as const) {
-            for (const c of await listChainPolicies(t, family, ns)) {
-                if (c.policy === "ACCEPT") continue;
-                const modelled = ((POLICY_CHAINS as Record<string, readonly string[]>)[c.table] ?? []).includes(c.chain) && c.policy === "DROP";
-                if (modelled) topo.policies.push({ netns: ns, family, ...c });
-                else topo.unmodelled.push(`${family === 6 ? "ip6tables" : "iptables"} policy in ${where(ns)}: -t ${c.table} -P ${c.chain} ${c.policy}, which a ChainPolicy does not make; left out`);
-            }
-        }
     }
     return topo;
 }
@@ -298,6 +343,23 @@ function parseForward(line: string, netns: string | undefined, family: Family): 
 }
 
 const sameSpec = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Chains other tools keep, by the names they give them (Docker, Kubernetes, CNI, libvirt, ufw, fail2ban, Calico, Flannel, Weave, Tailscale, Cilium). */
+const FOREIGN_CHAIN = /^(DOCKER|KUBE-|CNI-|LIBVIRT_|ufw6?-|f2b-|cali-|FLANNEL|WEAVE|ts-|CILIUM|OPENSHIFT|ISTIO)/;
+
+/**
+ * A listed rule's arguments (after `-A CHAIN`) as an IptablesRule's inputs, or why none declares it: a
+ * match or option no property makes, a comment of its own (a pulumi-netns owner's: a stack has it; another: another tool's).
+ */
+function ruleProblem(args: string[], table: string, chain: string, family: Family): string | { args: Record<string, unknown> } {
+    const parsed = parseIptablesRule(args);
+    if ("problem" in parsed) return parsed.problem;
+    if (parsed.comment?.startsWith(OWNER_PREFIX)) return `already managed by pulumi-netns (${parsed.comment})`;
+    if (parsed.comment !== undefined) return `it carries a comment of its own (${JSON.stringify(parsed.comment)}): another tool's rule?`;
+    const a = IptablesRuleArgs.safeParse({ ...parsed.args, table, chain, family, owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
+    if (!a.success) return `not a rule an IptablesRule makes: ${a.error.issues.map((i) => `${i.path.join(".") || "rule"}: ${i.message}`).join("; ")}`;
+    return { args: parsed.args };
+}
 
 /** Why a scanned VXLAN (and its flood list) is not one a {@link Vxlan} declares (no remote, remotes nor group, a group without device…), or undefined. */
 function vxlanProblem(spec: VxlanSpec, remotes: string[] | undefined): string | undefined {
@@ -559,6 +621,34 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
             ["chain", lit(c.chain)], ["table", c.table === "filter" ? undefined : lit(c.table)], ["policy", lit(c.policy)],
             ["family", c.family === 6 ? "6" : undefined], ["netns", nsRef(c.netns)], ...common,
         ])});`);
+    }
+    // User-defined chains, then every other rule in its chain's order: each after the one before it (dependsOn), so a
+    // stack made anew appends them in that order; a chain's rules and the rules jumping to it name it (made after it, deleted before).
+    const chainVar = new Map<string, string>();
+    const chainKey = (ns: string | undefined, family: Family, table: string, name: string) => `${ns ?? ""}/${family}/${table}/${name}`;
+    for (const c of topo.chains) {
+        const v = ident(`chain_${c.netns ?? "root"}_${c.name}${c.family === 6 ? "_v6" : ""}`, taken);
+        chainVar.set(chainKey(c.netns, c.family, c.table, c.name), v);
+        lines.push(`const ${v} = new netns.IptablesChain(${lit(`chain-${c.netns ?? "root"}-${c.table === "filter" ? "" : `${c.table}-`}${c.name}${c.family === 6 ? "-v6" : ""}`)}, ${obj([
+            ["name", lit(c.name)], ["table", c.table === "filter" ? undefined : lit(c.table)], ["family", c.family === 6 ? "6" : undefined],
+            ["netns", nsRef(c.netns)], ...common,
+        ])});`);
+    }
+    const previous = new Map<string, string>();
+    for (const r of topo.rules) {
+        const key = chainKey(r.netns, r.family, r.table, r.chain);
+        const v = ident(`rule_${r.netns ?? "root"}_${r.table === "filter" ? "" : `${r.table}_`}${r.chain}${r.family === 6 ? "_v6" : ""}`.toLowerCase(), taken);
+        const ref = (name: unknown) => chainVar.has(chainKey(r.netns, r.family, r.table, String(name))) ? `${chainVar.get(chainKey(r.netns, r.family, r.table, String(name)))}.name` : lit(name);
+        const implied = [r.args.source, r.args.destination, r.args.toDestination, r.args.toSource].some((x) => String(x ?? "").includes(":") && !/^[\d.]+:/.test(String(x))) || r.args.protocol === "ipv6-icmp";
+        const { jump, ...rest } = r.args;
+        const props: [string, string | undefined][] = [
+            ["table", r.table === "filter" ? undefined : lit(r.table)], ["chain", ref(r.chain)], ["family", r.family === 6 && !implied ? "6" : undefined],
+            ...Object.entries(rest).map(([k, x]): [string, string] => [k, k === "inInterface" || k === "outInterface" ? ifRef(r.netns, String(x))! : lit(x)]),
+            ["jump", ref(jump)], ["netns", nsRef(r.netns)], ...common,
+        ];
+        const after = previous.get(key);
+        lines.push(`const ${v} = new netns.IptablesRule(${lit(v.replace(/_/g, "-"))}, ${obj(props)}${after ? `, { dependsOn: [${after}] }` : ""});`);
+        previous.set(key, v);
     }
     if (topo.unmodelled.length) {
         lines.push("", "// Found, and not declared here (no resource models it, or a stack already manages it):", ...topo.unmodelled.map((u) => `//   ${u}`));

@@ -230,23 +230,30 @@ export async function getChainPolicy(t: Target, family: Family, table: PolicyTab
     return line.split(" ")[2];
 }
 
+/** One table as `iptables-save` prints it: its chains (a user-defined chain's policy is `-`) and its rules, in order. */
+export interface SavedTable {
+    table: string;
+    chains: { chain: string; policy: string }[];
+    /** `-A CHAIN ...` lines, as `iptables -S` prints them. */
+    rules: string[];
+}
+
 /**
- * Every built-in chain's policy in the tables that exist, one family, as `{ table, chain, policy }`;
- * [] when the namespace does not exist. Equivalent to: `[ip netns exec NS] iptables-save`, its
- * `*TABLE` and `:CHAIN POLICY [packets:bytes]` lines (a user-defined chain's policy is `-`: left out).
+ * Every table that exists, one family, with its chains and rules; [] when the namespace does not exist.
+ * Equivalent to: `[ip netns exec NS] iptables-save` (`ip6tables-save` for family 6).
  */
-export async function listChainPolicies(t: Target, family: Family, netns?: string): Promise<{ table: string; chain: string; policy: string }[]> {
+export async function saveTables(t: Target, family: Family, netns?: string): Promise<SavedTable[]> {
     const argv = [...(netns ? ["ip", "netns", "exec", netns] : []), family === 6 ? "ip6tables-save" : "iptables-save"];
     const r = await runIptables(t, family, argv, (r) => NETNS_GONE.test(r.stderr));
     if (r.exitCode !== 0) return [];
-    const found: { table: string; chain: string; policy: string }[] = [];
-    let table = "";
+    const tables: SavedTable[] = [];
     for (const line of r.stdout.split("\n")) {
-        if (line.startsWith("*")) table = line.slice(1).trim();
+        if (line.startsWith("*")) tables.push({ table: line.slice(1).trim(), chains: [], rules: [] });
         const m = /^:(\S+) (\S+)/.exec(line);
-        if (m && m[2] !== "-") found.push({ table, chain: m[1], policy: m[2] });
+        if (m && tables.length) tables[tables.length - 1].chains.push({ chain: m[1], policy: m[2] });
+        if (line.startsWith("-A ") && tables.length) tables[tables.length - 1].rules.push(line);
     }
-    return found;
+    return tables;
 }
 
 /** `-s NET` / `-d NET`; nothing for an absent or /0 network, which iptables leaves out of its listing too. */
