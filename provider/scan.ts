@@ -18,7 +18,7 @@ import type { Target } from "./linux/target";
 import { masqueradeRule } from "./resources/masquerade";
 import { forwardRule } from "./resources/forward";
 import { PortForwardArgs, portForwardRules } from "./resources/portforward";
-import { IptablesRuleArgs, parseIptablesRule } from "./resources/iptables-rule";
+import { IPTABLES_RULE_KEYS, IptablesRuleArgs, parseIptablesRule } from "./resources/iptables-rule";
 import { VxlanArgs } from "./resources/vxlan";
 
 /** A namespace as scanned; `undefined` name is the root namespace. */
@@ -640,11 +640,11 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         const v = ident(`rule_${r.netns ?? "root"}_${r.table === "filter" ? "" : `${r.table}_`}${r.chain}${r.family === 6 ? "_v6" : ""}`.toLowerCase(), taken);
         const ref = (name: unknown) => chainVar.has(chainKey(r.netns, r.family, r.table, String(name))) ? `${chainVar.get(chainKey(r.netns, r.family, r.table, String(name)))}.name` : lit(name);
         const implied = [r.args.source, r.args.destination, r.args.toDestination, r.args.toSource].some((x) => String(x ?? "").includes(":") && !/^[\d.]+:/.test(String(x))) || r.args.protocol === "ipv6-icmp";
-        const { jump, ...rest } = r.args;
+        const value = (k: string, x: unknown) => (k === "jump" ? ref(x) : k === "inInterface" || k === "outInterface" ? ifRef(r.netns, String(x)) : lit(x));
         const props: [string, string | undefined][] = [
             ["table", r.table === "filter" ? undefined : lit(r.table)], ["chain", ref(r.chain)], ["family", r.family === 6 && !implied ? "6" : undefined],
-            ...Object.entries(rest).map(([k, x]): [string, string] => [k, k === "inInterface" || k === "outInterface" ? ifRef(r.netns, String(x))! : lit(x)]),
-            ["jump", ref(jump)], ["netns", nsRef(r.netns)], ...common,
+            ...IPTABLES_RULE_KEYS.filter((k) => r.args[k] !== undefined).map((k): [string, string | undefined] => [k, value(k, r.args[k])]),
+            ["netns", nsRef(r.netns)], ...common,
         ];
         const after = previous.get(key);
         lines.push(`const ${v} = new netns.IptablesRule(${lit(v.replace(/_/g, "-"))}, ${obj(props)}${after ? `, { dependsOn: [${after}] }` : ""});`);

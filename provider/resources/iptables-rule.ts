@@ -198,8 +198,9 @@ function icmpCode(t: number | string, family: Family): string | undefined {
     return ICMP_TYPES[family][t];
 }
 
-const KEYS = [
-    "table", "chain", "family", "placement", "protocol", "source", "destination", "inInterface", "outInterface", "sourcePort", "destinationPort",
+/** The inputs, in the order a declaration gives them. */
+export const IPTABLES_RULE_KEYS = [
+    "table", "chain", "family", "placement", "source", "destination", "inInterface", "outInterface", "protocol", "sourcePort", "destinationPort",
     "icmpType", "ctstate", "state", "invert", "jump", "toDestination", "toSource", "toPorts", "rejectWith", "logPrefix", "netns", "owner",
 ] as const;
 
@@ -342,7 +343,7 @@ export function iptablesRule(a: IptablesRuleArgs): Rule {
  */
 export const iptablesRuleProvider = ruleResourceProvider({
     schema: IptablesRuleArgs,
-    keys: KEYS,
+    keys: IPTABLES_RULE_KEYS,
     computedWhenOmitted: ["family"],
     toRule: iptablesRule,
     placement: (a) => a.placement,
@@ -429,6 +430,6 @@ export class IptablesRule extends NetnsResource {
     declare readonly rule: pulumi.Output<string>;
 
     constructor(name: string, args: IptablesRuleInputs, opts?: pulumi.CustomResourceOptions) {
-        super("IptablesRule", name, args, KEYS, ["family", "rule"], opts);
+        super("IptablesRule", name, args, IPTABLES_RULE_KEYS, ["family", "rule"], opts);
     }
 }
