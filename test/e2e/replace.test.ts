@@ -57,7 +57,7 @@ const replaced = (p: PreviewJson) => p.steps.filter((s) => s.op === "replace" ||
  * objects that must be new afterwards (see {@link identities}).
  */
 const CASES: [string, string[], string[]][] = [
-    ["ns", ["inner-masquerade", "literal-forward", "macvlan", "route", "sysctl", "veth", "vxlan"], [`netns ${NS}`, "/rpv0", `${NS}/eth0`, `${NS}/rpmv0`, `${NS}/rpvx0`]],
+    ["ns", ["chain", "chain-rule", "inner-masquerade", "jump", "literal-forward", "macvlan", "policy", "route", "sysctl", "veth", "vxlan"], [`netns ${NS}`, "/rpv0", `${NS}/eth0`, `${NS}/rpmv0`, `${NS}/rpvx0`]],
     ["br", ["forward", "route", "veth", "vxlan"], ["/rpbr0", "/rpv0", `${NS}/eth0`, `${NS}/rpvx0`]],
     ["veth", ["route", "vxlan"], ["/rpv0", `${NS}/eth0`, `${NS}/rpvx0`]],
     ["uplink", ["macvlan", "masquerade"], ["/rpu0", "/rpu1", `${NS}/rpmv0`]],
@@ -70,6 +70,10 @@ const CASES: [string, string[], string[]][] = [
     ["inner-masquerade", [], []],
     ["sysctl", [], []],
     ["literal-forward", [], []],
+    ["policy", [], []],
+    ["chain", ["chain-rule", "jump"], []],
+    ["chain-rule", [], []],
+    ["jump", [], []],
 ];
 
 describePrivileged("e2e: replacements through the real pulumi CLI", function () {
@@ -113,7 +117,7 @@ describePrivileged("e2e: replacements through the real pulumi CLI", function () 
         await ctx.project.pulumi(["up", "--yes", "--skip-preview"]);
         await ctx.project.setConfig({ trigger: "two" });
         const preview = await ctx.project.preview();
-        assert.equal(replaced(preview).length, 13, JSON.stringify(replaced(preview)));
+        assert.equal(replaced(preview).length, 17, JSON.stringify(replaced(preview)));
         await ctx.project.pulumi(["up", "--yes", "--skip-preview"]);
         await assertIntact([`netns ${NS}`, "/rpbr0", "/rpv0", "/rpu0", `${NS}/rpmv0`, `${NS}/rpvx0`], old);
     });

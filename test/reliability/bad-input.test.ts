@@ -24,6 +24,8 @@ const VALID: Record<Kind, Record<string, unknown>> = {
     Vxlan: { name: "vx0", vni: 42, local: "10.0.0.1", remote: "10.0.0.2", device: "eth0" },
     PortForward: { protocol: "tcp", hostPort: 8080, toAddress: "10.1.1.2" },
     ChainPolicy: { chain: "FORWARD", policy: "DROP", netns: "blue" },
+    IptablesChain: { name: "OTHER-TOOL", netns: "blue" },
+    IptablesRule: { chain: "INPUT", protocol: "tcp", destinationPort: 22, jump: "ACCEPT", netns: "blue" },
 };
 
 /** [resource, override of the valid input, the property the failure must name]. */
@@ -150,6 +152,26 @@ const CASES: [Kind, Record<string, unknown>, string][] = [
     ["ChainPolicy", { policy: "REJECT" }, "policy"],
     ["ChainPolicy", { family: 5 }, "family"],
     ["ChainPolicy", { netns: "../x" }, "netns"],
+    // IptablesChain, IptablesRule.
+    ["IptablesChain", { name: "FORWARD" }, "name"],
+    ["IptablesChain", { name: "-X" }, "name"],
+    ["IptablesChain", { name: "a;reboot" }, "name"],
+    ["IptablesChain", { table: "security" }, "table"],
+    ["IptablesRule", { chain: "POSTROUTING" }, "chain"],
+    ["IptablesRule", { chain: "input" }, "chain"],
+    ["IptablesRule", { jump: "accept" }, "jump"],
+    ["IptablesRule", { jump: "$(reboot)" }, "jump"],
+    ["IptablesRule", { jump: "DNAT", toDestination: "10.0.0.1" }, "jump"],
+    ["IptablesRule", { protocol: undefined }, "destinationPort"],
+    ["IptablesRule", { protocol: "all" }, "protocol"],
+    ["IptablesRule", { source: "10.0.0.1/8" }, "source"],
+    ["IptablesRule", { source: "10.0.0.0/8", destination: "fd00::/8" }, "destination"],
+    ["IptablesRule", { destinationPort: "22; reboot" }, "destinationPort"],
+    ["IptablesRule", { toPorts: 8080 }, "toPorts"],
+    ["IptablesRule", { jump: "LOG", logPrefix: 'a"b' }, "logPrefix"],
+    ["IptablesRule", { inInterface: "-i" }, "inInterface"],
+    ["IptablesRule", { invert: ["source"] }, "invert"],
+    ["IptablesRule", { placement: "top" }, "placement"],
 ];
 
 /** [description, BridgedNetwork arguments, text the error must contain]. */

@@ -24,8 +24,19 @@ const fwd = new netns.ForwardRule("fwd", { inInterface: br.name, family, netns: 
 new netns.ForwardRule("fwd2", { outInterface: fwd.inInterface, source: fwd.source, family: fwd.family, established: fwd.established });
 new netns.SysctlForward("fw", { netns: veth.peerNetns, ipv4: true, ipv6: fwd.established, restoreOnDelete: undefined });
 
+// A chain's name into a rule's chain and jump; a rule's outputs into another rule.
+const chain = new netns.IptablesChain("chain", { name: "OTHER-TOOL", netns: veth.peerNetns, family: fwd.family });
+const rule = new netns.IptablesRule("rule", { chain: chain.name, protocol: "tcp", destinationPort: 22, ctstate: ["NEW"], jump: "ACCEPT", netns: chain.netns });
+new netns.IptablesRule("jump", { chain: "INPUT", jump: chain.name, table: chain.table, family: chain.family, netns: chain.netns }, { dependsOn: [rule] });
+new netns.IptablesRule("copy", {
+    chain: rule.chain, jump: rule.jump, protocol: rule.protocol, destinationPort: rule.destinationPort, ctstate: rule.ctstate, invert: rule.invert,
+    source: rule.source, inInterface: rule.inInterface, placement: rule.placement, toPorts: rule.toPorts, icmpType: rule.icmpType,
+});
+
 // Still refused: the wrong kind of value.
 // @ts-expect-error a namespace is a string
 new netns.Route("bad", { destination: "default", device: "x", netns: 5 });
 // @ts-expect-error not a table name
 new netns.Route("bad2", { destination: "default", device: "x", table: "mian" });
+// @ts-expect-error a port is a number or a range string, not a list
+new netns.IptablesRule("bad3", { chain: "INPUT", jump: "ACCEPT", protocol: "tcp", destinationPort: [22] });

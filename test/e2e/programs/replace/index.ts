@@ -1,6 +1,7 @@
 // One resource of every kind, wired through outputs as a user writes it: a namespace behind a
 // bridge, a macvlan on a root-namespace veth standing in for an uplink, a VXLAN device inside the
-// namespace over its veth, NAT, forwarding and a port forward. Config drives what a replacement
+// namespace over its veth, NAT, forwarding, a port forward, a chain policy, and a user-defined chain with
+// a rule in it and a jump to it. Config drives what a replacement
 // test changes: `trigger` (every resource's replacementTrigger), `replaceOnChanges` (every
 // resource's), and `edit` (a value of each resource that it updates in place).
 import * as pulumi from "@pulumi/pulumi";
@@ -33,11 +34,15 @@ const forward = new netns.ForwardRule("forward", { inInterface: br.name }, opts)
 const portForward = new netns.PortForward("portforward", { protocol: "tcp", hostPort: 8064, toAddress: "10.64.0.2" }, opts);
 const innerNat = new netns.MasqueradeRule("inner-masquerade", { source: "10.66.0.0/24", netns: ns.name }, opts);
 const sysctl = new netns.SysctlForward("sysctl", { netns: ns.name, ipv6: edit }, opts);
+const policy = new netns.ChainPolicy("policy", { chain: "FORWARD", policy: "DROP", netns: ns.name }, opts);
+const chain = new netns.IptablesChain("chain", { name: "RP-CHAIN", netns: ns.name }, opts);
+const chainRule = new netns.IptablesRule("chain-rule", { chain: chain.name, source: "192.0.2.0/24", jump: "RETURN", netns: chain.netns }, opts);
+const jump = new netns.IptablesRule("jump", { chain: "INPUT", protocol: "tcp", destinationPort: 22, jump: chain.name, netns: chain.netns }, opts);
 // A namespace given by its name, not an output: the engine cannot tell it lives there; replaceWith says so.
 const literal = new netns.ForwardRule("literal-forward", { netns: "rpa", inInterface: "eth0" }, { ...opts, dependsOn: [ns], replaceWith: [ns] });
 
 export const names = {
     ns: ns.name, br: br.name, veth: veth.name, route: route.destination, uplink: uplink.name, macvlan: macvlan.name,
     vxlan: vxlan.name, masquerade: masquerade.rule, forward: forward.rule, portForward: portForward.rules,
-    innerNat: innerNat.rule, sysctl: sysctl.netns, literal: literal.rule,
+    innerNat: innerNat.rule, sysctl: sysctl.netns, literal: literal.rule, policy: policy.previous, chain: chain.name, chainRule: chainRule.rule, jump: jump.rule,
 };
