@@ -48,8 +48,11 @@ const ICMP_TYPES: Record<Family, Record<string, string>> = {
     },
 };
 
+/** TCP flags, in the order iptables lists them. */
+const TCP_FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG"] as const;
+
 /** Matches that `invert` can negate (`! -s …`). */
-const INVERTIBLE = ["source", "destination", "inInterface", "outInterface", "protocol", "sourcePort", "destinationPort"] as const;
+const INVERTIBLE = ["source", "destination", "inInterface", "outInterface", "protocol", "sourcePort", "destinationPort", "tcpFlags"] as const;
 
 /** A chain's name as iptables takes it: 1–28 characters, no leading '-' or '!', no whitespace or shell characters. */
 export const ChainName = z
@@ -119,6 +122,13 @@ export const IptablesRuleArgs = z
         outInterface: IfName.optional(),
         sourcePort: PortMatch.optional(),
         destinationPort: PortMatch.optional(),
+        tcpFlags: z
+            .object({
+                mask: z.array(z.enum([...TCP_FLAGS, "ALL"], { error: `must be one of ${TCP_FLAGS.join(", ")} or ALL` })).min(1, "must name at least one flag"),
+                set: z.array(z.enum([...TCP_FLAGS, "ALL", "NONE"], { error: `must be one of ${TCP_FLAGS.join(", ")}, ALL or NONE` })),
+            }, { error: 'must be { mask, set }, e.g. { mask: ["FIN", "SYN", "RST", "ACK"], set: ["SYN"] } (iptables --syn)' })
+            .strict()
+            .optional(),
         icmpType: z.union([z.number().int().min(0).max(255), z.string()], { error: 'must be an ICMP type: a number, "TYPE/CODE", "any" or a name such as "echo-request"' }).optional(),
         ctstate: z.array(z.enum(STATES, { error: `must be one of ${STATES.join(", ")}` })).min(1, "must list at least one state").optional(),
         state: z.array(z.enum(OLD_STATES, { error: `must be one of ${OLD_STATES.join(", ")}` })).min(1, "must list at least one state").optional(),
@@ -174,6 +184,8 @@ export const IptablesRuleArgs = z
         for (const k of ["sourcePort", "destinationPort"] as const) {
             if (a[k] !== undefined && !PORTED.includes(a.protocol ?? "")) issue(k, `a port needs protocol ${PORTED.join(", ")}`);
         }
+        if (a.tcpFlags !== undefined && a.protocol !== "tcp") issue("tcpFlags", 'needs protocol "tcp"');
+        if (a.tcpFlags && !flagList(a.tcpFlags.set).every((f) => flagList(a.tcpFlags!.mask).includes(f))) issue("tcpFlags", "set names a flag that mask does not: only flags in mask are compared");
         if (a.toPorts !== undefined && !PORTED.includes(a.protocol ?? "")) issue("toPorts", `needs protocol ${PORTED.join(", ")} (iptables: "Need TCP, UDP, SCTP or DCCP with port specification")`);
         if (a.icmpType !== undefined) {
             const icmp = family === 6 ? "ipv6-icmp" : "icmp";
@@ -201,8 +213,14 @@ function icmpCode(t: number | string, family: Family): string | undefined {
 /** The inputs, in the order a declaration gives them. */
 export const IPTABLES_RULE_KEYS = [
     "table", "chain", "family", "placement", "source", "destination", "inInterface", "outInterface", "protocol", "sourcePort", "destinationPort",
-    "icmpType", "ctstate", "state", "invert", "jump", "toDestination", "toSource", "toPorts", "rejectWith", "logPrefix", "netns", "owner",
+    "tcpFlags", "icmpType", "ctstate", "state", "invert", "jump", "toDestination", "toSource", "toPorts", "rejectWith", "logPrefix", "netns", "owner",
 ] as const;
+
+/** TCP flags as iptables lists them: in its order, ALL expanded, none as NONE. */
+function flagList(flags: readonly string[]): string[] {
+    return flags.includes("ALL") ? [...TCP_FLAGS] : TCP_FLAGS.filter((f) => flags.includes(f));
+}
+const flagText = (flags: readonly string[]) => flagList(flags).join(",") || "NONE";
 
 /** What tells the rule's family: its addresses (networks and NAT targets) and an ICMP protocol, with the family of each. */
 function familyHints(a: IptablesRuleArgs): [string, Family][] {
@@ -220,7 +238,7 @@ function familyOf(a: IptablesRuleArgs): Family {
 
 /**
  * The rule's arguments in the order `iptables -S` lists them: `[!] -s [!] -d [!] -i [!] -o [!] -p`,
- * then `-m icmp`/`icmp6`, `-m conntrack`, `-m state`, `-m PROTO` with its ports, then the target and its options.
+ * then `-m icmp`/`icmp6`, `-m conntrack`, `-m state`, `-m PROTO` with its ports (and TCP flags), then the target and its options.
  */
 export function iptablesRuleSpec(a: IptablesRuleArgs): string[] {
     const family = familyOf(a);
@@ -228,6 +246,7 @@ export function iptablesRuleSpec(a: IptablesRuleArgs): string[] {
     const opt = (k: (typeof INVERTIBLE)[number], flag: string, v: unknown) => (v === undefined ? [] : [...not(k), flag, String(v)]);
     const ordered = (list: readonly string[] | undefined) => STATES.filter((s) => list?.includes(s)).join(",");
     const sport = opt("sourcePort", "--sport", a.sourcePort), dport = opt("destinationPort", "--dport", a.destinationPort);
+    const flags = a.tcpFlags ? [...not("tcpFlags"), "--tcp-flags", flagText(a.tcpFlags.mask), flagText(a.tcpFlags.set)] : [];
     return [
         ...opt("source", "-s", a.source),
         ...opt("destination", "-d", a.destination),
@@ -237,7 +256,7 @@ export function iptablesRuleSpec(a: IptablesRuleArgs): string[] {
         ...(a.icmpType === undefined ? [] : family === 6 ? ["-m", "icmp6", "--icmpv6-type", icmpCode(a.icmpType, 6)!] : ["-m", "icmp", "--icmp-type", icmpCode(a.icmpType, 4)!]),
         ...(a.ctstate ? ["-m", "conntrack", "--ctstate", ordered(a.ctstate)] : []),
         ...(a.state ? ["-m", "state", "--state", ordered(a.state)] : []),
-        ...(sport.length || dport.length ? ["-m", a.protocol!, ...sport, ...dport] : []),
+        ...(sport.length || dport.length || flags.length ? ["-m", a.protocol!, ...sport, ...dport, ...flags] : []),
         "-j", a.jump,
         ...(a.toDestination ? ["--to-destination", a.toDestination] : []),
         ...(a.toSource ? ["--to-source", a.toSource] : []),
@@ -294,6 +313,12 @@ export function parseIptablesRule(args: string[]): ParsedRule {
             if (negated || !modules[value]) return { problem: `match -m ${value}, which no IptablesRule property makes` };
             module = value;
             i++;
+            continue;
+        }
+        if (flag === "--tcp-flags" && module === "tcp" && args[i + 2] !== undefined) {
+            if (negated) invert.push("tcpFlags");
+            out.tcpFlags = { mask: value.split(","), set: args[i + 2] === "NONE" ? [] : args[i + 2].split(",") };
+            i += 2;
             continue;
         }
         const key = simple[flag] ?? (module ? modules[module][flag]?.[0] : undefined);
@@ -373,13 +398,15 @@ export interface IptablesRuleInputs extends TargetInputs {
     sourcePort?: pulumi.Input<number | string | undefined>;
     /** `--dport`: a port or a range "1000:2000" (needs protocol tcp, udp, sctp or dccp). */
     destinationPort?: pulumi.Input<number | string | undefined>;
+    /** `--tcp-flags MASK SET`: of the flags in `mask`, exactly those in `set` are on; `{ mask: ["FIN", "SYN", "RST", "ACK"], set: ["SYN"] }` is `--syn`. Needs protocol tcp. */
+    tcpFlags?: pulumi.Input<{ mask: pulumi.Input<string>[]; set: pulumi.Input<string>[] } | undefined>;
     /** `--icmp-type` / `--icmpv6-type`: a number, "TYPE/CODE", "any" or a name ("echo-request"); needs protocol icmp or icmpv6. */
     icmpType?: pulumi.Input<number | string | undefined>;
     /** `-m conntrack --ctstate`: connection states (INVALID, NEW, RELATED, ESTABLISHED, UNTRACKED, SNAT, DNAT). */
     ctstate?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /** `-m state --state`: the older spelling of ctstate (INVALID, NEW, RELATED, ESTABLISHED, UNTRACKED). */
     state?: pulumi.Input<pulumi.Input<string>[] | undefined>;
-    /** Matches to negate (`! -s NET`): any of source, destination, inInterface, outInterface, protocol, sourcePort, destinationPort. */
+    /** Matches to negate (`! -s NET`): any of source, destination, inInterface, outInterface, protocol, sourcePort, destinationPort, tcpFlags. */
     invert?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /** `-j`: ACCEPT, DROP, RETURN, REJECT, LOG, MASQUERADE, SNAT, DNAT, REDIRECT, or a user-defined chain (an {@link IptablesChain}'s `name`). */
     jump: pulumi.Input<string>;
@@ -416,6 +443,7 @@ export class IptablesRule extends NetnsResource {
     declare readonly outInterface: pulumi.Output<string | undefined>;
     declare readonly sourcePort: pulumi.Output<number | string | undefined>;
     declare readonly destinationPort: pulumi.Output<number | string | undefined>;
+    declare readonly tcpFlags: pulumi.Output<{ mask: string[]; set: string[] } | undefined>;
     declare readonly icmpType: pulumi.Output<number | string | undefined>;
     declare readonly ctstate: pulumi.Output<string[] | undefined>;
     declare readonly state: pulumi.Output<string[] | undefined>;

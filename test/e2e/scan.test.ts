@@ -233,7 +233,7 @@ SEEDS.push({
 
 /**
  * A firewall's rules as scripts write them, in a namespace: a user-defined chain with its rule and the jump
- * to it, filter rules with protocols, ports, ICMP types and `-m state` (written after the port, so iptables
+ * to it, filter rules with protocols, ports, TCP flags, ICMP types and `-m state` (written after the port, so iptables
  * lists them in the script's order, not IptablesRule's), REJECT and LOG with their options, a DNAT to an
  * address and a REDIRECT, and ip6tables rules with a negated port. scan declares each as an IptablesRule in
  * its chain's order, the chain as an IptablesChain; adoption adds only the comments.
@@ -260,6 +260,7 @@ SEEDS.push({
         ipt("fwr", "-A", "INPUT", "-p", "tcp", "--dport", "22", "-m", "state", "--state", "ESTABLISHED,RELATED", "-j", "ACCEPT"),
         ipt("fwr", "-A", "INPUT", "-p", "icmp", "--icmp-type", "echo-request", "-j", "ACCEPT"),
         ipt("fwr", "-A", "INPUT", "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"),
+        ipt("fwr", "-A", "INPUT", "-p", "tcp", "!", "--syn", "-j", "DROP"),
         ipt("fwr", "-A", "OUTPUT", "-o", "r0", "-j", "LOG", "--log-prefix", "fwr out: "),
         ipt("fwr", "-t", "nat", "-A", "PREROUTING", "-d", "203.0.113.254/32", "-p", "tcp", "--dport", "54321", "-j", "DNAT", "--to-destination", "10.71.0.2"),
         ipt("fwr", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "--dport", "80", "-j", "REDIRECT", "--to-port", "8080"),
@@ -274,6 +275,7 @@ SEEDS.push({
         /new netns\.IptablesRule\("rule-fwr-input3", \{ chain: "INPUT", protocol: "tcp", destinationPort: 22, state: \["RELATED","ESTABLISHED"\], jump: "ACCEPT", netns: fwr\.name, adopt: true \}, \{ dependsOn: \[rule_fwr_input2\] \}\)/,
         /new netns\.IptablesRule\("rule-fwr-input4", \{ chain: "INPUT", protocol: "icmp", icmpType: 8, jump: "ACCEPT", netns: fwr\.name, adopt: true \}/,
         /new netns\.IptablesRule\("rule-fwr-input5", \{ chain: "INPUT", protocol: "tcp", jump: "REJECT", rejectWith: "tcp-reset", netns: fwr\.name, adopt: true \}/,
+        /new netns\.IptablesRule\("rule-fwr-input6", \{ chain: "INPUT", protocol: "tcp", tcpFlags: \{"mask":\["FIN","SYN","RST","ACK"\],"set":\["SYN"\]\}, invert: \["tcpFlags"\], jump: "DROP", netns: fwr\.name, adopt: true \}, \{ dependsOn: \[rule_fwr_input5\] \}\)/,
         /new netns\.IptablesRule\("rule-fwr-output", \{ chain: "OUTPUT", outInterface: r0\.name, jump: "LOG", logPrefix: "fwr out: ", netns: fwr\.name, adopt: true \}\)/,
         /new netns\.IptablesRule\("rule-fwr-other-tool", \{ chain: chain_fwr_OTHER_TOOL\.name, source: "192\.0\.2\.0\/24", jump: "RETURN", netns: fwr\.name, adopt: true \}\)/,
         /new netns\.IptablesRule\("rule-fwr-nat-prerouting", \{ table: "nat", chain: "PREROUTING", destination: "203\.0\.113\.254\/32", protocol: "tcp", destinationPort: 54321, jump: "DNAT", toDestination: "10\.71\.0\.2", netns: fwr\.name, adopt: true \}\)/,
@@ -281,7 +283,7 @@ SEEDS.push({
         /new netns\.IptablesRule\("rule-fwr-input-v6", \{ chain: "INPUT", source: "fd71::\/64", protocol: "ipv6-icmp", jump: "ACCEPT", netns: fwr\.name, adopt: true \}\)/,
         /new netns\.IptablesRule\("rule-fwr-input-v62", \{ chain: "INPUT", family: 6, protocol: "tcp", destinationPort: 22, invert: \["destinationPort"\], jump: "DROP", netns: fwr\.name, adopt: true \}/,
     ],
-    kinds: ["Netns", "Netns", "VethPair", "IptablesChain", ...Array(11).fill("IptablesRule")],
+    kinds: ["Netns", "Netns", "VethPair", "IptablesChain", ...Array(12).fill("IptablesRule")],
 });
 
 /**

@@ -21,6 +21,10 @@ const SHAPES: [Record<string, unknown>, string][] = [
         "-A INPUT -p tcp -m tcp ! --dport 22 -j REJECT --reject-with icmp-port-unreachable"],
     [{ chain: "INPUT", protocol: "tcp", jump: "REJECT", rejectWith: "tcp-reset" }, "-A INPUT -p tcp -j REJECT --reject-with tcp-reset"],
     [{ chain: "OUTPUT", jump: "LOG", logPrefix: "fw: " }, '-A OUTPUT -j LOG --log-prefix "fw: "'],
+    [{ chain: "FORWARD", outInterface: "veth3", protocol: "tcp", tcpFlags: { mask: ["SYN", "FIN", "ACK", "RST"], set: ["SYN"] }, ctstate: ["NEW"], jump: "ACCEPT" },
+        "-A FORWARD -o veth3 -p tcp -m conntrack --ctstate NEW -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT"],
+    [{ chain: "INPUT", protocol: "tcp", destinationPort: 22, tcpFlags: { mask: ["ALL"], set: ["NONE"] }, invert: ["tcpFlags"], jump: "DROP" },
+        "-A INPUT -p tcp -m tcp --dport 22 ! --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j DROP"],
     [{ table: "nat", chain: "PREROUTING", destination: "203.0.113.254", protocol: "tcp", destinationPort: 54321, jump: "DNAT", toDestination: "192.0.2.1" },
         "-A PREROUTING -d 203.0.113.254/32 -p tcp -m tcp --dport 54321 -j DNAT --to-destination 192.0.2.1"],
     [{ table: "nat", chain: "PREROUTING", protocol: "tcp", destinationPort: 80, jump: "REDIRECT", toPorts: 8080 }, "-A PREROUTING -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080"],
@@ -75,6 +79,9 @@ describe("resources/iptables-rule: check, diff, and the rule as iptables lists i
                 [{ chain: "INPUT", jump: "ACCEPT", outInterface: "eth0" }, ["outInterface"]],
                 [{ chain: "INPUT", jump: "LOG", logPrefix: "x".repeat(30) }, ["logPrefix"]],
                 [{ chain: "INPUT", jump: "ACCEPT", placement: "first" }, ["placement"]],
+                [{ chain: "INPUT", jump: "ACCEPT", tcpFlags: { mask: ["SYN"], set: ["SYN"] } }, ["tcpFlags"]], // no protocol tcp
+                [{ chain: "INPUT", jump: "ACCEPT", protocol: "tcp", tcpFlags: { mask: ["SYN"], set: ["ACK"] } }, ["tcpFlags"]],
+                [{ chain: "INPUT", jump: "ACCEPT", protocol: "tcp", tcpFlags: { mask: ["syn"], set: [] } }, ["tcpFlags.mask.0"]],
                 [{ chain: "INPUT", jump: "ACCEPT", netns: "../x" }, ["netns"]],
                 [{ chain: "INPUT", jump: "ACCEPT", sport: 22 }, ["sport"]],
             ];
@@ -105,7 +112,8 @@ describe("resources/iptables-rule: check, diff, and the rule as iptables lists i
             return "problem" in r ? r.problem : undefined;
         };
         assert.match(problem("-p udp -m multiport --dports 53,67 -j ACCEPT")!, /-m multiport/);
-        assert.match(problem("-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT")!, /--tcp-flags/);
+        assert.match(problem("-p tcp -m tcp --tcp-option 2 -j ACCEPT")!, /--tcp-option/);
+        assert.ok(rule.same!(["-p", "tcp", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-m", "tcp", "--dport", "22", "-j", "ACCEPT"]));
         assert.match(problem("-j LOG --log-prefix x --log-level 4")!, /--log-level/);
         assert.match(problem("-g MYCH")!, /goto/);
         assert.match(problem("-s 10.0.0.0/8")!, /no target/);
