@@ -20,6 +20,15 @@ export async function readMarker<T>(t: Target, dir: string, owner: string, valid
     }
 }
 
+/**
+ * The marker of an owner token in `dir` when it names this very object: every field of `at` (which
+ * object, in which namespace and that namespace's inode) is the same in it. Undefined otherwise.
+ */
+export async function readOwnMarker<T extends object>(t: Target, dir: string, owner: string, at: Partial<T>, valid: (data: any) => boolean): Promise<T | undefined> {
+    const found = await readMarker<T>(t, dir, owner, valid);
+    return found !== undefined && (Object.keys(at) as (keyof T)[]).every((k) => found[k] === at[k]) ? found : undefined;
+}
+
 /** Writes the marker of an owner token in `dir` (atomically: a temporary file renamed over it). */
 export async function writeMarker(t: Target, dir: string, owner: string, marker: unknown): Promise<void> {
     await t.writeFile(markerFile(dir, owner), JSON.stringify(marker));

@@ -5,7 +5,7 @@ import { diffInputs, diffResult } from "../core/diff";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { checkWith, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
 import { Family, getChainPolicy, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
-import { readMarker, removeMarker, writeMarker } from "../linux/marker";
+import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
 
@@ -88,9 +88,7 @@ async function currentPolicy(t: Target, a: ChainPolicyArgs): Promise<string> {
 async function markerOf(t: Target, a: ChainPolicyArgs): Promise<{ recorded: PolicyMarker | undefined; at: Omit<PolicyMarker, "previous"> }> {
     const inode = a.netns === undefined ? undefined : (await netnsId(t, a.netns))?.inode;
     const at = { netns: a.netns, inode, family: a.family, table: a.table, chain: a.chain };
-    const found = await readMarker<PolicyMarker>(t, POLICY_MARKER_DIR, a.owner, (d) => typeof d.previous === "string");
-    const same = found !== undefined && (Object.keys(at) as (keyof typeof at)[]).every((k) => found[k] === at[k]);
-    return { recorded: same ? found : undefined, at };
+    return { recorded: await readOwnMarker<PolicyMarker>(t, POLICY_MARKER_DIR, a.owner, at, (d) => typeof d.previous === "string"), at };
 }
 
 /** True when the resource's namespace is gone (the root namespace never is). */

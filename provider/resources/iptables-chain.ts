@@ -4,7 +4,7 @@ import { diffInputs, diffResult } from "../core/diff";
 import { NetnsResource, TargetInputs } from "../core/resource";
 import { checkWith, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
 import { deleteChain, Family, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
-import { readMarker, removeMarker, writeMarker } from "../linux/marker";
+import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
 import { BUILTIN_CHAINS, ChainName, TARGETS } from "./iptables-rule";
@@ -53,8 +53,7 @@ const what = (a: IptablesChainArgs) => `${tool(a)} chain ${a.name} (table ${a.ta
 async function markedOurs(t: Target, a: IptablesChainArgs): Promise<{ ours: boolean; marker: ChainMarker }> {
     const inode = a.netns === undefined ? undefined : (await netnsId(t, a.netns))?.inode;
     const marker: ChainMarker = { netns: a.netns, inode, family: a.family, table: a.table, name: a.name };
-    const found = await readMarker<ChainMarker>(t, CHAIN_MARKER_DIR, a.owner, (d) => typeof d.name === "string");
-    return { ours: found !== undefined && (Object.keys(marker) as (keyof ChainMarker)[]).every((k) => found[k] === marker[k]), marker };
+    return { ours: (await readOwnMarker<ChainMarker>(t, CHAIN_MARKER_DIR, a.owner, marker, (d) => typeof d.name === "string")) !== undefined, marker };
 }
 
 /**
