@@ -6,6 +6,20 @@
 import * as path from "path";
 import type { Target } from "./target";
 
+/** The folder every marker lives under, a folder per kind inside it; each goes when the last marker in it does. */
+export const MARKER_ROOT = "/run/pulumi-netns";
+
+/**
+ * Removes a marker file (a missing one is success), then its folder and {@link MARKER_ROOT} when they
+ * are left empty: after the last delete nothing of pulumi-netns stays on the host. A create writing a
+ * marker meanwhile makes the folder again (see `Target.writeFile`).
+ */
+export async function removeMarkerFile(t: Target, file: string): Promise<void> {
+    await t.removeFile(file);
+    await t.removeEmptyDir(path.dirname(file));
+    await t.removeEmptyDir(MARKER_ROOT);
+}
+
 function markerFile(dir: string, owner: string): string {
     return path.join(dir, owner.replace(/[^\w-]/g, "_"));
 }
@@ -34,7 +48,7 @@ export async function writeMarker(t: Target, dir: string, owner: string, marker:
     await t.writeFile(markerFile(dir, owner), JSON.stringify(marker));
 }
 
-/** Removes the marker of an owner token in `dir`; a missing one is success. */
+/** Removes the marker of an owner token in `dir`, and the folders it leaves empty; a missing one is success. */
 export async function removeMarker(t: Target, dir: string, owner: string): Promise<void> {
-    await t.removeFile(markerFile(dir, owner));
+    await removeMarkerFile(t, markerFile(dir, owner));
 }

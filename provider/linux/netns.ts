@@ -1,12 +1,13 @@
 import * as path from "path";
 import { ipBatch, ipIn } from "./batch";
 import { CommandError } from "./exec";
+import { MARKER_ROOT, removeMarkerFile } from "./marker";
 import type { FileId, Target } from "./target";
 
 /** Where iproute2 keeps named namespaces (bind mounts of nsfs). */
 export const NETNS_DIR = "/run/netns";
 /** Where pulumi-netns keeps namespace ownership markers. Under /run, so they vanish on reboot with the namespaces. */
-export const MARKER_DIR = "/run/pulumi-netns/netns";
+export const MARKER_DIR = `${MARKER_ROOT}/netns`;
 
 /** The named namespaces. Equivalent to: `ip -json netns list`. */
 export async function listNetns(t: Target): Promise<string[]> {
@@ -93,9 +94,9 @@ export async function writeNetnsMarker(t: Target, name: string, marker: NetnsMar
     await t.writeFile(path.join(MARKER_DIR, name), JSON.stringify(marker));
 }
 
-/** Removes the ownership marker of a namespace; a missing one is success. */
+/** Removes the ownership marker of a namespace, and the folders it leaves empty; a missing one is success. */
 export async function removeNetnsMarker(t: Target, name: string): Promise<void> {
-    await t.removeFile(path.join(MARKER_DIR, name));
+    await removeMarkerFile(t, path.join(MARKER_DIR, name));
 }
 
 /**

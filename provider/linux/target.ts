@@ -60,12 +60,17 @@ export const localTarget: Target = {
         }
     },
     async writeFile(file, data) {
-        try {
-            await fs.mkdir(path.dirname(file), { recursive: true });
-            await fs.writeFile(`${file}.tmp`, data);
-            await fs.rename(`${file}.tmp`, file);
-        } catch (err) {
-            throw explainFsError(err, "its ownership markers under /run/pulumi-netns");
+        // Twice: a delete that emptied the folder may remove it between mkdir and the write (linux/marker.ts).
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await fs.mkdir(path.dirname(file), { recursive: true });
+                await fs.writeFile(`${file}.tmp`, data);
+                await fs.rename(`${file}.tmp`, file);
+                return;
+            } catch (err) {
+                if (attempt < 2 && missing(err)) continue;
+                throw explainFsError(err, "its ownership markers under /run/pulumi-netns");
+            }
         }
     },
     async removeFile(file) {
@@ -140,8 +145,14 @@ function commandTarget(
             return text === undefined ? undefined : text + "\n"; // exec trims one trailing newline
         },
         async writeFile(file, data) {
-            await t.run(["mkdir", "-p", "--", path.dirname(file)]);
-            await t.run(["dd", `of=${file}.tmp`, "status=none"], { input: data });
+            // Twice: a delete that emptied the folder may remove it between mkdir and dd (linux/marker.ts).
+            for (let attempt = 1; ; attempt++) {
+                await t.run(["mkdir", "-p", "--", path.dirname(file)]);
+                const r = await t.tryRun(["dd", `of=${file}.tmp`, "status=none"], { input: data });
+                if (r.exitCode === 0) break;
+                if (attempt < 2 && NO_FILE.test(r.stderr)) continue;
+                throw new CommandError(r.command, r.exitCode, r.stdout, r.stderr);
+            }
             await t.run(["mv", "-f", "--", `${file}.tmp`, file]);
         },
         async removeFile(file) {
