@@ -38,6 +38,43 @@ if [[ "${1:-}" == "--__mocha" ]]; then
 fi
 
 unset PULUMI_NETNS_SANDBOX PULUMI_NETNS_HOST_NETNS
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# The system tools the privileged tests run, each with the Debian package that has it (README: Requirements).
+# As root with apt-get, the missing ones are installed, saying so; else the run stops here, naming each.
+# Servers among them (sshd, dnsmasq, iperf3, python3's http.server) only ever run inside the test sandbox.
+TOOLS=(ip:iproute2 bridge:iproute2 tc:iproute2 ss:iproute2 iptables:iptables ip6tables:iptables
+  iptables-save:iptables ip6tables-save:iptables ping:iputils-ping unshare:util-linux nsenter:util-linux
+  setpriv:util-linux sysctl:procps ssh:openssh-client ssh-keygen:openssh-client sshd:openssh-server
+  sudo:sudo dnsmasq:dnsmasq-base getent:libc-bin iperf3:iperf3 curl:curl python3:python3)
+missing_tools() {
+  local t
+  for t in "${TOOLS[@]}"; do command -v "${t%%:*}" >/dev/null 2>&1 || echo "$t"; done
+}
+if [[ "$(id -u)" -eq 0 ]]; then
+  mapfile -t missing < <(missing_tools)
+  if [[ ${#missing[@]} -gt 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    pkgs="$(printf '%s\n' "${missing[@]#*:}" | sort -u | tr '\n' ' ')"
+    echo "npm test: installing the system tools the tests need (${missing[*]%%:*}): apt-get install $pkgs" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # Debian starts a service when its package is installed: policy-rc.d (exit 101) stops that for the
+    # install, so openssh-server never leaves an sshd listening on the machine itself.
+    rc_d=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      rc_d=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' > "$rc_d" && chmod 755 "$rc_d"
+    fi
+    # shellcheck disable=SC2086 # one word per package
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs; } >&2 || true
+    [[ -n "$rc_d" ]] && rm -f "$rc_d"
+    mapfile -t missing < <(missing_tools)
+  fi
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    for t in "${missing[@]}"; do echo "npm test: missing ${t%%:*}: install it (Debian/Ubuntu: apt-get install ${t#*:})" >&2; done
+    exit 1
+  fi
+fi
+
 if [[ "${PULUMI_NETNS_SKIP_BUILD:-}" != "1" ]]; then
   npm run build
 fi

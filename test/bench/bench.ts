@@ -227,7 +227,7 @@ async function commandCost(t: Target): Promise<{ serial: number; parallel: numbe
 async function remoteBench(): Promise<RemoteResults | undefined> {
     if (REMOTE_SIZES.length === 0) return undefined;
     if (!haveSshd()) {
-        console.error("SKIPPING the remote benchmark: openssh-server is not installed (.ci/run installs it)");
+        console.error("SKIPPING the remote benchmark: openssh-server is not installed (npm test installs it as root with apt-get)");
         return undefined;
     }
     const sshd = await startSshd();

@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from "child_process";
 import { sh } from "./kernel";
 
-/** True when dnsmasq is installed (`.ci/run` installs dnsmasq-base). */
+/** True when dnsmasq is installed (`npm test` installs dnsmasq-base). */
 export function haveDnsmasq(): boolean {
     return ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].some((p) => require("fs").existsSync(p));
 }

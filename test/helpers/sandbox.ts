@@ -53,11 +53,11 @@ export function describePrivileged(title: string, fn: (this: Mocha.Suite) => voi
 
 /**
  * For a suite's `before`: skips the suite when a system tool it needs is not installed (`ok`
- * false), saying which; under CI=true that is a failure instead (`.ci/run` installs it).
+ * false), saying which; under CI=true that is a failure instead (`npm test` installs it as root).
  */
 export function requireTool(ctx: Mocha.Context, ok: boolean, what: string): void {
     if (ok) return;
-    if (process.env.CI === "true") throw new Error(`${what} is not installed, and CI must run this suite (.ci/run installs it)`);
-    console.warn(`SKIPPING: ${what} is not installed (.ci/run installs it)`);
+    if (process.env.CI === "true") throw new Error(`${what} is not installed, and CI must run this suite (npm test installs it as root with apt-get)`);
+    console.warn(`SKIPPING: ${what} is not installed (npm test installs it as root with apt-get)`);
     ctx.skip();
 }

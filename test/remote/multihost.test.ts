@@ -184,7 +184,7 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
                 const free = await measure(alpha, "a1", beta, "b1", addresses.b1);
                 assert.ok(free > 50, `unlimited again: ${free.toFixed(0)} Mbit/s`);
             } else {
-                console.warn("SKIPPING the rate part: iperf3 is not installed (.ci/run installs it)");
+                console.warn("SKIPPING the rate part: iperf3 is not installed (npm test installs it as root with apt-get)");
             }
 
             // A third host joins with a member, and a2 moves there: the others' tunnels are updated in place, a2 keeps its address.
