@@ -77,6 +77,8 @@ fi
 
 if [[ "${PULUMI_NETNS_SKIP_BUILD:-}" != "1" ]]; then
   npm run build
+  # The tests and examples are type-checked like the package (mocha itself only transpiles them).
+  npx --no-install tsc -p tsconfig.test.json
 fi
 
 # The real Pulumi CLI for test/e2e/ (built from the Go module proxy on first use, then reused from

@@ -41,7 +41,7 @@ describePrivileged("e2e: an Automation API inline program through the real pulum
     /** The program, from the service's folder: its pulumi-netns is the copy installed there. */
     const program = async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { lab } = require(path.join(service.dir, "lab.ts")) as { lab: () => unknown };
+        const { lab } = require(path.join(service.dir, "lab.ts")) as { lab: () => Record<string, unknown> };
         return lab();
     };
 
@@ -156,7 +156,7 @@ describePrivileged("e2e: an Automation API inline program through the real pulum
         assert.equal(installed, built, `${plugin} is an older build.sh's: \`bash tools/pulumi-cli/build.sh\` (a reuse) brings it up to date`);
         // A dynamic resource not of pulumi-netns (no check of ours before it): the plugin itself fails.
         const raw = async () => {
-            new pulumi.dynamic.Resource({ create: async () => ({ id: "raw" }) }, "raw", {});
+            new (class Raw extends pulumi.dynamic.Resource {})({ create: async () => ({ id: "raw" }) }, "raw", {});
         };
         const stack = await inFolder(tempDir("cwd"), () => LocalWorkspace.createOrSelectStack(
             { stackName: "raw", projectName: PROJECT, program: raw }, workspace()));

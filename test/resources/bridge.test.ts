@@ -40,8 +40,8 @@ describePrivileged("resources/bridge: against the kernel", () => {
         const cmds = await commandsDuring(async () => (made = await bridgeProvider.create(inputs)));
         const { id, outs } = made!;
         assert.deepEqual(cmds, [["ip", "-n", ns, "-batch", "-"]], "made and configured in one process");
-        const br = await link("br0", ns);
-        assert.equal(br.linkinfo.info_kind, "bridge");
+        const br = (await link("br0", ns))!;
+        assert.equal(br.linkinfo?.info_kind, "bridge");
         assert.equal(br.ifalias, O);
         assert.ok(br.flags.includes("UP"));
         assert.equal(outs.mac, br.address);
@@ -62,7 +62,7 @@ describePrivileged("resources/bridge: against the kernel", () => {
 
         await bridgeProvider.update!(id, drifted, inputs);
         assert.deepEqual(await addrs("br0", ns), ["192.168.1.254/24"]);
-        assert.ok((await link("br0", ns)).flags.includes("UP"));
+        assert.ok((await link("br0", ns))!.flags.includes("UP"));
 
         await bridgeProvider.delete!(id, outs);
         assert.equal(await link("br0", ns).catch(() => undefined), undefined);
@@ -107,6 +107,6 @@ describePrivileged("resources/bridge: against the kernel", () => {
         const inputs = await checked(bridgeProvider, { name: "br9", netns: ns, owner: O });
         await assert.rejects(bridgeProvider.create(inputs), /not owned by this resource/);
         await bridgeProvider.delete!("x", { ...inputs, mac: "" });
-        assert.equal((await link("br9", ns)).linkinfo.info_kind, "bridge");
+        assert.equal((await link("br9", ns))!.linkinfo?.info_kind, "bridge");
     });
 });

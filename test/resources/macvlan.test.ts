@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { macvlanProvider } from "../../provider/resources/macvlan";
 import { describePrivileged } from "../helpers/sandbox";
@@ -39,7 +40,7 @@ describePrivileged("resources/macvlan: against the kernel", () => {
     });
 
     it("puts two namespaces on the parent's network: they reach each other and the far side; read, update, delete", async () => {
-        const made = [];
+        const made: ({ inputs: Record<string, any> } & pulumi.dynamic.CreateResult)[] = [];
         for (const [ns, address, name] of [[a, "10.40.0.1/24", "mva"], [b, "10.40.0.2/24", "mvb"]]) {
             const inputs = await checked(macvlanProvider, { name, parent: "mvp0", netns: ns, addresses: [address], owner: owner("Macvlan", name) });
             const cmds = await commandsDuring(async () => made.push({ inputs, ...(await macvlanProvider.create(inputs)) }));

@@ -38,14 +38,14 @@ describePrivileged("resources/netns: against the kernel", () => {
         const { id, outs } = made!;
         assert.deepEqual(cmds, [["ip", "-batch", "-"]], "namespace and lo in one process");
         assert.ok((await netnsList()).includes(name));
-        assert.ok((await link("lo", name)).flags.includes("UP"));
+        assert.ok((await link("lo", name))!.flags.includes("UP"));
         assert.equal(outs.path, `/run/netns/${name}`);
 
         assert.deepEqual((await netnsProvider.read!(id, outs)).props, outs);
         await sh(["ip", "-n", name, "link", "set", "dev", "lo", "down"]);
         assert.equal((await netnsProvider.read!(id, outs)).props!.loopbackUp, false);
         await netnsProvider.update!(id, { ...outs, loopbackUp: false }, inputs);
-        assert.ok((await link("lo", name)).flags.includes("UP"));
+        assert.ok((await link("lo", name))!.flags.includes("UP"));
 
         // A second create (crash before the engine saved state) adopts the namespace it marked.
         await netnsProvider.create(inputs);
@@ -62,7 +62,7 @@ describePrivileged("resources/netns: against the kernel", () => {
         const name = freshNetnsName();
         const inputs = await checked(netnsProvider, { name, loopbackUp: false, owner: owner("Netns", name) });
         const { id, outs } = await netnsProvider.create(inputs);
-        assert.equal((await link("lo", name)).flags.includes("UP"), false);
+        assert.equal((await link("lo", name))!.flags.includes("UP"), false);
         await netnsProvider.delete!(id, outs);
 
         // `ip netns exec NS ip link set dev lo up` runs the ip found on PATH: one that refuses makes the batch fail after `netns add`.

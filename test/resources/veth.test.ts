@@ -74,9 +74,9 @@ describePrivileged("resources/veth: against the kernel", () => {
             peerName: "veth2", peerNetns: b, peerAddresses: ["192.168.1.2/24"], mtu: 1400, owner: O,
         });
         const { id, outs } = await vethPairProvider.create(inputs);
-        const end = await link("veth1", a);
-        const peer = await link("veth2", b);
-        assert.equal(end.linkinfo.info_kind, "veth");
+        const end = (await link("veth1", a))!;
+        const peer = (await link("veth2", b))!;
+        assert.equal(end.linkinfo?.info_kind, "veth");
         assert.equal(end.ifalias, O);
         assert.equal(peer.ifalias, O);
         assert.equal(end.mtu, 1400);
@@ -99,8 +99,8 @@ describePrivileged("resources/veth: against the kernel", () => {
 
         const updated = await vethPairProvider.update!(id, drifted, { ...inputs, addresses: ["192.168.1.1/24", "fd00::1/64"] });
         assert.deepEqual(await addrs("veth1", a), ["192.168.1.1/24", "fd00::1/64"]);
-        assert.equal((await link("veth1", a)).mtu, 1400);
-        assert.ok((await link("veth1", a)).flags.includes("UP"));
+        assert.equal((await link("veth1", a))!.mtu, 1400);
+        assert.ok((await link("veth1", a))!.flags.includes("UP"));
         assert.equal(Object.values(updated!.outs).includes(undefined), false);
 
         await vethPairProvider.delete!(id, updated!.outs);
@@ -178,10 +178,10 @@ describePrivileged("resources/veth: against the kernel", () => {
         await sh(["ip", "-n", a, "link", "add", "name", "br0", "type", "bridge"]);
         const inputs = await checked(vethPairProvider, { name: "h0", netns: a, master: "br0", peerName: "c0", peerNetns: b, owner: O });
         const { id, outs } = await vethPairProvider.create(inputs);
-        assert.equal((await link("h0", a)).master, "br0");
+        assert.equal((await link("h0", a))!.master, "br0");
         const { master, ...rest } = inputs;
         await vethPairProvider.update!(id, outs, rest);
-        assert.equal((await link("h0", a)).master, undefined);
+        assert.equal((await link("h0", a))!.master, undefined);
         await vethPairProvider.delete!(id, outs);
     });
 

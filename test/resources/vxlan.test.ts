@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
@@ -71,7 +72,7 @@ describePrivileged("resources/vxlan: against the kernel", () => {
     });
 
     it("joins two namespaces over the underlay (and a bridge to the overlay); read, drift, update, delete", async () => {
-        const made = [];
+        const made: ({ inputs: Record<string, any> } & pulumi.dynamic.CreateResult)[] = [];
         for (const [ns, local, remote, overlay] of [[a, "10.50.0.1", "10.50.0.2", "10.60.0.1/24"], [b, "10.50.0.2", "10.50.0.1", "10.60.0.2/24"]]) {
             const inputs = await checked(vxlanProvider, { name: "vx42", vni: 42, local, remote, device: "ul0", netns: ns, addresses: [overlay], owner: owner("Vxlan", ns) });
             const cmds = await commandsDuring(async () => made.push({ inputs, ...(await vxlanProvider.create(inputs)) }));

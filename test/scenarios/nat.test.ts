@@ -41,7 +41,7 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
     const pv = uniqueIfName("pv");
     const bridge = "br-nat";
 
-    let privNetns: { id: string; outs: Record<string, unknown> };
+    let privNetns: { id: string; outs?: Record<string, unknown> };
 
     before(async () => {
         // priv is a Netns resource whose resolver is the DNS server in wan (seed 001 ends with names failing there).

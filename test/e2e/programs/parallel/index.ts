@@ -14,4 +14,6 @@ const sleeper: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-for (let n = 0; n < 24; n++) new pulumi.dynamic.Resource(sleeper, `sleeper-${n}`, { log, n }, {});
+class Sleeper extends pulumi.dynamic.Resource {}
+
+for (let n = 0; n < 24; n++) new Sleeper(sleeper, `sleeper-${n}`, { log, n }, {});
