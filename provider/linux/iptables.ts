@@ -245,9 +245,13 @@ export interface SavedTable {
 export async function saveTables(t: Target, family: Family, netns?: string): Promise<SavedTable[]> {
     const argv = [...(netns ? ["ip", "netns", "exec", netns] : []), family === 6 ? "ip6tables-save" : "iptables-save"];
     const r = await runIptables(t, family, argv, (r) => NETNS_GONE.test(r.stderr));
-    if (r.exitCode !== 0) return [];
+    return r.exitCode === 0 ? parseSave(r.stdout) : [];
+}
+
+/** The tables of an `iptables-save` listing, with their chains and rules. */
+export function parseSave(text: string): SavedTable[] {
     const tables: SavedTable[] = [];
-    for (const line of r.stdout.split("\n")) {
+    for (const line of text.split("\n")) {
         if (line.startsWith("*")) tables.push({ table: line.slice(1).trim(), chains: [], rules: [] });
         const m = /^:(\S+) (\S+)/.exec(line);
         if (m && tables.length) tables[tables.length - 1].chains.push({ chain: m[1], policy: m[2] });
