@@ -1,4 +1,4 @@
-// Seed 000: namespace "blue", a veth pair whose host end sits on br0, addresses, and a
+// Namespace "blue", a veth pair whose host end sits on br0, addresses, and a
 // default route from blue via the bridge.
 import * as netns from "pulumi-netns";
 

@@ -1,4 +1,4 @@
-// Seed 004, second topology: ns1 and ns2 on bridge br0 (gateway 192.168.1.254), each with a
+// ns1 and ns2 on bridge br0 (gateway 192.168.1.254), each with a
 // default route via the bridge, and `iptables -A FORWARD -i br0 -j ACCEPT` for hosts whose
 // FORWARD policy is DROP (Docker's). Add names to `namespaces` to grow the LAN. To build it on
 // another host: `pulumi config set --secret connection '{"host":"…","user":"…","privateKey":"…","hostKey":"…"}'`

@@ -1,7 +1,7 @@
-// Seed 001: namespace "breezyfrost" (192.168.50.2/24) behind bridge br-nat (192.168.50.3/24)
+// Namespace "breezyfrost" (192.168.50.2/24) behind bridge br-nat (192.168.50.3/24)
 // reaches the outside world through the host: ip_forward on, the LAN masqueraded out of the
 // uplink, FORWARD rules for the LAN and its replies, and a resolver of its own, so names work
-// too (where seed 001 ends with `ping www.baidu.com` failing). Destroy puts ip_forward back as it was.
+// too (where a hand-built one often ends with name lookups failing). Destroy puts ip_forward back as it was.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as netns from "pulumi-netns";

@@ -1,4 +1,4 @@
-// Seed 004, first topology: ns1 and ns2 joined directly by a veth pair, like a cable
+// ns1 and ns2 joined directly by a veth pair, like a cable
 // between two computers, each with a default route to the other.
 import * as netns from "pulumi-netns";
 

@@ -259,10 +259,10 @@ function endpointOf(c: unknown): string | undefined {
 }
 
 /**
- * Seed 004's bridge LAN for any number of namespaces: a bridge holding the gateway address and, per
+ * A bridge LAN for any number of namespaces: a bridge holding the gateway address and, per
  * namespace, a Netns, a VethPair (`eth0` inside, the other end on the bridge, rate-limited with
  * `rate`) and a default Route via the gateway. With `nat`, forwarding is enabled and the LAN is
- * masqueraded out of the uplink (seed 001); with `forward` (or `nat`), the FORWARD chain accepts
+ * masqueraded out of the uplink; with `forward` (or `nat`), the FORWARD chain accepts
  * traffic from the bridge, as hosts whose FORWARD policy is DROP (Docker's) require.
  *
  * Spanning hosts (`peers`): every host gets the bridge and one VXLAN device on it whose flood list

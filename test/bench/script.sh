@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The hand-written baseline of the benchmark (the seeds' way): N namespaces, each with lo up, a
+# The hand-written baseline of the benchmark (the shell scripts' way): N namespaces, each with lo up, a
 # veth to one shared bridge, an address and a default route; plus forwarding and one MASQUERADE
 # rule. One `ip` process per step. Runs only inside the benchmark's sandbox.
 #   script.sh create N UPLINK | script.sh delete N

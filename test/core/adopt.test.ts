@@ -1,5 +1,5 @@
 /**
- * `adopt: true` against the kernel, per kind: an object made by hand (as the seeds' scripts do)
+ * `adopt: true` against the kernel, per kind: an object made by hand (as scripts do)
  * that matches its declaration is taken over by writing only the marker (the kernel's view is the
  * same before and after, the marker aside); one that differs fails listing each difference and is
  * left exactly as it was; one owned by another resource is refused; one that does not exist is created.
@@ -36,7 +36,7 @@ describePrivileged("core/adopt: taking over what a script made", () => {
     });
 
     it("Netns, VethPair, Bridge, Route: a match gets only its marker, then behaves like any other resource", async () => {
-        // Seed 000 by hand.
+        // Blue behind br0, by hand.
         for (const argv of [
             ["ip", "link", "add", "adv0", "type", "veth", "peer", "name", "adv1"],
             ["ip", "link", "set", "adv1", "netns", ns],

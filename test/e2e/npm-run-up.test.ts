@@ -1,5 +1,5 @@
 /**
- * The main job, as its README line says: `npm run up` at the root of the checkout makes seed 001's
+ * The main job, as its README line says: `npm run up` at the root of the checkout makes the NAT gateway's
  * stack through the real `pulumi up` (examples/pulumi.sh picks the CLI: here the pinned build), the
  * namespace reaches an address beyond the uplink through the NAT, `npm run preview` shows no
  * changes, `npm run destroy` leaves the host as before. The sandbox's uplink is `up0` (a veth to a
@@ -31,7 +31,7 @@ describePrivileged("e2e: npm run up / preview / destroy at the root of the check
     this.timeout(600000);
     before(function () { requireCli(this); });
 
-    it("makes seed 001's stack through the real pulumi up; the namespace reaches beyond the uplink; destroy restores the host", async () => {
+    it("makes the NAT gateway's stack through the real pulumi up; the namespace reaches beyond the uplink; destroy restores the host", async () => {
         await wanUp();
         await sh(["ip", "route", "add", "default", "via", WAN_PROBE, "dev", "up0"]);
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-npm-run-up-"));

@@ -1,5 +1,5 @@
 /**
- * From a hand-built network to a stack, through the real pulumi CLI: each seed's setup run exactly
+ * From a hand-built network to a stack, through the real pulumi CLI: each scenario's setup run exactly
  * as its commands do it → `pulumi-netns scan` → that program → `pulumi up` adopts everything while a
  * ping through the network loses nothing → the kernel differs from before only by pulumi-netns'
  * markers → `preview --expect-no-changes` → `destroy` leaves the sandbox as before the script ran
@@ -16,13 +16,13 @@ import { iptablesSave, sh, snapshotHost, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { Project, requireCli } from "./cli";
 
-interface Seed {
+interface Scenario {
     name: string;
-    /** The seed's commands, as its tutorial runs them. */
+    /** The scenario's commands, as its script runs them. */
     script: string[][];
     /** The namespaces it makes (scan is limited to them: the sandbox's own `wan` stays out). */
     netns: string[];
-    /** A ping that must not lose a packet while `pulumi up` adopts: from, to (none where the seed's network does not answer). */
+    /** A ping that must not lose a packet while `pulumi up` adopts: from, to (none where the scenario's network does not answer). */
     ping?: [string, string];
     up?: () => Promise<void>;
     down?: () => Promise<void>;
@@ -40,11 +40,11 @@ interface Seed {
     kinds?: string[];
 }
 
-const SEEDS: Seed[] = [
+const SCENARIOS: Scenario[] = [
     {
-        name: "seed 000: blue behind br0",
+        name: "blue behind br0",
         netns: ["blue"],
-        // No ping: as the seed builds it (an address on veth0, which is also br0's port), blue reaches neither
+        // No ping: as the script builds it (an address on veth0, which is also br0's port), blue reaches neither
         // 10.1.1.3 nor 10.1.1.2 on this kernel: replies to the port's ARP go to the bridge. Adoption keeps it so.
         script: [
             ["ip", "netns", "add", "blue"],
@@ -62,7 +62,7 @@ const SEEDS: Seed[] = [
         ],
     },
     {
-        name: "seed 001: breezyfrost behind the host's NAT (uplink up0 to a sandboxed wan)",
+        name: "breezyfrost behind the host's NAT (uplink up0 to a sandboxed wan)",
         netns: ["breezyfrost"],
         ping: ["breezyfrost", WAN_PROBE],
         up: () => wanUp(),
@@ -84,7 +84,7 @@ const SEEDS: Seed[] = [
         ],
     },
     {
-        name: "seed 004: ns1 and ns2 joined by one veth pair",
+        name: "ns1 and ns2 joined by one veth pair",
         netns: ["ns1", "ns2"],
         ping: ["ns1", "192.168.1.2"],
         script: [
@@ -102,7 +102,7 @@ const SEEDS: Seed[] = [
         ],
     },
     {
-        name: "seed 004: ns1 and ns2 on bridge br0 with a gateway",
+        name: "ns1 and ns2 on bridge br0 with a gateway",
         netns: ["ns1", "ns2"],
         ping: ["ns1", "192.168.1.2"],
         script: [
@@ -139,7 +139,7 @@ const SEEDS: Seed[] = [
  * whose far end is in `right`; and in `left`, a port forward of TCP 8080 to 10.47.0.2:80 with its
  * OUTPUT twin and hairpin MASQUERADE, plus a DNAT no PortForward makes (it has no OUTPUT twin).
  */
-SEEDS.push({
+SCENARIOS.push({
     name: "vxlan pair over a veth underlay, a macvlan, a port forward with hairpin",
     netns: ["left", "right"],
     ping: ["left", "10.47.0.2"],
@@ -199,7 +199,7 @@ SEEDS.push({
  * and ip6tables, in the filter and mangle tables, in a namespace and in the root. scan declares the
  * MACs and a ChainPolicy for each policy; adoption changes neither.
  */
-SEEDS.push({
+SCENARIOS.push({
     name: "a firewall: fixed MACs, DROP policies (iptables and ip6tables, filter and mangle, in namespaces and the root)",
     netns: ["fwa", "fwb"],
     ping: ["fwa", "10.70.0.2"],
@@ -242,7 +242,7 @@ SEEDS.push({
  */
 const ipt = (ns: string, ...args: string[]) => ["ip", "netns", "exec", ns, "iptables", "-w", ...args];
 const ip6t = (ns: string, ...args: string[]) => ["ip", "netns", "exec", ns, "ip6tables", "-w", ...args];
-SEEDS.push({
+SCENARIOS.push({
     name: "a firewall's rules: a user-defined chain and its jump, filter rules with matches, DNAT, REDIRECT, ip6tables",
     netns: ["fwr", "fws"],
     ping: ["fws", "10.71.0.1"],
@@ -299,7 +299,7 @@ interface CorpusScript { file: string; repository: string; path: string; commit:
 const CORPUS = process.env.PULUMI_NETNS_CORPUS ?? path.join(os.homedir(), ".cache", "pulumi-netns", "corpus");
 for (const c of JSON.parse(fs.readFileSync(path.join(__dirname, "corpus.json"), "utf8")) as CorpusScript[]) {
     const file = path.join(CORPUS, c.file);
-    SEEDS.push({
+    SCENARIOS.push({
         name: `corpus: ${c.repository} ${c.path} @${c.commit.slice(0, 12)}`,
         missing: fs.existsSync(file) ? undefined : `${file} is not there: save ${c.repository}'s ${c.path} at ${c.commit} there (corpus.json lists its edits)`,
         netns: c.netns,
@@ -313,7 +313,7 @@ for (const c of JSON.parse(fs.readFileSync(path.join(__dirname, "corpus.json"), 
 }
 
 /**
- * Objects no resource models, made before the seed's script (so they are part of "before"): a vxlan
+ * Objects no resource models, made before the scenario's script (so they are part of "before"): a vxlan
  * port on a bridge, Docker-like chains, a FORWARD rule with other matches. scan lists them only as
  * comments, and up and destroy leave them as they are.
  */
@@ -335,9 +335,9 @@ const FOREIGN_DOWN: string[][] = [
     ["iptables", "-w", "-X", "DOCKER-USER"],
 ];
 
-SEEDS.push({
-    ...SEEDS[3],
-    name: "seed 004 on a bridge, on a host that also has a vxlan bridge port, Docker-like chains and other rules",
+SCENARIOS.push({
+    ...SCENARIOS[3],
+    name: "ns1 and ns2 on a bridge, on a host that also has a vxlan bridge port, Docker-like chains and other rules",
     up: async () => { for (const argv of FOREIGN) await sh(argv); },
     down: async () => { for (const argv of FOREIGN_DOWN) await sh(argv).catch(() => undefined); },
     undeclared: ["vx0", "brx"],
@@ -386,37 +386,37 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
         assert.match(bad.stderr, /--format: ts or mermaid, not svg\nusage: pulumi-netns scan/);
     });
 
-    for (const seed of SEEDS) {
-        it(`${seed.name}: scan → up adopts (no ping lost, only markers added) → no changes → destroy restores the sandbox`, async function () {
-            if (seed.missing) {
-                console.log(`      skipped: ${seed.missing}`);
+    for (const scenario of SCENARIOS) {
+        it(`${scenario.name}: scan → up adopts (no ping lost, only markers added) → no changes → destroy restores the sandbox`, async function () {
+            if (scenario.missing) {
+                console.log(`      skipped: ${scenario.missing}`);
                 this.skip();
             }
-            await seed.up?.();
+            await scenario.up?.();
             const forwardBefore = await sysctl("net.ipv4.ip_forward");
             const before = await exampleSnapshot();
             let project: Project | undefined;
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-scan-"));
             try {
-                for (const argv of seed.script) await sh(argv);
+                for (const argv of scenario.script) await sh(argv);
                 const scripted = JSON.parse(await exampleSnapshot());
-                const built = await withoutMarkers(seed.netns);
-                const program = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--netns", seed.netns.join(",")], { encoding: "utf8" });
+                const built = await withoutMarkers(scenario.netns);
+                const program = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--netns", scenario.netns.join(",")], { encoding: "utf8" });
                 assert.match(program, /adopt: true/);
-                for (const c of seed.comments ?? []) assert.match(program, new RegExp(`^//   ${c.source}`, "m"));
-                for (const r of seed.resources ?? []) assert.match(program, r);
-                if (seed.mermaid) {
-                    const chart = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "mermaid", "--netns", seed.netns.join(",")], { encoding: "utf8" });
-                    for (const m of seed.mermaid) assert.match(chart, m);
+                for (const c of scenario.comments ?? []) assert.match(program, new RegExp(`^//   ${c.source}`, "m"));
+                for (const r of scenario.resources ?? []) assert.match(program, r);
+                if (scenario.mermaid) {
+                    const chart = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "mermaid", "--netns", scenario.netns.join(",")], { encoding: "utf8" });
+                    for (const m of scenario.mermaid) assert.match(chart, m);
                 }
-                for (const l of seed.undeclared ?? []) assert.doesNotMatch(program, new RegExp(`new netns\\.\\w+\\("${l}"`), `no resource for ${l}, which no resource models`);
+                for (const l of scenario.undeclared ?? []) assert.doesNotMatch(program, new RegExp(`new netns\\.\\w+\\("${l}"`), `no resource for ${l}, which no resource models`);
                 fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: scanned\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
                 fs.writeFileSync(path.join(dir, "index.ts"), program);
                 project = Project.create(dir);
                 await project.init("dev");
 
                 // A ping every 20 ms through the network for the whole adoption (where the script's network answers one).
-                const pinger = seed.ping && spawn("ip", ["netns", "exec", seed.ping[0], "ping", "-n", "-q", "-i", "0.02", seed.ping[1]], { stdio: ["ignore", "pipe", "pipe"] });
+                const pinger = scenario.ping && spawn("ip", ["netns", "exec", scenario.ping[0], "ping", "-n", "-q", "-i", "0.02", scenario.ping[1]], { stdio: ["ignore", "pipe", "pipe"] });
                 let pingOut = "";
                 pinger?.stdout.on("data", (d) => (pingOut += d));
                 const exited = pinger && new Promise((r) => pinger.once("exit", r));
@@ -434,11 +434,11 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                     assert.equal(stats![2], stats![1], `no packet lost during adoption: ${pingOut.trim()}`);
                 }
 
-                assert.equal(await withoutMarkers(seed.netns), built, "the kernel differs only by pulumi-netns' markers");
+                assert.equal(await withoutMarkers(scenario.netns), built, "the kernel differs only by pulumi-netns' markers");
                 const resources = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/netns:"));
-                assert.ok(resources.length >= seed.netns.length + 1, program);
+                assert.ok(resources.length >= scenario.netns.length + 1, program);
                 const kinds = resources.map((r) => r.type.replace("pulumi-nodejs:dynamic/netns:", ""));
-                for (const k of new Set(seed.kinds)) assert.equal(kinds.filter((x) => x === k).length, seed.kinds!.filter((x) => x === k).length, `${k} in the stack: ${kinds}`);
+                for (const k of new Set(scenario.kinds)) assert.equal(kinds.filter((x) => x === k).length, scenario.kinds!.filter((x) => x === k).length, `${k} in the stack: ${kinds}`);
                 await project.pulumi(["preview", "--expect-no-changes"]);
                 await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
 
@@ -460,11 +460,11 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                     const reset = JSON.parse(await exampleSnapshot());
                     Object.assign(after, { iptables: reset.iptables, ip6tables: reset.ip6tables });
                 }
-                assert.deepEqual(after, expected, "destroy left the sandbox as before the seed's script");
+                assert.deepEqual(after, expected, "destroy left the sandbox as before the scenario's script");
             } finally {
                 project?.remove();
                 fs.rmSync(dir, { recursive: true, force: true });
-                for (const ns of seed.netns) await sh(["ip", "netns", "del", ns]).catch(() => undefined);
+                for (const ns of scenario.netns) await sh(["ip", "netns", "del", ns]).catch(() => undefined);
                 for (const l of ["br0", "veth0", "veth1_p", "veth1-br", "veth2-br", "mvp0", "brf"]) await sh(["ip", "link", "del", l]).catch(() => undefined);
                 // Whatever the script made in the root and destroy did not remove (after a failure): links, DROP policies.
                 const now = JSON.parse(await exampleSnapshot()), was = JSON.parse(before);
@@ -474,7 +474,7 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
                 for (const rule of [["-D", "FORWARD", "-i", "br0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "veth1_p", "-o", "up0", "-j", "ACCEPT"], ["-D", "FORWARD", "-i", "up0", "-o", "veth1_p", "-j", "ACCEPT"], ["-t", "nat", "-D", "POSTROUTING", "-s", "192.168.50.0/24", "-o", "up0", "-j", "MASQUERADE"]]) {
                     await sh(["iptables", "-w", ...rule]).catch(() => undefined);
                 }
-                await seed.down?.();
+                await scenario.down?.();
             }
         });
     }

@@ -22,9 +22,9 @@ function at(steps: Step[], op: string, name: string): number {
     return i;
 }
 
-describePrivileged("engine double: seed 000 program (up, preview, refresh, drift, destroy)", function () {
+describePrivileged("engine double: blue behind a bridge (up, preview, refresh, drift, destroy)", function () {
     this.timeout(120000);
-    const stack = new Stack({ program: "test/engine/programs/seed000" });
+    const stack = new Stack({ program: "test/engine/programs/blue-bridge" });
     after(async () => {
         if (Object.keys(stack.state).length > 0) await stack.destroy();
     });
@@ -109,15 +109,15 @@ describePrivileged("engine double: program changes become the expected steps", f
         assert.ok(await ping("sblue", "10.2.1.3"));
     });
 
-    it("renaming the bridge replaces it and updates the VethPair whose master changes", async () => {
+    it("renaming the bridge replaces it delete-first, and with it the veth on it and the route through that veth", async () => {
         stack.config.bridgeName = "sbr1";
         const p = await stack.preview();
-        assert.deepEqual(changed(p), ["replace bridge", "update veth"]);
-        assert.deepEqual(p.steps.find((s) => s.op === "replace")?.replaces, ["name"]);
+        assert.deepEqual(changed(p), ["replace bridge", "replace sblue-default", "replace veth"]);
+        assert.deepEqual(p.steps.find((s) => s.op === "replace" && s.name === "bridge")?.replaces, ["name"]);
         const r = await stack.up();
-        assert.deepEqual(changed(r), ["delete bridge", "replace bridge", "update veth"]);
-        assert.ok(at(r.steps, "replace", "bridge") < at(r.steps, "update", "veth"));
-        assert.ok(at(r.steps, "update", "veth") < at(r.steps, "delete", "bridge"), "create-before-delete: old one last");
+        assert.deepEqual(changed(r), ["replace bridge", "replace sblue-default", "replace veth"]);
+        assert.ok(at(r.steps, "replace", "bridge") < at(r.steps, "replace", "veth"), "the bridge is made before the veth on it");
+        assert.ok(at(r.steps, "replace", "veth") < at(r.steps, "replace", "sblue-default"));
         assert.equal(await link("sbr0"), undefined);
         assert.equal((await link("sveth0"))?.master, "sbr1");
         assert.equal(r.outputs.bridge, "sbr1");

@@ -68,7 +68,7 @@ describePrivileged("resources/veth: against the kernel", () => {
         await sh(["ip", "netns", "del", b]);
     });
 
-    it("creates both ends in place, reads drift back, updates and deletes (seed 004, direct veth)", async () => {
+    it("creates both ends in place, reads drift back, updates and deletes (two namespaces, a direct veth)", async () => {
         const inputs = await checked(vethPairProvider, {
             name: "veth1", netns: a, addresses: ["192.168.1.1/24"],
             peerName: "veth2", peerNetns: b, peerAddresses: ["192.168.1.2/24"], mtu: 1400, owner: O,

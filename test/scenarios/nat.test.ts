@@ -1,5 +1,5 @@
 /**
- * Seed 001 (NAT for a private namespace), with the internet replaced by a `wan` namespace
+ * NAT for a private namespace, with the internet replaced by a `wan` namespace
  * that has no route back to the private range: only masquerading makes replies come back.
  * Topology (plain `ip` commands); the NAT itself goes through the providers.
  *
@@ -34,7 +34,7 @@ async function snapshotNat(): Promise<string> {
     }, null, 1);
 }
 
-describePrivileged("scenario: NAT from a private namespace to a wan namespace (seed 001)", () => {
+describePrivileged("scenario: NAT from a private namespace to a wan namespace", () => {
     const wan = freshNetnsName("wan");
     const priv = freshNetnsName("priv");
     const uplink = uniqueIfName("up");
@@ -44,7 +44,7 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
     let privNetns: { id: string; outs?: Record<string, unknown> };
 
     before(async () => {
-        // priv is a Netns resource whose resolver is the DNS server in wan (seed 001 ends with names failing there).
+        // priv is a Netns resource whose resolver is the DNS server in wan (a name served there is what the NAT must reach).
         const inputs = await checked(netnsProvider, { name: priv, dns: { nameservers: ["203.0.113.1"], options: ["timeout:1", "attempts:1"] }, owner: owner("Netns", priv) });
         privNetns = await netnsProvider.create(inputs);
         for (const argv of [
@@ -78,7 +78,7 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
         await netnsProvider.delete!(privNetns.id, privNetns.outs);
     });
 
-    /** The NAT of seed 001 through the providers, for the duration of `fn`; deleted after. */
+    /** The NAT through the providers, for the duration of `fn`; deleted after. */
     async function withNat(fn: () => Promise<void>): Promise<void> {
         const resources: [pulumi.dynamic.ResourceProvider, string, Record<string, unknown>][] = [
             [sysctlForwardProvider, "SysctlForward", {}],
@@ -116,9 +116,9 @@ describePrivileged("scenario: NAT from a private namespace to a wan namespace (s
         assert.match(after, /:FORWARD DROP/);
     });
 
-    it("resolves a name served by a real DNS server in wan, through the NAT, and pings it by name (seed 001 to the end)", async function () {
+    it("resolves a name served by a real DNS server in wan, through the NAT, and pings it by name", async function () {
         requireTool(this, haveDnsmasq(), "dnsmasq (Debian's dnsmasq-base)");
-        const name = "wan.seed001.test";
+        const name = "wan.nat.test";
         const dns = await startDnsServer(wan, "203.0.113.1", { [name]: "203.0.113.1" });
         try {
             const lookup = () => shOk(["ip", "netns", "exec", priv, "getent", "hosts", name], { timeoutMs: 10000 });

@@ -22,7 +22,7 @@ class Stack {
     }
 }
 
-describePrivileged("scenarios: seed 004, two namespaces connected", () => {
+describePrivileged("scenarios: two namespaces connected", () => {
     let ns1: string, ns2: string, before: string, stack: Stack;
     beforeEach(async () => {
         ns1 = freshNetnsName();
@@ -63,7 +63,7 @@ describePrivileged("scenarios: seed 004, two namespaces connected", () => {
     });
 });
 
-describePrivileged("scenarios: seed 000, namespace blue behind br0", () => {
+describePrivileged("scenarios: namespace blue behind br0", () => {
     it("reaches the bridge address through the default route", async () => {
         const before = await snapshotHost();
         const stack = new Stack();

@@ -1,4 +1,4 @@
-// Seed 000: namespace "blue", a veth pair whose host end sits on bridge ebr0 (10.1.1.3/16),
+// Namespace "blue", a veth pair whose host end sits on bridge ebr0 (10.1.1.3/16),
 // blue's end 10.1.1.1/16, and a default route from blue via the bridge.
 import * as netns from "pulumi-netns";
 
