@@ -13,7 +13,7 @@ export * from "./resources/iptables-chain";
 export * from "./resources/iptables-rule";
 export { CommandError } from "./linux/exec";
 export { ownerToken } from "./core/owner";
-export type { ConnectionInputs, TargetInputs } from "./core/resource";
+export type { ConnectionArgs, TargetArgs } from "./core/resource";
 export type { Connection } from "./core/schema";
 export { defaultRouteDevice } from "./linux/route";
 export * from "./components/bridged-network";

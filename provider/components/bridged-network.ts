@@ -2,12 +2,12 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, nthAddress, parsePrefix, Prefix, prefixSize } from "../core/ip";
-import type { TargetInputs } from "../core/resource";
+import type { TargetArgs } from "../core/resource";
 import { Burst, checkFailures, IfName, IpAddress, Mtu, NetnsName, Network, Rate } from "../core/schema";
 import { Bridge } from "../resources/bridge";
 import { ForwardRule } from "../resources/forward";
 import { MasqueradeRule } from "../resources/masquerade";
-import { DnsArgs, HostsArgs, Netns } from "../resources/netns";
+import { DnsSchema, HostsSchema, Netns } from "../resources/netns";
 import { Route } from "../resources/route";
 import { SysctlForward } from "../resources/sysctl";
 import { VethPair } from "../resources/veth";
@@ -26,7 +26,7 @@ const HOST_KEY = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 const LanHost = z.object({ underlay: IpAddress, underlayDevice: IfName.optional() }).strict();
 
 /** Arguments of {@link BridgedNetwork} (without `connection`, `sudo` and `adopt`, top level and per host), validated when the program runs (so `pulumi preview` reports them). */
-export const BridgedNetworkArgs = z
+export const BridgedNetworkSchema = z
     .object({
         bridge: IfName,
         cidr: Network,
@@ -39,9 +39,9 @@ export const BridgedNetworkArgs = z
             .optional(),
         forward: z.boolean().default(false),
         /** Every namespace's resolver (`Netns.dns`). */
-        dns: DnsArgs.optional(),
+        dns: DnsSchema.optional(),
         /** Every namespace's hosts file (`Netns.hosts`). */
-        hosts: HostsArgs.optional(),
+        hosts: HostsSchema.optional(),
         /** The other hosts of a LAN spanning hosts, by a name of your choice (see the type {@link BridgedNetworkArgs}). */
         peers: z.record(z.string(), LanHost).optional(),
         /** This host's (the component's) address on the underlay, which the other hosts reach it at. */
@@ -90,7 +90,7 @@ export const BridgedNetworkArgs = z
     });
 
 /** A host of the LAN besides the component's own: where its resources run, and its underlay. */
-export interface LanHostInputs extends Omit<TargetInputs, "adopt"> {
+export interface LanHostArgs extends Omit<TargetArgs, "adopt"> {
     /** This host's address on the underlay, which the other hosts reach it at (the source of its tunnel's packets). */
     underlay: string;
     /** The underlay link the tunnel goes out of; omitted = the kernel picks it by route. */
@@ -98,14 +98,14 @@ export interface LanHostInputs extends Omit<TargetInputs, "adopt"> {
 }
 
 /** Arguments of {@link BridgedNetwork}: the LAN's plan, and where (and how) every resource of it runs. */
-export type BridgedNetworkArgs = Omit<z.input<typeof BridgedNetworkArgs>, "peers"> & TargetInputs & {
+export type BridgedNetworkArgs = Omit<z.input<typeof BridgedNetworkSchema>, "peers"> & TargetArgs & {
     /**
      * The other hosts of a LAN spanning hosts, by a name of your choice: each gets the bridge, a
      * VXLAN device joining it to the others, and the members whose `host` names it. Each peer's
      * `connection` and `sudo` are its own (omitted: this machine, no sudo). The component's own host
      * (its `connection`) is the LAN's first host, and then needs `underlay`.
      */
-    peers?: Record<string, LanHostInputs>;
+    peers?: Record<string, LanHostArgs>;
 };
 
 /** A host of the LAN: undefined = the component's own host. */
@@ -167,9 +167,9 @@ function lanArgs({ connection: _c, sudo: _s, adopt: _a, peers, ...rest }: Bridge
 /** The parse failures of the LAN's arguments, as one message naming each property; undefined when they are valid. */
 function lanProblems(args: BridgedNetworkArgs): string | undefined {
     const lan = lanArgs(args);
-    const parsed = BridgedNetworkArgs.safeParse(lan);
+    const parsed = BridgedNetworkSchema.safeParse(lan);
     if (parsed.success) return undefined;
-    return checkFailures(BridgedNetworkArgs, lan, parsed.error).map((f) => `${f.property}: ${f.reason}`).join("; ");
+    return checkFailures(BridgedNetworkSchema, lan, parsed.error).map((f) => `${f.property}: ${f.reason}`).join("; ");
 }
 
 /**
@@ -185,7 +185,7 @@ function lanProblems(args: BridgedNetworkArgs): string | undefined {
  * cidr (so two LANs over the same hosts differ), port `vxlan.dstPort` (4789).
  */
 export function planLan(input: BridgedNetworkArgs): LanPlan {
-    const args = BridgedNetworkArgs.parse(lanArgs(input));
+    const args = BridgedNetworkSchema.parse(lanArgs(input));
     const net = parsePrefix(args.cidr) as Prefix;
     const family = net.family;
     const size = prefixSize(net);
@@ -305,7 +305,7 @@ export class BridgedNetwork extends pulumi.ComponentResource {
         } catch (err) {
             throw new Error(`BridgedNetwork "${name}": ${(err as Error).message}`);
         }
-        const a = BridgedNetworkArgs.parse(lanArgs(args));
+        const a = BridgedNetworkSchema.parse(lanArgs(args));
         // Where each host's resources run (and adopt when the component does).
         const on = (key: HostKey) => (key === undefined ? { connection, sudo, adopt } : { connection: args.peers![key].connection, sudo: args.peers![key].sudo, adopt });
         const seen = new Map<string, string>([[endpointOf(connection) ?? "?", "the component's own host"]]);

@@ -63,7 +63,7 @@ function replaceOnChanges(paths: unknown): (key: string) => boolean {
     return (key) => keys.includes("*") || keys.includes(key);
 }
 
-/** Inputs every resource has (see `TargetArgs`): compared by every diff, without being listed. */
+/** Inputs every resource has (see `TargetFields`): compared by every diff, without being listed. */
 const TARGET_KEYS = ["connection", "sudo"];
 const TARGET_DEFAULTS: Record<string, unknown> = { sudo: false };
 

@@ -5,12 +5,12 @@ import { checkDynamicProviderFolder } from "./workdir";
 import { REPLACE_ON_CHANGES, type Connection } from "./schema";
 
 /** The `connection` argument of every resource: a {@link Connection} whose fields may be outputs (e.g. a secret key). */
-export type ConnectionInputs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
+export type ConnectionArgs = { [K in keyof Connection]: pulumi.Input<Connection[K]> };
 
 /** Inputs every resource (and `BridgedNetwork`) takes besides its own: where and how its commands run. */
-export interface TargetInputs {
+export interface TargetArgs {
     /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
-    connection?: pulumi.Input<ConnectionInputs | undefined>;
+    connection?: pulumi.Input<ConnectionArgs | undefined>;
     /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
     sudo?: pulumi.Input<boolean | undefined>;
     /**
@@ -60,7 +60,7 @@ export abstract class NetnsResource extends pulumi.dynamic.Resource {
     protected constructor(
         kind: Kind,
         name: string,
-        args: TargetInputs,
+        args: TargetArgs,
         keys: readonly string[],
         outputOnly: readonly string[],
         opts: pulumi.CustomResourceOptions | undefined,

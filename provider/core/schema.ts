@@ -126,6 +126,16 @@ export function burstBytes(burst: string): number {
     return m ? Number(m[1]) * (m[2] === "kb" ? 1024 : m[2] === "mb" ? 1024 * 1024 : 1) : NaN;
 }
 
+/** The settings every single link (a bridge, a macvlan, a VXLAN device) takes, in one place. */
+export const LinkFields = {
+    netns: NetnsName.optional(),
+    addresses: InterfaceAddresses,
+    mtu: Mtu.optional(),
+    up: z.boolean().default(true),
+    dad: z.boolean().default(false),
+    mac: Mac.optional(),
+};
+
 /** The ownership token every resource carries (set by the resource class, see `ownerToken`). */
 export const Owner = z.string().regex(/^pulumi-netns:[0-9a-f]{16}$/, "must be a pulumi-netns ownership token");
 
@@ -298,10 +308,18 @@ export const Connection = z
 export type Connection = z.input<typeof Connection>;
 
 /** `connection`, `sudo` and `adopt`, the inputs every resource takes (spread into each schema). */
-export const TargetArgs = {
+export const TargetFields = {
     connection: Connection.optional(),
     /** Run every command through `sudo -n` (locally or on the remote host). */
     sudo: z.boolean().optional(),
     /** Let create take over an existing object of this identity that carries no marker, if it matches the declaration (see core/adopt.ts). */
     adopt: z.boolean().optional(),
 };
+
+/**
+ * A resource's own input keys, in declaration order: its schema's, less those every resource takes
+ * ({@link TargetFields}). The one list diff compares and the resource class registers as outputs.
+ */
+export function inputKeys<S extends z.ZodObject>(schema: S): readonly (keyof z.infer<S> & string)[] {
+    return Object.keys(schema.shape).filter((k) => !(k in TargetFields)) as (keyof z.infer<S> & string)[];
+}

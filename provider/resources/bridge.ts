@@ -2,38 +2,33 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
-import { IfName, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { IfName, inputKeys, LinkFields, Owner, TargetFields } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { bridgeAddLine } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
-export const BridgeArgs = z
+export const BridgeSchema = z
     .object({
         name: IfName,
-        netns: NetnsName.optional(),
-        addresses: InterfaceAddresses,
-        mtu: Mtu.optional(),
-        mac: Mac.optional(),
-        up: z.boolean().default(true),
-        dad: z.boolean().default(false),
+        ...LinkFields,
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict();
-export type BridgeArgs = z.infer<typeof BridgeArgs>;
+export type BridgeSchema = z.infer<typeof BridgeSchema>;
 
 /** State of a {@link Bridge}: the inputs plus its MAC address. */
-export interface BridgeOutputs extends BridgeArgs {
+export interface BridgeOutputs extends BridgeSchema {
     mac: string;
 }
 
-const KEYS = ["name", "netns", "addresses", "mtu", "up", "dad", "mac", "owner"] as const;
+const KEYS = inputKeys(BridgeSchema);
 
 
 /** The provider behind {@link Bridge} (see {@link linkResourceProvider}): a replacement always has a new name or namespace. */
 export const bridgeProvider = linkResourceProvider({
     kind: "bridge",
-    schema: BridgeArgs,
+    schema: BridgeSchema,
     keys: KEYS,
     replace: ["name", "netns"],
     master: false,
@@ -41,7 +36,7 @@ export const bridgeProvider = linkResourceProvider({
 });
 
 /** Arguments of {@link Bridge}. */
-export interface BridgeInputs extends TargetInputs {
+export interface BridgeArgs extends TargetArgs {
     /** The bridge's interface name (1–15 characters). */
     name: pulumi.Input<string>;
     /** Namespace to create it in; omitted = the root namespace. */
@@ -75,7 +70,7 @@ export class Bridge extends NetnsResource {
     declare readonly dad: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
 
-    constructor(name: string, args: BridgeInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: BridgeArgs, opts?: pulumi.CustomResourceOptions) {
         super("Bridge", name, args, KEYS, ["mac"], opts);
     }
 }

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { assertAdoptable, differences } from "../core/adopt";
 import { diffInputs, diffResult } from "../core/diff";
-import { NetnsResource, TargetInputs } from "../core/resource";
-import { checkWith, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
+import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { Family, getChainPolicy, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
@@ -12,7 +12,7 @@ import { Target, targetId, targetOf } from "../linux/target";
 const TABLES = Object.keys(POLICY_CHAINS) as PolicyTable[];
 
 /** Inputs of a {@link ChainPolicy}, validated and with defaults filled. */
-export const ChainPolicyArgs = z
+export const ChainPolicySchema = z
     .object({
         chain: z.string({ error: 'must be the name of a built-in chain, e.g. "FORWARD"' }),
         table: z
@@ -28,7 +28,7 @@ export const ChainPolicyArgs = z
         netns: NetnsName.optional(),
         restoreOnDelete: z.boolean().default(true),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -43,12 +43,12 @@ export const ChainPolicyArgs = z
                 : `${JSON.stringify(a.chain)} is not a built-in chain of the ${a.table} table (${chains.join(", ")}): only those have a policy (a user-defined chain's end returns to the chain that jumped to it)`,
         });
     });
-export type ChainPolicyArgs = z.infer<typeof ChainPolicyArgs>;
+export type ChainPolicySchema = z.infer<typeof ChainPolicySchema>;
 
 /** State of a {@link ChainPolicy}: the inputs plus the policy found at create, put back on delete. */
-export type ChainPolicyOutputs = ChainPolicyArgs & { previous: Policy };
+export type ChainPolicyOutputs = ChainPolicySchema & { previous: Policy };
 
-const KEYS = ["chain", "table", "policy", "family", "netns", "restoreOnDelete", "owner"] as const;
+const KEYS = inputKeys(ChainPolicySchema);
 /** Which chain it is: a change of any of these is another chain's policy. */
 const REPLACE = ["chain", "table", "family", "netns"];
 
@@ -69,23 +69,23 @@ interface PolicyMarker {
     previous: Policy;
 }
 
-function parse(props: Record<string, unknown>): ChainPolicyArgs {
+function parse(props: Record<string, unknown>): ChainPolicySchema {
     const { previous: _p, ...rest } = withoutProvider(props);
-    return ChainPolicyArgs.parse(rest);
+    return ChainPolicySchema.parse(rest);
 }
 
 const tool = (a: { family: Family }) => (a.family === 6 ? "ip6tables" : "iptables");
-const what = (a: ChainPolicyArgs) => `the policy of ${tool(a)} chain ${a.chain} (table ${a.table}) in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`;
+const what = (a: ChainPolicySchema) => `the policy of ${tool(a)} chain ${a.chain} (table ${a.table}) in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`;
 
 /** The chain's policy now; fails when the namespace does not exist. */
-async function currentPolicy(t: Target, a: ChainPolicyArgs): Promise<string> {
+async function currentPolicy(t: Target, a: ChainPolicySchema): Promise<string> {
     const p = await getChainPolicy(t, a.family, a.table, a.chain, a.netns);
     if (p === undefined) throw new Error(`cannot set ${what(a)}: namespace "${a.netns}" does not exist (make it first: pass a Netns's name output as netns)`);
     return p;
 }
 
 /** The marker this resource wrote for this very chain (same namespace, not made again since), if any; and the marker it would write now. */
-async function markerOf(t: Target, a: ChainPolicyArgs): Promise<{ recorded: PolicyMarker | undefined; at: Omit<PolicyMarker, "previous"> }> {
+async function markerOf(t: Target, a: ChainPolicySchema): Promise<{ recorded: PolicyMarker | undefined; at: Omit<PolicyMarker, "previous"> }> {
     const inode = a.netns === undefined ? undefined : (await netnsId(t, a.netns))?.inode;
     const at = { netns: a.netns, inode, family: a.family, table: a.table, chain: a.chain };
     return { recorded: await readOwnMarker<PolicyMarker>(t, POLICY_MARKER_DIR, a.owner, at, (d) => typeof d.previous === "string"), at };
@@ -103,7 +103,7 @@ async function netnsGone(t: Target, netns: string | undefined): Promise<boolean>
  */
 export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(ChainPolicyArgs as unknown as z.ZodObject, news);
+        return checkWith(ChainPolicySchema as unknown as z.ZodObject, news);
     },
 
     /** Another chain (name, table, family, namespace) replaces, deleting first: two resources never hold one chain's policy at once. */
@@ -170,7 +170,7 @@ export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link ChainPolicy}. */
-export interface ChainPolicyInputs extends TargetInputs {
+export interface ChainPolicyArgs extends TargetArgs {
     /** The built-in chain: "INPUT", "FORWARD" or "OUTPUT" of the filter table (mangle, raw and security have theirs). */
     chain: pulumi.Input<string>;
     /** "filter" (default), "mangle", "raw" or "security" (the nat table takes no DROP policy). */
@@ -199,7 +199,7 @@ export class ChainPolicy extends NetnsResource {
     declare readonly restoreOnDelete: pulumi.Output<boolean>;
     declare readonly previous: pulumi.Output<string>;
 
-    constructor(name: string, args: ChainPolicyInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: ChainPolicyArgs, opts?: pulumi.CustomResourceOptions) {
         super("ChainPolicy", name, args, KEYS, ["previous"], opts);
     }
 }

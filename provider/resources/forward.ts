@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { IfName, NetnsName, Network, Owner, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
 /** Inputs of a {@link ForwardRule}, validated and normalised (networks in the kernel's canonical form). */
-export const ForwardRuleArgs = z
+export const ForwardRuleSchema = z
     .object({
         inInterface: IfName.optional(),
         outInterface: IfName.optional(),
@@ -17,7 +17,7 @@ export const ForwardRuleArgs = z
         family: z.union([z.literal(4), z.literal(6)], { error: "must be 4 or 6" }).optional(),
         netns: NetnsName.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -37,17 +37,17 @@ export const ForwardRuleArgs = z
             }
         }
     });
-export type ForwardRuleArgs = z.infer<typeof ForwardRuleArgs>;
+export type ForwardRuleSchema = z.infer<typeof ForwardRuleSchema>;
 
-const KEYS = ["inInterface", "outInterface", "source", "destination", "established", "family", "netns", "owner"] as const;
+const KEYS = inputKeys(ForwardRuleSchema);
 
 /** The family of a ForwardRule: the given one, else its networks', else IPv4. */
-function familyOf(a: ForwardRuleArgs): Family {
+function familyOf(a: ForwardRuleSchema): Family {
     return a.family ?? parsePrefix(a.source ?? a.destination ?? "0.0.0.0/0")!.family;
 }
 
 /** The iptables rule of a ForwardRule (arguments in the order `iptables -S` prints them). */
-export function forwardRule(a: ForwardRuleArgs): Rule {
+export function forwardRule(a: ForwardRuleSchema): Rule {
     return {
         family: familyOf(a),
         table: "filter",
@@ -71,7 +71,7 @@ export function forwardRule(a: ForwardRuleArgs): Rule {
  * policy is DROP and whose FORWARD chain already ends in rejects (e.g. Docker's chains).
  */
 export const forwardRuleProvider = ruleResourceProvider({
-    schema: ForwardRuleArgs,
+    schema: ForwardRuleSchema,
     keys: KEYS,
     computedWhenOmitted: ["family"],
     toRule: forwardRule,
@@ -79,7 +79,7 @@ export const forwardRuleProvider = ruleResourceProvider({
 });
 
 /** Arguments of {@link ForwardRule}. Give at least one match. */
-export interface ForwardRuleInputs extends TargetInputs {
+export interface ForwardRuleArgs extends TargetArgs {
     /** Accept packets arriving on this interface (`-i`), e.g. a bridge. */
     inInterface?: pulumi.Input<string | undefined>;
     /** Accept packets leaving through this interface (`-o`). */
@@ -112,7 +112,7 @@ export class ForwardRule extends NetnsResource {
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly rule: pulumi.Output<string>;
 
-    constructor(name: string, args: ForwardRuleInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: ForwardRuleArgs, opts?: pulumi.CustomResourceOptions) {
         super("ForwardRule", name, args, KEYS, ["family", "rule"], opts);
     }
 }

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult } from "../core/diff";
-import { NetnsResource, TargetInputs } from "../core/resource";
-import { checkWith, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
+import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { deleteChain, Family, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
@@ -12,7 +12,7 @@ import { BUILTIN_CHAINS, ChainName, TARGETS } from "./iptables-rule";
 const TABLES = Object.keys(BUILTIN_CHAINS) as Table[];
 
 /** Inputs of an {@link IptablesChain}, validated and with defaults filled. */
-export const IptablesChainArgs = z
+export const IptablesChainSchema = z
     .object({
         name: ChainName.refine((s) => !Object.values(BUILTIN_CHAINS).flat().includes(s.toUpperCase()), "is a built-in chain's name: those exist already (give a chain of your own a name of its own)")
             .refine((s) => !(TARGETS as readonly string[]).includes(s.toUpperCase()), "is a target's name (ACCEPT, DROP…): give the chain a name of its own"),
@@ -20,12 +20,12 @@ export const IptablesChainArgs = z
         family: z.union([z.literal(4), z.literal(6)], { error: "must be 4 (iptables) or 6 (ip6tables)" }).default(4),
         netns: NetnsName.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict();
-export type IptablesChainArgs = z.infer<typeof IptablesChainArgs>;
+export type IptablesChainSchema = z.infer<typeof IptablesChainSchema>;
 
-const KEYS = ["name", "table", "family", "netns", "owner"] as const;
+const KEYS = inputKeys(IptablesChainSchema);
 /** Which chain it is: every input but the owner. */
 const REPLACE = ["name", "table", "family", "netns"];
 
@@ -42,15 +42,15 @@ interface ChainMarker {
     name: string;
 }
 
-function parse(props: Record<string, unknown>): IptablesChainArgs {
-    return IptablesChainArgs.parse(withoutProvider(props));
+function parse(props: Record<string, unknown>): IptablesChainSchema {
+    return IptablesChainSchema.parse(withoutProvider(props));
 }
 
 const tool = (a: { family: Family }) => (a.family === 6 ? "ip6tables" : "iptables");
-const what = (a: IptablesChainArgs) => `${tool(a)} chain ${a.name} (table ${a.table}) in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`;
+const what = (a: IptablesChainSchema) => `${tool(a)} chain ${a.name} (table ${a.table}) in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`;
 
 /** True when this resource's marker names this very chain (same namespace, not made again since). */
-async function markedOurs(t: Target, a: IptablesChainArgs): Promise<{ ours: boolean; marker: ChainMarker }> {
+async function markedOurs(t: Target, a: IptablesChainSchema): Promise<{ ours: boolean; marker: ChainMarker }> {
     const inode = a.netns === undefined ? undefined : (await netnsId(t, a.netns))?.inode;
     const marker: ChainMarker = { netns: a.netns, inode, family: a.family, table: a.table, name: a.name };
     return { ours: (await readOwnMarker<ChainMarker>(t, CHAIN_MARKER_DIR, a.owner, marker, (d) => typeof d.name === "string")) !== undefined, marker };
@@ -63,7 +63,7 @@ async function markedOurs(t: Target, a: IptablesChainArgs): Promise<{ ours: bool
  */
 export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(IptablesChainArgs, news);
+        return checkWith(IptablesChainSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -140,7 +140,7 @@ export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link IptablesChain}. */
-export interface IptablesChainInputs extends TargetInputs {
+export interface IptablesChainArgs extends TargetArgs {
     /** The chain's name (at most 28 characters; not a built-in chain's or a target's). */
     name: pulumi.Input<string>;
     /** "filter" (default), "nat", "mangle" or "raw". */
@@ -163,7 +163,7 @@ export class IptablesChain extends NetnsResource {
     declare readonly family: pulumi.Output<number>;
     declare readonly netns: pulumi.Output<string | undefined>;
 
-    constructor(name: string, args: IptablesChainInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: IptablesChainArgs, opts?: pulumi.CustomResourceOptions) {
         super("IptablesChain", name, args, KEYS, [], opts);
     }
 }

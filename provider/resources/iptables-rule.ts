@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, addressProblem, canonicalPrefix, parsePrefix } from "../core/ip";
-import { IfName, NetnsName, networkProblem, Owner, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule, Table } from "../linux/iptables";
 
@@ -105,21 +105,21 @@ const NatAddress = z
 const addressOf = (nat: string) => splitNat(nat)!.address;
 
 /** Inputs of an {@link IptablesRule}, validated and normalised (addresses and networks as iptables lists them). */
-export const IptablesRuleArgs = z
+export const IptablesRuleSchema = z
     .object({
         table: z.enum(TABLES as [Table, ...Table[]], { error: `must be one of ${TABLES.join(", ")}` }).default("filter"),
         chain: ChainName,
         family: z.union([z.literal(4), z.literal(6)], { error: "must be 4 (iptables) or 6 (ip6tables)" }).optional(),
         placement: z.enum(["append", "insert"], { error: 'must be "append" (the end of the chain, -A) or "insert" (its first rule, -I CHAIN 1)' }).default("append"),
+        source: Match.optional(),
+        destination: Match.optional(),
+        inInterface: IfName.optional(),
+        outInterface: IfName.optional(),
         protocol: z
             .string({ error: `must be a protocol's name: ${PROTOCOLS.join(", ")}` })
             .transform((s) => (s.toLowerCase() === "icmpv6" ? "ipv6-icmp" : s.toLowerCase()))
             .refine((s) => (PROTOCOLS as readonly string[]).includes(s), { error: (i) => (i.input === "all" ? "leave protocol out to match every protocol" : `must be one of ${PROTOCOLS.join(", ")} (icmpv6 for ipv6-icmp)`) })
             .optional(),
-        source: Match.optional(),
-        destination: Match.optional(),
-        inInterface: IfName.optional(),
-        outInterface: IfName.optional(),
         sourcePort: PortMatch.optional(),
         destinationPort: PortMatch.optional(),
         tcpFlags: z
@@ -141,7 +141,7 @@ export const IptablesRuleArgs = z
         logPrefix: z.string().max(29, "must be at most 29 characters (the kernel's limit)").refine((s) => !/[\n\r"\\]/.test(s), "must not contain a newline, quote or backslash").optional(),
         netns: NetnsName.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -201,7 +201,7 @@ export const IptablesRuleArgs = z
         if (new Set(a.ctstate).size !== (a.ctstate ?? []).length) issue("ctstate", "lists a state twice");
         if (new Set(a.state).size !== (a.state ?? []).length) issue("state", "lists a state twice");
     });
-export type IptablesRuleArgs = z.infer<typeof IptablesRuleArgs>;
+export type IptablesRuleSchema = z.infer<typeof IptablesRuleSchema>;
 
 /** An ICMP type as iptables lists it (`8`, `3/1`, `any`), from a number, that form or a name; undefined when it is none of them. */
 function icmpCode(t: number | string, family: Family): string | undefined {
@@ -211,10 +211,7 @@ function icmpCode(t: number | string, family: Family): string | undefined {
 }
 
 /** The inputs, in the order a declaration gives them. */
-export const IPTABLES_RULE_KEYS = [
-    "table", "chain", "family", "placement", "source", "destination", "inInterface", "outInterface", "protocol", "sourcePort", "destinationPort",
-    "tcpFlags", "icmpType", "ctstate", "state", "invert", "jump", "toDestination", "toSource", "toPorts", "rejectWith", "logPrefix", "netns", "owner",
-] as const;
+export const IPTABLES_RULE_KEYS = inputKeys(IptablesRuleSchema);
 
 /** TCP flags as iptables lists them: in its order, ALL expanded, none as NONE. */
 function flagList(flags: readonly string[]): string[] {
@@ -223,7 +220,7 @@ function flagList(flags: readonly string[]): string[] {
 const flagText = (flags: readonly string[]) => flagList(flags).join(",") || "NONE";
 
 /** What tells the rule's family: its addresses (networks and NAT targets) and an ICMP protocol, with the family of each. */
-function familyHints(a: IptablesRuleArgs): [string, Family][] {
+function familyHints(a: IptablesRuleSchema): [string, Family][] {
     const found: [string, Family][] = [];
     for (const k of ["source", "destination"] as const) if (a[k] !== undefined) found.push([k, parsePrefix(a[k]!)!.family]);
     for (const k of ["toDestination", "toSource"] as const) if (a[k] !== undefined) found.push([k, addressFamily(addressOf(a[k]!))!]);
@@ -232,7 +229,7 @@ function familyHints(a: IptablesRuleArgs): [string, Family][] {
 }
 
 /** The rule's family: the given one, else its addresses' or ICMP protocol's, else IPv4. */
-function familyOf(a: IptablesRuleArgs): Family {
+function familyOf(a: IptablesRuleSchema): Family {
     return a.family ?? familyHints(a)[0]?.[1] ?? 4;
 }
 
@@ -240,7 +237,7 @@ function familyOf(a: IptablesRuleArgs): Family {
  * The rule's arguments in the order `iptables -S` lists them: `[!] -s [!] -d [!] -i [!] -o [!] -p`,
  * then `-m icmp`/`icmp6`, `-m conntrack`, `-m state`, `-m PROTO` with its ports (and TCP flags), then the target and its options.
  */
-export function iptablesRuleSpec(a: IptablesRuleArgs): string[] {
+export function iptablesRuleSpec(a: IptablesRuleSchema): string[] {
     const family = familyOf(a);
     const not = (k: (typeof INVERTIBLE)[number]) => (a.invert?.includes(k) ? ["!"] : []);
     const opt = (k: (typeof INVERTIBLE)[number], flag: string, v: unknown) => (v === undefined ? [] : [...not(k), flag, String(v)]);
@@ -266,7 +263,7 @@ export function iptablesRuleSpec(a: IptablesRuleArgs): string[] {
     ];
 }
 
-/** A listed rule's arguments as {@link IptablesRuleArgs} (not yet validated), or why no IptablesRule declares it. */
+/** A listed rule's arguments as {@link IptablesRuleSchema} (not yet validated), or why no IptablesRule declares it. */
 export type ParsedRule = { args: Record<string, unknown>; comment?: string } | { problem: string };
 
 /**
@@ -343,7 +340,7 @@ export function parseIptablesRule(args: string[]): ParsedRule {
 }
 
 /** The iptables rule of an IptablesRule; listed rules are compared by meaning (a script's order and spelling of the same rule is it). */
-export function iptablesRule(a: IptablesRuleArgs): Rule {
+export function iptablesRule(a: IptablesRuleSchema): Rule {
     const family = familyOf(a);
     const spec = iptablesRuleSpec(a);
     return {
@@ -356,7 +353,7 @@ export function iptablesRule(a: IptablesRuleArgs): Rule {
         same: (args) => {
             const parsed = parseIptablesRule(args);
             if ("problem" in parsed || parsed.comment !== undefined) return false;
-            const r = IptablesRuleArgs.safeParse({ ...parsed.args, table: a.table, chain: a.chain, family, owner: a.owner });
+            const r = IptablesRuleSchema.safeParse({ ...parsed.args, table: a.table, chain: a.chain, family, owner: a.owner });
             return r.success && JSON.stringify(iptablesRuleSpec(r.data)) === JSON.stringify(spec);
         },
     };
@@ -367,7 +364,7 @@ export function iptablesRule(a: IptablesRuleArgs): Rule {
  * says, any change a replacement (delete first), delete removes only rules carrying its owner comment.
  */
 export const iptablesRuleProvider = ruleResourceProvider({
-    schema: IptablesRuleArgs,
+    schema: IptablesRuleSchema,
     keys: IPTABLES_RULE_KEYS,
     computedWhenOmitted: ["family"],
     toRule: iptablesRule,
@@ -375,7 +372,7 @@ export const iptablesRuleProvider = ruleResourceProvider({
 });
 
 /** Arguments of {@link IptablesRule}: where the rule goes, what it matches (all given matches at once), and its target. */
-export interface IptablesRuleInputs extends TargetInputs {
+export interface IptablesRuleArgs extends TargetArgs {
     /** "filter" (default), "nat", "mangle" or "raw". */
     table?: pulumi.Input<string | undefined>;
     /** A built-in chain of the table ("FORWARD") or a user-defined one (an {@link IptablesChain}'s `name`). */
@@ -457,7 +454,7 @@ export class IptablesRule extends NetnsResource {
     declare readonly netns: pulumi.Output<string | undefined>;
     declare readonly rule: pulumi.Output<string>;
 
-    constructor(name: string, args: IptablesRuleInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: IptablesRuleArgs, opts?: pulumi.CustomResourceOptions) {
         super("IptablesRule", name, args, IPTABLES_RULE_KEYS, ["family", "rule"], opts);
     }
 }

@@ -2,35 +2,30 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
-import { NetnsResource, TargetInputs } from "../core/resource";
-import { IfName, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
+import { IfName, inputKeys, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getLink, MACVLAN_MODES, macvlanAddLine } from "../linux/link";
 import { netnsExecLines } from "../linux/batch";
 
 /** Inputs of a {@link Macvlan}, validated and with defaults filled. */
-export const MacvlanArgs = z
+export const MacvlanSchema = z
     .object({
         name: IfName,
         parent: IfName,
         mode: z.enum(MACVLAN_MODES, { error: `must be one of ${MACVLAN_MODES.join(", ")}` }).default("bridge"),
-        netns: NetnsName.optional(),
-        addresses: InterfaceAddresses,
-        mtu: Mtu.optional(),
-        mac: Mac.optional(),
-        up: z.boolean().default(true),
-        dad: z.boolean().default(false),
+        ...LinkFields,
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict();
-export type MacvlanArgs = z.infer<typeof MacvlanArgs>;
+export type MacvlanSchema = z.infer<typeof MacvlanSchema>;
 
 /** State of a {@link Macvlan}: the inputs plus its MAC address. */
-export interface MacvlanOutputs extends MacvlanArgs {
+export interface MacvlanOutputs extends MacvlanSchema {
     mac: string;
 }
 
-const KEYS = ["name", "parent", "mode", "netns", "addresses", "mtu", "up", "dad", "mac", "owner"] as const;
+const KEYS = inputKeys(MacvlanSchema);
 
 
 /**
@@ -40,7 +35,7 @@ const KEYS = ["name", "parent", "mode", "netns", "addresses", "mtu", "up", "dad"
  */
 export const macvlanProvider = linkResourceProvider({
     kind: "macvlan",
-    schema: MacvlanArgs,
+    schema: MacvlanSchema,
     keys: KEYS,
     replace: ["name", "parent", "mode", "netns"],
     master: false,
@@ -56,7 +51,7 @@ export const macvlanProvider = linkResourceProvider({
 });
 
 /** Arguments of {@link Macvlan}. */
-export interface MacvlanInputs extends TargetInputs {
+export interface MacvlanArgs extends TargetArgs {
     /** The macvlan's interface name (1–15 characters), in `netns`. */
     name: pulumi.Input<string>;
     /** The link it sits on, in the root namespace (e.g. the host's uplink). */
@@ -96,7 +91,7 @@ export class Macvlan extends NetnsResource {
     declare readonly dad: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
 
-    constructor(name: string, args: MacvlanInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: MacvlanArgs, opts?: pulumi.CustomResourceOptions) {
         super("Macvlan", name, args, KEYS, ["mac"], opts);
     }
 }

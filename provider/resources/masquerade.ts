@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { IfName, NetnsName, Network, Owner, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
 /** Inputs of a {@link MasqueradeRule}, validated and normalised (networks in the kernel's canonical form). */
-export const MasqueradeRuleArgs = z
+export const MasqueradeRuleSchema = z
     .object({
         source: Network,
         outInterface: IfName.optional(),
@@ -15,7 +15,7 @@ export const MasqueradeRuleArgs = z
         destination: Network.optional(),
         netns: NetnsName.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -26,12 +26,12 @@ export const MasqueradeRuleArgs = z
             ctx.addIssue({ code: "custom", path: ["destination"], message: "must be of the same address family (IPv4 or IPv6) as source" });
         }
     });
-export type MasqueradeRuleArgs = z.infer<typeof MasqueradeRuleArgs>;
+export type MasqueradeRuleSchema = z.infer<typeof MasqueradeRuleSchema>;
 
-const KEYS = ["source", "outInterface", "excludeOutInterface", "destination", "netns", "owner"] as const;
+const KEYS = inputKeys(MasqueradeRuleSchema);
 
 /** The iptables rule of a MasqueradeRule (arguments in the order `iptables -S` prints them). */
-export function masqueradeRule(a: MasqueradeRuleArgs): Rule {
+export function masqueradeRule(a: MasqueradeRuleSchema): Rule {
     return {
         family: parsePrefix(a.source)!.family,
         table: "nat",
@@ -53,14 +53,14 @@ export function masqueradeRule(a: MasqueradeRuleArgs): Rule {
  * appended to POSTROUTING: NAT rules a person put there first keep precedence.
  */
 export const masqueradeRuleProvider = ruleResourceProvider({
-    schema: MasqueradeRuleArgs,
+    schema: MasqueradeRuleSchema,
     keys: KEYS,
     toRule: masqueradeRule,
     placement: "append",
 });
 
 /** Arguments of {@link MasqueradeRule}. */
-export interface MasqueradeRuleInputs extends TargetInputs {
+export interface MasqueradeRuleArgs extends TargetArgs {
     /** The private network whose traffic is masqueraded, e.g. "192.168.50.0/24" (IPv6 → ip6tables). */
     source: pulumi.Input<string>;
     /** Masquerade only traffic leaving through this interface (`-o`), e.g. the uplink. */
@@ -88,7 +88,7 @@ export class MasqueradeRule extends NetnsResource {
     declare readonly family: pulumi.Output<Family>;
     declare readonly rule: pulumi.Output<string>;
 
-    constructor(name: string, args: MasqueradeRuleInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: MasqueradeRuleArgs, opts?: pulumi.CustomResourceOptions) {
         super("MasqueradeRule", name, args, KEYS, ["family", "rule"], opts);
     }
 }

@@ -5,8 +5,8 @@ import { diffInputs, diffResult } from "../core/diff";
 import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
 import { assertAdoptable, Difference, differences } from "../core/adopt";
-import { checkWith, IfName, IpAddress, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { checkWith, IfName, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
@@ -28,7 +28,7 @@ const DomainName = z
     );
 
 /** The namespace's resolver, written as `/etc/netns/NAME/resolv.conf` (see resolv.conf(5)). */
-export const DnsArgs = z
+export const DnsSchema = z
     .object({
         nameservers: z
             .array(IpAddress)
@@ -40,7 +40,7 @@ export const DnsArgs = z
     .strict();
 
 /** The namespace's hosts file, `/etc/netns/NAME/hosts`: address → names. */
-export const HostsArgs = z
+export const HostsSchema = z
     .record(z.string(), z.array(DomainName).min(1, "give at least one name for the address"))
     .superRefine((h, ctx) => {
         const seen = new Map<string, string>();
@@ -54,31 +54,31 @@ export const HostsArgs = z
     .transform((h) => Object.fromEntries(Object.entries(h).map(([a, names]) => [canonicalPrefix(a), names])));
 
 /** Inputs of a {@link Netns}, validated and with defaults filled. */
-export const NetnsArgs = z
+export const NetnsSchema = z
     .object({
         name: NetnsName,
         loopbackUp: z.boolean().default(true),
-        dns: DnsArgs.optional(),
-        hosts: HostsArgs.optional(),
+        dns: DnsSchema.optional(),
+        hosts: HostsSchema.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict();
-export type NetnsArgs = z.infer<typeof NetnsArgs>;
+export type NetnsSchema = z.infer<typeof NetnsSchema>;
 
 /** State of a {@link Netns}: the inputs plus the namespace's path. */
-export interface NetnsOutputs extends NetnsArgs {
+export interface NetnsOutputs extends NetnsSchema {
     path: string;
 }
 
-const KEYS = ["name", "loopbackUp", "dns", "hosts", "owner"] as const;
+const KEYS = inputKeys(NetnsSchema);
 
-function outputs(a: NetnsArgs): NetnsOutputs {
+function outputs(a: NetnsSchema): NetnsOutputs {
     return stripUndefined({ ...a, path: `${NETNS_DIR}/${a.name}` });
 }
 
 /** The /etc files a Netns declares, each with its text (undefined: not declared). */
-function etcFiles(a: NetnsArgs): [EtcFile, string | undefined][] {
+function etcFiles(a: NetnsSchema): [EtcFile, string | undefined][] {
     return [
         ["resolv.conf", a.dns && renderResolvConf(a.dns, a.owner)],
         ["hosts", a.hosts && renderHosts(a.hosts, a.owner)],
@@ -89,7 +89,7 @@ function etcFiles(a: NetnsArgs): [EtcFile, string | undefined][] {
  * Reads the namespace's /etc files and fails, changing nothing, when one this resource declares
  * exists and was not written by it: pulumi-netns never overwrites a file it did not write.
  */
-async function readEtcFiles(t: Target, a: NetnsArgs, adopting = false) {
+async function readEtcFiles(t: Target, a: NetnsSchema, adopting = false) {
     const found = await Promise.all(etcFiles(a).map(async ([file, text]) => ({ file, text, found: await readEtcFile(t, a.name, file) })));
     for (const { file, text, found: f } of found) {
         if (text === undefined || f === undefined || f.owner === a.owner) continue;
@@ -105,7 +105,7 @@ async function readEtcFiles(t: Target, a: NetnsArgs, adopting = false) {
 }
 
 /** How the namespace's unmarked /etc files differ from the declaration (for `adopt`: a declared file must exist and say the same). */
-async function etcDifferences(t: Target, a: NetnsArgs): Promise<Difference[]> {
+async function etcDifferences(t: Target, a: NetnsSchema): Promise<Difference[]> {
     const diffs: Difference[] = [];
     const [resolv, hosts] = await Promise.all([a.dns && readEtcFile(t, a.name, "resolv.conf"), a.hosts && readEtcFile(t, a.name, "hosts")]);
     if (a.dns && resolv?.owner === undefined) {
@@ -124,7 +124,7 @@ async function etcDifferences(t: Target, a: NetnsArgs): Promise<Difference[]> {
  * made it (recorded in the namespace's marker before it makes the folder). Equivalent to writing
  * (or `rm -f`) `/etc/netns/NAME/resolv.conf` and `/etc/netns/NAME/hosts`, and `rm -d /etc/netns/NAME`.
  */
-async function applyEtcFiles(t: Target, a: NetnsArgs, marker: NetnsMarker, adopting = false): Promise<void> {
+async function applyEtcFiles(t: Target, a: NetnsSchema, marker: NetnsMarker, adopting = false): Promise<void> {
     const files = await readEtcFiles(t, a, adopting);
     const declared = files.some((f) => f.text !== undefined);
     if (declared && !marker.etcDir && !(await etcDirExists(t, a.name))) {
@@ -147,7 +147,7 @@ async function removeEtcFolder(t: Target, name: string, marker: NetnsMarker): Pr
 }
 
 /** Removes the declared /etc files this resource wrote, and the folder when this resource made it and it is left empty. */
-async function removeEtcFiles(t: Target, a: NetnsArgs, marker: NetnsMarker | undefined): Promise<void> {
+async function removeEtcFiles(t: Target, a: NetnsSchema, marker: NetnsMarker | undefined): Promise<void> {
     await Promise.all(
         etcFiles(a).map(async ([file, text]) => {
             if (text !== undefined && (await readEtcFile(t, a.name, file))?.owner === a.owner) await removeEtcFile(t, a.name, file);
@@ -159,7 +159,7 @@ async function removeEtcFiles(t: Target, a: NetnsArgs, marker: NetnsMarker | und
 /** The provider behind {@link Netns}. */
 export const netnsProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(NetnsArgs, news);
+        return checkWith(NetnsSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -168,7 +168,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async create(inputs) {
-        const a = NetnsArgs.parse(withoutProvider(inputs));
+        const a = NetnsSchema.parse(withoutProvider(inputs));
         const t = targetOf(a);
         let claim = await claimNetns(t, a.name, a.owner, a.adopt);
         if (claim === "unmarked") {
@@ -238,7 +238,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async update(_id, olds, news) {
-        const a = NetnsArgs.parse(withoutProvider(news));
+        const a = NetnsSchema.parse(withoutProvider(news));
         const t = targetOf(a);
         // Only a namespace still carrying our marker is modified (not one deleted and re-made by someone else).
         const old = olds as NetnsOutputs;
@@ -290,7 +290,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link Netns}. */
-export interface NetnsInputs extends TargetInputs {
+export interface NetnsArgs extends TargetArgs {
     /** The namespace's name (a file under /run/netns). Default: the resource name. */
     name?: pulumi.Input<string | undefined>;
     /** Bring `lo` up inside the namespace. Default: true. */
@@ -299,7 +299,7 @@ export interface NetnsInputs extends TargetInputs {
      * The namespace's resolver, written as `/etc/netns/NAME/resolv.conf` (what `ip netns exec NAME`
      * shows as /etc/resolv.conf): up to 3 `nameservers`, `search` domains, resolver `options`.
      */
-    dns?: pulumi.Input<DnsInputs | undefined>;
+    dns?: pulumi.Input<DnsArgs | undefined>;
     /**
      * The namespace's hosts file, `/etc/netns/NAME/hosts`: address → names. `localhost` entries are
      * added unless this gives entries for 127.0.0.1 or ::1.
@@ -308,7 +308,7 @@ export interface NetnsInputs extends TargetInputs {
 }
 
 /** The `dns` input of {@link Netns} (and `BridgedNetwork`). */
-export interface DnsInputs {
+export interface DnsArgs {
     nameservers: pulumi.Input<pulumi.Input<string>[]>;
     search?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     options?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -325,7 +325,7 @@ export class Netns extends NetnsResource {
     declare readonly hosts: pulumi.Output<Record<string, string[]> | undefined>;
     declare readonly path: pulumi.Output<string>;
 
-    constructor(name: string, args: NetnsInputs = {}, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: NetnsArgs = {}, opts?: pulumi.CustomResourceOptions) {
         super("Netns", name, { name, ...args }, KEYS, ["path"], opts);
     }
 }

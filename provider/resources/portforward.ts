@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult } from "../core/diff";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
-import { NetnsResource, TargetInputs } from "../core/resource";
-import { checkWith, IpAddress, NetnsName, Owner, stripUndefined, TargetArgs, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
+import { checkWith, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { adoptRule, ensureRule, Family, formatRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
 import { targetId, targetOf } from "../linux/target";
 
@@ -27,7 +27,7 @@ const ToAddress = z
     .transform(canonicalPrefix);
 
 /** Inputs of a {@link PortForward}, validated and with defaults filled. */
-export const PortForwardArgs = z
+export const PortForwardSchema = z
     .object({
         protocol: z.enum(["tcp", "udp"], { error: 'must be "tcp" or "udp"' }),
         hostPort: Port("hostPort"),
@@ -36,7 +36,7 @@ export const PortForwardArgs = z
         toPort: Port("toPort").optional(),
         netns: NetnsName.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -44,15 +44,15 @@ export const PortForwardArgs = z
         const host = a.hostAddress === undefined ? undefined : addressFamily(a.hostAddress);
         if (to && host && to !== host) ctx.addIssue({ code: "custom", path: ["hostAddress"], message: `is IPv${host} but toAddress is IPv${to}` });
     });
-export type PortForwardArgs = z.infer<typeof PortForwardArgs>;
+export type PortForwardSchema = z.infer<typeof PortForwardSchema>;
 
 /** State of a {@link PortForward}: the inputs plus its rules as `iptables -S` lists them. */
-export interface PortForwardOutputs extends PortForwardArgs {
+export interface PortForwardOutputs extends PortForwardSchema {
     family: Family;
     rules: string[];
 }
 
-const KEYS = ["protocol", "hostPort", "hostAddress", "toAddress", "toPort", "netns", "owner"] as const;
+const KEYS = inputKeys(PortForwardSchema);
 
 /**
  * The rules of a forward, as `iptables -S` prints them, each carrying the owner comment:
@@ -62,7 +62,7 @@ const KEYS = ["protocol", "hostPort", "hostAddress", "toAddress", "toPort", "net
  * `toAddress`, `POSTROUTING -s LAN -d TO -p PROTO -m conntrack --ctstate DNAT -m PROTO --dport PORT -j MASQUERADE`,
  * so a client on the target's own LAN gets its replies through the host (hairpin).
  */
-export function portForwardRules(a: PortForwardArgs): Rule[] {
+export function portForwardRules(a: PortForwardSchema): Rule[] {
     const [to, lanLength] = a.toAddress.split("/");
     const family = addressFamily(to)!;
     const bits = family === 4 ? 32 : 128;
@@ -87,13 +87,13 @@ export function portForwardRules(a: PortForwardArgs): Rule[] {
     return rules;
 }
 
-function outputs(a: PortForwardArgs, rules: string[]): PortForwardOutputs {
+function outputs(a: PortForwardSchema, rules: string[]): PortForwardOutputs {
     return stripUndefined({ ...a, family: portForwardRules(a)[0].family, rules });
 }
 
-function parse(props: Record<string, unknown>): PortForwardArgs {
+function parse(props: Record<string, unknown>): PortForwardSchema {
     const { family: _f, rules: _r, ...rest } = withoutProvider(props);
-    return PortForwardArgs.parse(rest);
+    return PortForwardSchema.parse(rest);
 }
 
 /**
@@ -104,7 +104,7 @@ function parse(props: Record<string, unknown>): PortForwardArgs {
  */
 export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(PortForwardArgs, news);
+        return checkWith(PortForwardSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -162,7 +162,7 @@ export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link PortForward}. */
-export interface PortForwardInputs extends TargetInputs {
+export interface PortForwardArgs extends TargetArgs {
     /** "tcp" or "udp". */
     protocol: pulumi.Input<string>;
     /** The host's port (1–65535). */
@@ -193,7 +193,7 @@ export class PortForward extends NetnsResource {
     declare readonly family: pulumi.Output<Family>;
     declare readonly rules: pulumi.Output<string[]>;
 
-    constructor(name: string, args: PortForwardInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: PortForwardArgs, opts?: pulumi.CustomResourceOptions) {
         super("PortForward", name, args, KEYS, ["family", "rules"], opts);
     }
 }

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
-import { checkWith, IfName, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
@@ -13,7 +13,7 @@ import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PRO
 const TABLE_NAMES = ["main", "local", "default"] as const;
 
 /** Inputs of a {@link Route}, validated and with defaults filled. */
-export const RouteArgs = z
+export const RouteSchema = z
     .object({
         destination: z
             .string({ error: 'must be "default" or a network prefix such as 10.1.0.0/16' })
@@ -29,7 +29,7 @@ export const RouteArgs = z
         table: z.union([z.enum(TABLE_NAMES), z.number().int().min(1).max(4294967295)], { error: 'must be "main", "local", "default" or a table number 1–4294967295' }).default("main"),
         source: IpAddress.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -46,7 +46,7 @@ export const RouteArgs = z
             }
         }
     });
-export type RouteArgs = z.infer<typeof RouteArgs>;
+export type RouteSchema = z.infer<typeof RouteSchema>;
 
 /** The family of a destination, gateway or source; undefined for "default", absent or unknown values. */
 function familyOf(v: string | undefined): 4 | 6 | undefined {
@@ -55,20 +55,20 @@ function familyOf(v: string | undefined): 4 | 6 | undefined {
 }
 
 /** State of a {@link Route}: the inputs plus its family. */
-export interface RouteOutputs extends RouteArgs {
+export interface RouteOutputs extends RouteSchema {
     family: 4 | 6;
 }
 
-const KEYS = ["destination", "gateway", "device", "netns", "metric", "table", "source", "owner"] as const;
+const KEYS = inputKeys(RouteSchema);
 /** What identifies a route to the kernel: changing any of these makes a new route. */
 const IDENTITY = ["destination", "netns", "metric", "table"];
 
-function spec(a: RouteArgs): RouteSpec {
+function spec(a: RouteSchema): RouteSpec {
     const family = familyOf(a.destination) ?? familyOf(a.gateway) ?? familyOf(a.source) ?? 4;
     return { family, destination: a.destination, gateway: a.gateway, device: a.device, metric: a.metric, table: a.table, source: a.source };
 }
 
-function outputs(a: RouteArgs): RouteOutputs {
+function outputs(a: RouteSchema): RouteOutputs {
     return stripUndefined({ ...a, family: spec(a).family });
 }
 
@@ -80,7 +80,7 @@ const GATEWAY_UNREACHABLE = /Nexthop has invalid gateway|No route to host|Networ
  * most often the link holding the gateway's network is made by this stack, but the route does not
  * depend on it, so the engine ran the route first (and a second `up` then succeeds, hiding it).
  */
-function explainGateway(err: unknown, a: RouteArgs): unknown {
+function explainGateway(err: unknown, a: RouteSchema): unknown {
     if (!(err instanceof CommandError && a.gateway && GATEWAY_UNREACHABLE.test(err.stderr))) return err;
     const where = a.netns ? `namespace "${a.netns}"` : "the root namespace";
     return new Error(
@@ -95,7 +95,7 @@ function explainGateway(err: unknown, a: RouteArgs): unknown {
 /** The provider behind {@link Route}. */
 export const routeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(RouteArgs, news);
+        return checkWith(RouteSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -110,7 +110,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
 
     /** Adds the route optimistically (one `ip route add`); if it exists, adopts it only when it is ours (`proto 250`). */
     async create(inputs) {
-        const a = RouteArgs.parse(withoutProvider(inputs));
+        const a = RouteSchema.parse(withoutProvider(inputs));
         const t = targetOf(a);
         const r = spec(a);
         const id = targetId(t, [a.netns ?? "", a.table, a.destination, r.metric ?? ""].join("/"));
@@ -156,7 +156,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async update(_id, _olds, news) {
-        const a = RouteArgs.parse(withoutProvider(news));
+        const a = RouteSchema.parse(withoutProvider(news));
         const t = targetOf(a);
         // `ip route replace` would take over a route someone else made: only ours (proto 250) is changed.
         if ((await getRoute(t, spec(a), a.netns))?.protocol !== String(ROUTE_PROTO)) {
@@ -176,7 +176,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link Route}. */
-export interface RouteInputs extends TargetInputs {
+export interface RouteArgs extends TargetArgs {
     /** "default" or a network prefix, IPv4 or IPv6 ("10.2.0.0/16", "fd00:2::/64"). */
     destination: pulumi.Input<string>;
     /** Next hop address. At least one of gateway and device is required. */
@@ -207,7 +207,7 @@ export class Route extends NetnsResource {
     declare readonly source: pulumi.Output<string | undefined>;
     declare readonly family: pulumi.Output<number>;
 
-    constructor(name: string, args: RouteInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
         super("Route", name, args, KEYS, ["family"], opts);
     }
 }

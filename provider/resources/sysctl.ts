@@ -1,32 +1,32 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult } from "../core/diff";
-import { checkWith, NetnsName, Owner, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { Target, targetId, targetOf } from "../linux/target";
 import { netnsId } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
 
 /** Inputs of a {@link SysctlForward}, validated and with defaults filled. */
-export const SysctlForwardArgs = z
+export const SysctlForwardSchema = z
     .object({
         netns: NetnsName.optional(),
         ipv4: z.boolean().default(true),
         ipv6: z.boolean().default(false),
         restoreOnDelete: z.boolean().default(true),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .refine((a) => a.ipv4 || a.ipv6, { path: ["ipv4"], error: "at least one of ipv4 and ipv6 must be true (otherwise there is nothing to enable)" });
-export type SysctlForwardArgs = z.infer<typeof SysctlForwardArgs>;
+export type SysctlForwardSchema = z.infer<typeof SysctlForwardSchema>;
 
 /**
  * State of a {@link SysctlForward}: the inputs plus, for each sysctl this resource holds, the
  * value found before it set it (0 or 1). `ipv4`/`ipv6` read back true only when the kernel says 1.
  */
-export type SysctlForwardOutputs = SysctlForwardArgs & {
+export type SysctlForwardOutputs = SysctlForwardSchema & {
     previousIpv4?: number;
     previousIpv6?: number;
 };
@@ -39,11 +39,11 @@ const SETTINGS = {
 type Which = keyof typeof SETTINGS;
 const WHICH: Which[] = ["ipv4", "ipv6"];
 
-const KEYS = ["netns", "ipv4", "ipv6", "restoreOnDelete", "owner"] as const;
+const KEYS = inputKeys(SysctlForwardSchema);
 
-function parse(props: Record<string, unknown>): SysctlForwardArgs {
+function parse(props: Record<string, unknown>): SysctlForwardSchema {
     const { previousIpv4, previousIpv6, ...rest } = withoutProvider(props);
-    return SysctlForwardArgs.parse(rest);
+    return SysctlForwardSchema.parse(rest);
 }
 
 /**
@@ -69,7 +69,7 @@ async function hold(t: Target, which: Which, netns: string | undefined, previous
  * The previous values this resource recorded in its marker file (see {@link SysctlMarker}) for
  * the namespace as it is now, and a function that records one more before it is set.
  */
-async function markerOf(t: Target, a: SysctlForwardArgs): Promise<{
+async function markerOf(t: Target, a: SysctlForwardSchema): Promise<{
     recorded: Partial<Record<Which, number>>;
     record: (w: Which, previous: number | undefined) => Promise<void>;
 }> {
@@ -114,7 +114,7 @@ async function netnsGone(t: Target, netns: string | undefined): Promise<boolean>
  */
 export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(SysctlForwardArgs, news);
+        return checkWith(SysctlForwardSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -193,7 +193,7 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link SysctlForward}. */
-export interface SysctlForwardInputs extends TargetInputs {
+export interface SysctlForwardArgs extends TargetArgs {
     /** The namespace whose forwarding is turned on. Default: the root namespace. */
     netns?: pulumi.Input<string | undefined>;
     /** Turn on `net.ipv4.ip_forward`. Default: true. */
@@ -223,7 +223,7 @@ export class SysctlForward extends NetnsResource {
     declare readonly previousIpv4: pulumi.Output<number | undefined>;
     declare readonly previousIpv6: pulumi.Output<number | undefined>;
 
-    constructor(name: string, args: SysctlForwardInputs = {}, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: SysctlForwardArgs = {}, opts?: pulumi.CustomResourceOptions) {
         super("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"], opts);
     }
 }

@@ -3,15 +3,15 @@ import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
 import { diffInputs, diffResult } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
-import { Burst, checkWith, IfName, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, withoutProvider, TargetArgs } from "../core/schema";
-import { NetnsResource, TargetInputs } from "../core/resource";
+import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
 import { ipBatch, netnsExecLines } from "../linux/batch";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
-export const VethPairArgs = z
+export const VethPairSchema = z
     .object({
         name: IfName,
         peerName: IfName,
@@ -29,7 +29,7 @@ export const VethPairArgs = z
         mac: Mac.optional(),
         peerMac: Mac.optional(),
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .refine((a) => a.burst === undefined || a.rate !== undefined, { message: "burst needs a rate", path: ["burst"] })
@@ -38,30 +38,30 @@ export const VethPairArgs = z
         message: "peerName must differ from name when both ends are in the same namespace",
         path: ["peerName"],
     });
-export type VethPairArgs = z.infer<typeof VethPairArgs>;
+export type VethPairSchema = z.infer<typeof VethPairSchema>;
 
 /** State of a {@link VethPair}: the inputs plus both ends' MAC addresses. */
-export interface VethPairOutputs extends VethPairArgs {
+export interface VethPairOutputs extends VethPairSchema {
     mac: string;
     peerMac: string;
 }
 
-const KEYS = ["name", "peerName", "netns", "peerNetns", "addresses", "peerAddresses", "master", "peerMaster", "mtu", "up", "dad", "rate", "burst", "mac", "peerMac", "owner"] as const;
+const KEYS = inputKeys(VethPairSchema);
 const DIFF = { keys: KEYS, replace: ["name", "peerName", "netns", "peerNetns"], unmanagedWhenOmitted: ["mtu", "mac", "peerMac"], references: ["master", "peerMaster"] };
 
-function ends(a: VethPairArgs): [LinkEnd, LinkEnd] {
+function ends(a: VethPairSchema): [LinkEnd, LinkEnd] {
     return [
         { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, mac: a.mac, dad: a.dad, rate: a.rate, burst: a.burst },
         { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, mac: a.peerMac, dad: a.dad, rate: a.rate, burst: a.burst },
     ];
 }
 
-function outputs(a: VethPairArgs, mac: string, peerMac: string): VethPairOutputs {
+function outputs(a: VethPairSchema, mac: string, peerMac: string): VethPairOutputs {
     return stripUndefined({ ...a, mac, peerMac });
 }
 
 /** Both ends as the kernel has them, if both exist and carry our marker; else undefined. */
-async function ownedEnds(t: Target, a: VethPairArgs): Promise<[Link, Link] | undefined> {
+async function ownedEnds(t: Target, a: VethPairSchema): Promise<[Link, Link] | undefined> {
     const [end, peer] = await Promise.all([getLink(t, a.name, a.netns), getLink(t, a.peerName, a.peerNetns)]);
     return owned(end, a.owner) && owned(peer, a.owner) ? [end, peer] : undefined;
 }
@@ -72,7 +72,7 @@ async function ownedEnds(t: Target, a: VethPairArgs): Promise<[Link, Link] | und
  * addresses, masters, mtu, state and MACs (when declared). Then writes only the marker (each end's alias); else fails
  * listing the differences, changing nothing.
  */
-async function adoptPair(t: Target, a: VethPairArgs, found: (Link | undefined)[]): Promise<VethPairOutputs> {
+async function adoptPair(t: Target, a: VethPairSchema, found: (Link | undefined)[]): Promise<VethPairOutputs> {
     const both = ends(a);
     const what = `veth pair "${a.name}"/"${a.peerName}"`;
     const [end, peer] = found;
@@ -106,7 +106,7 @@ async function adoptPair(t: Target, a: VethPairArgs, found: (Link | undefined)[]
 /** The provider behind {@link VethPair}. */
 export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds, news) {
-        return checkWith(VethPairArgs, news);
+        return checkWith(VethPairSchema, news);
     },
 
     async diff(_id, olds, news) {
@@ -125,7 +125,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
      * batch is known to have run its `link add`, as another link may have a declared MAC).
      */
     async create(inputs) {
-        const a = VethPairArgs.parse(withoutProvider(inputs));
+        const a = VethPairSchema.parse(withoutProvider(inputs));
         const t = targetOf(a);
         // Only MACs derived from the owner token identify the ends as ours before they have their alias.
         const derived = [a.mac === undefined ? stableMac(`${a.owner}/end`) : undefined, a.peerMac === undefined ? stableMac(`${a.owner}/peer`) : undefined];
@@ -188,7 +188,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async update(_id, olds, news) {
-        const a = VethPairArgs.parse(withoutProvider(news));
+        const a = VethPairSchema.parse(withoutProvider(news));
         const t = targetOf(a);
         const links = await ownedEnds(t, a);
         if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
@@ -210,7 +210,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Arguments of {@link VethPair}. */
-export interface VethPairInputs extends TargetInputs {
+export interface VethPairArgs extends TargetArgs {
     /** Name of the first end (1–15 characters). */
     name: pulumi.Input<string>;
     /** Name of the other end. */
@@ -269,7 +269,7 @@ export class VethPair extends NetnsResource {
     declare readonly mac: pulumi.Output<string>;
     declare readonly peerMac: pulumi.Output<string>;
 
-    constructor(name: string, args: VethPairInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
         super("VethPair", name, args, KEYS, ["mac", "peerMac"], opts);
     }
 }

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { addressFamily, isMulticast } from "../core/ip";
-import { NetnsResource, TargetInputs } from "../core/resource";
-import { IfName, InterfaceAddresses, IpAddress, Mac, Mtu, NetnsName, Owner, TargetArgs } from "../core/schema";
+import { NetnsResource, TargetArgs } from "../core/resource";
+import { IfName, inputKeys, IpAddress, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getFloodRemotes, setFloodRemotes } from "../linux/fdb";
 import { vxlanAddLine } from "../linux/link";
 import { sameSet } from "../core/adopt";
@@ -15,7 +15,7 @@ export const Vni = z.number().int("vni must be a whole number").min(1, "vni must
 export const VxlanPort = z.number().int("dstPort must be a whole number").min(1, "dstPort must be 1–65535").max(65535, "dstPort must be 1–65535").default(4789);
 
 /** Inputs of a {@link Vxlan}, validated and with defaults filled. */
-export const VxlanArgs = z
+export const VxlanSchema = z
     .object({
         name: IfName,
         vni: Vni,
@@ -26,14 +26,9 @@ export const VxlanArgs = z
         dstPort: VxlanPort,
         device: IfName.optional(),
         master: IfName.optional(),
-        netns: NetnsName.optional(),
-        addresses: InterfaceAddresses,
-        mtu: Mtu.optional(),
-        mac: Mac.optional(),
-        up: z.boolean().default(true),
-        dad: z.boolean().default(false),
+        ...LinkFields,
         owner: Owner,
-        ...TargetArgs,
+        ...TargetFields,
     })
     .strict()
     .superRefine((a, ctx) => {
@@ -55,14 +50,14 @@ export const VxlanArgs = z
         ].filter(([, f]) => f !== undefined);
         for (const [k, f] of families) if (f !== families[0][1]) ctx.addIssue({ code: "custom", path: k.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p)), message: `is IPv${f} but ${families[0][0]} is IPv${families[0][1]}` });
     });
-export type VxlanArgs = z.infer<typeof VxlanArgs>;
+export type VxlanSchema = z.infer<typeof VxlanSchema>;
 
 /** State of a {@link Vxlan}: the inputs plus its MAC address. */
-export interface VxlanOutputs extends VxlanArgs {
+export interface VxlanOutputs extends VxlanSchema {
     mac: string;
 }
 
-const KEYS = ["name", "vni", "local", "remote", "remotes", "group", "dstPort", "device", "master", "netns", "addresses", "mtu", "up", "dad", "mac", "owner"] as const;
+const KEYS = inputKeys(VxlanSchema);
 /** The tunnel's settings are fixed at creation: any change is another device (but `remotes`, a list the device keeps in its fdb, is updated in place). */
 const REPLACE = ["name", "vni", "local", "remote", "group", "dstPort", "device", "netns"];
 
@@ -76,7 +71,7 @@ const REPLACE = ["name", "vni", "local", "remote", "group", "dstPort", "device",
  */
 export const vxlanProvider = linkResourceProvider({
     kind: "vxlan",
-    schema: VxlanArgs,
+    schema: VxlanSchema,
     keys: KEYS,
     replace: REPLACE,
     master: true,
@@ -96,7 +91,7 @@ export const vxlanProvider = linkResourceProvider({
 });
 
 /** Arguments of {@link Vxlan}. */
-export interface VxlanInputs extends TargetInputs {
+export interface VxlanArgs extends TargetArgs {
     /** The device's name (1–15 characters). */
     name: pulumi.Input<string>;
     /** The VXLAN network identifier, 1–16777215: both ends use the same. */
@@ -160,7 +155,7 @@ export class Vxlan extends NetnsResource {
     declare readonly dad: pulumi.Output<boolean>;
     declare readonly mac: pulumi.Output<string>;
 
-    constructor(name: string, args: VxlanInputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: VxlanArgs, opts?: pulumi.CustomResourceOptions) {
         super("Vxlan", name, args, KEYS, ["mac"], opts);
     }
 }

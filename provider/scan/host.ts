@@ -12,7 +12,7 @@ import { listNetns, netnsIdNames } from "../linux/netns";
 import { defaultMetric, listRoutes, ROUTE_PROTO } from "../linux/route";
 import { getSysctl } from "../linux/sysctl";
 import type { Target } from "../linux/target";
-import { VxlanArgs } from "../resources/vxlan";
+import { VxlanSchema } from "../resources/vxlan";
 import { modelTables } from "./rules";
 import { Topology, where } from "./topology";
 
@@ -149,6 +149,6 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
 
 /** Why a scanned VXLAN (and its flood list) is not one a {@link Vxlan} declares (no remote, remotes nor group, a group without device…), or undefined. */
 function vxlanProblem(spec: VxlanSpec, remotes: string[] | undefined): string | undefined {
-    const r = VxlanArgs.safeParse({ name: "x", ...stripUndefined({ ...spec, remotes }), owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
+    const r = VxlanSchema.safeParse({ name: "x", ...stripUndefined({ ...spec, remotes }), owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
     return r.success ? undefined : `not a tunnel a Vxlan declares (${r.error.issues.map((i) => `${i.path.join(".") || "vxlan"}: ${i.message}`).join("; ")})`;
 }

@@ -6,9 +6,9 @@ import { OWNER_PREFIX } from "../core/owner";
 import { stripUndefined } from "../core/schema";
 import { Family, parseRuleLine, POLICY_CHAINS, SavedTable, Table } from "../linux/iptables";
 import { forwardRule } from "../resources/forward";
-import { IptablesRuleArgs, parseIptablesRule } from "../resources/iptables-rule";
+import { IptablesRuleSchema, parseIptablesRule } from "../resources/iptables-rule";
 import { masqueradeRule } from "../resources/masquerade";
-import { PortForwardArgs, portForwardRules } from "../resources/portforward";
+import { PortForwardSchema, portForwardRules } from "../resources/portforward";
 import { ScannedForward, ScannedMasquerade, ScannedPortForward, ScannedRule, Topology, where } from "./topology";
 
 /**
@@ -114,7 +114,7 @@ function ruleProblem(args: string[], table: string, chain: string, family: Famil
     if ("problem" in parsed) return parsed.problem;
     if (parsed.comment?.startsWith(OWNER_PREFIX)) return `already managed by pulumi-netns (${parsed.comment})`;
     if (parsed.comment !== undefined) return `it carries a comment of its own (${JSON.stringify(parsed.comment)}): another tool's rule?`;
-    const a = IptablesRuleArgs.safeParse({ ...parsed.args, table, chain, family, owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
+    const a = IptablesRuleSchema.safeParse({ ...parsed.args, table, chain, family, owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
     if (!a.success) return `not a rule an IptablesRule makes: ${a.error.issues.map((i) => `${i.path.join(".") || "rule"}: ${i.message}`).join("; ")}`;
     return { args: parsed.args };
 }
@@ -137,7 +137,7 @@ function findPortForwards(nat: Record<string, string[]>, netns: string | undefin
         // The hairpin's LAN, from each candidate MASQUERADE's source; without one, none.
         const lans = nat.POSTROUTING.map((l) => /^-A POSTROUTING -s \S+\/(\d+) /.exec(l)?.[1]).filter((x): x is string => x !== undefined);
         for (const toAddress of [...new Set(lans)].map((len) => `${m[1]}/${len}`).concat(m[1])) {
-            const a = PortForwardArgs.safeParse(stripUndefined({ ...base, toAddress, netns, owner: `${OWNER_PREFIX}${"0".repeat(16)}` }));
+            const a = PortForwardSchema.safeParse(stripUndefined({ ...base, toAddress, netns, owner: `${OWNER_PREFIX}${"0".repeat(16)}` }));
             if (!a.success) continue;
             const lines = portForwardRules(a.data).map((r) => lineOf(r.chain, r.spec));
             if (lines[0] !== line || lines.some((l) => l === undefined)) continue;

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { iptablesRule, iptablesRuleProvider as p, iptablesRuleSpec, IptablesRuleArgs, parseIptablesRule } from "../../provider/resources/iptables-rule";
+import { iptablesRule, iptablesRuleProvider as p, iptablesRuleSpec, IptablesRuleSchema, parseIptablesRule } from "../../provider/resources/iptables-rule";
 import { formatRule, parseRuleLine } from "../../provider/linux/iptables";
 import { ip6tablesSave, iptablesSave, sh, withFreshNetns } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
@@ -92,17 +92,17 @@ describe("resources/iptables-rule: check, diff, and the rule as iptables lists i
 
     it("builds each shape as iptables lists it, and reads each listing back to the same rule", async () => {
         for (const [args, line] of SHAPES) {
-            const a = IptablesRuleArgs.parse({ ...args, owner: O });
+            const a = IptablesRuleSchema.parse({ ...args, owner: O });
             assert.deepEqual(["-A", a.chain, ...iptablesRuleSpec(a)], parseRuleLine(line), JSON.stringify(args));
             const parsed = parseIptablesRule(parseRuleLine(line).slice(2));
             assert.ok("args" in parsed, line);
-            const back = IptablesRuleArgs.parse({ ...parsed.args, table: a.table, chain: a.chain, family: familyOfShape(line), owner: O });
+            const back = IptablesRuleSchema.parse({ ...parsed.args, table: a.table, chain: a.chain, family: familyOfShape(line), owner: O });
             assert.deepEqual(iptablesRuleSpec(back), iptablesRuleSpec(a), line);
         }
     });
 
     it("takes a script's rule, in another order or spelling, as the same rule; names what it cannot declare", () => {
-        const a = IptablesRuleArgs.parse({ chain: "FORWARD", protocol: "tcp", destinationPort: 22, ctstate: ["ESTABLISHED", "RELATED"], jump: "ACCEPT", owner: O });
+        const a = IptablesRuleSchema.parse({ chain: "FORWARD", protocol: "tcp", destinationPort: 22, ctstate: ["ESTABLISHED", "RELATED"], jump: "ACCEPT", owner: O });
         const rule = iptablesRule(a);
         assert.ok(rule.same!(["-p", "tcp", "-m", "tcp", "--dport", "22", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]));
         assert.ok(!rule.same!(["-p", "tcp", "-m", "tcp", "--dport", "23", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]));
@@ -122,7 +122,7 @@ describe("resources/iptables-rule: check, diff, and the rule as iptables lists i
 
     it("replaces on any change, leaves an omitted family alone, and sees a rule edited by hand", async () => {
         const news = await checked(p, { chain: "INPUT", protocol: "tcp", destinationPort: 22, jump: "ACCEPT", owner: O });
-        const rule = formatRule(iptablesRule(IptablesRuleArgs.parse(news)));
+        const rule = formatRule(iptablesRule(IptablesRuleSchema.parse(news)));
         const state = { ...news, family: 4, rule };
         assert.deepEqual(await p.diff!("x", state, news), { changes: false, replaces: [], deleteBeforeReplace: true });
         assert.deepEqual((await p.diff!("x", state, { ...news, destinationPort: 23 })).replaces, ["destinationPort"]);
@@ -143,7 +143,7 @@ describePrivileged("resources/iptables-rule: against the kernel", () => {
             const family = familyOfShape(line);
             const { id, outs } = await p.create(inputs);
             const table = (args.table as string) ?? "filter";
-            const expected = formatRule(iptablesRule(IptablesRuleArgs.parse(inputs)));
+            const expected = formatRule(iptablesRule(IptablesRuleSchema.parse(inputs)));
             assert.deepEqual(await listed(family, table, args.chain as string), [expected], line);
             assert.deepEqual(parseRuleLine(expected).filter((a, i, all) => a !== O && !(a === "-m" && all[i + 1] === "comment") && a !== "comment" && a !== "--comment"), parseRuleLine(line));
             assert.equal(outs.family, family);
@@ -184,7 +184,7 @@ describePrivileged("resources/iptables-rule: against the kernel", () => {
         const after = await listed(4, "filter", "FORWARD");
         assert.deepEqual(after.map((l) => l.replace(` -m comment --comment "${O}"`, "").replace(` -m comment --comment ${O}`, "")), script, "only the comment was added, in place");
         assert.ok(after[1].includes(O));
-        assert.equal(outs.rule, formatRule(iptablesRule(IptablesRuleArgs.parse(decl))), "the state holds the declared form");
+        assert.equal(outs.rule, formatRule(iptablesRule(IptablesRuleSchema.parse(decl))), "the state holds the declared form");
         const read = await p.read!(id, outs);
         assert.equal(read.props!.rule, after[1], "read lists it as the kernel has it");
         assert.equal((await p.diff!(id, read.props!, await checked(p, decl))).changes, false, "and that is no drift");
