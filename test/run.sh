@@ -40,7 +40,7 @@ fi
 unset PULUMI_NETNS_SANDBOX PULUMI_NETNS_HOST_NETNS
 export PATH="$PATH:/usr/sbin:/sbin"
 
-# The system tools the privileged tests run, each with the Debian package that has it (README: Requirements).
+# The system tools the privileged tests run, each with the Debian package that has it (README.md, "Requirements").
 # As root with apt-get, the missing ones are installed, saying so; else the run stops here, naming each.
 # Servers among them (sshd, dnsmasq, iperf3, python3's http.server) only ever run inside the test sandbox.
 TOOLS=(ip:iproute2 bridge:iproute2 tc:iproute2 ss:iproute2 iptables:iptables ip6tables:iptables

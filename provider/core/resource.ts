@@ -9,7 +9,7 @@ export type ConnectionArgs = { [K in keyof Connection]: pulumi.Input<Connection[
 
 /** Inputs every resource (and `BridgedNetwork`) takes besides its own: where and how its commands run. */
 export interface TargetArgs {
-    /** Run the commands on this host over SSH (see the README); omitted = this machine. Kept secret in the state. */
+    /** Run the commands on this host over SSH (docs/remote.md); omitted = this machine. Kept secret in the state. */
     connection?: pulumi.Input<ConnectionArgs | undefined>;
     /** Run every command through `sudo -n` (a clear error when sudo wants a password). Default: false. */
     sudo?: pulumi.Input<boolean | undefined>;

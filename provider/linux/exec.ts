@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync } from "fs";
  * The one place where pulumi-netns starts a process. Every system call of the
  * package goes through {@link run}: an argv array handed to `child_process.execFile`, never a
  * shell. (Not execa: measured here at 3.2 ms of Node CPU per command against 1.2 ms, and a provider
- * host peaking at 253 MB instead of 166 MB for 200 namespaces; see README, Performance.)
+ * host peaking at 253 MB instead of 166 MB for 200 namespaces; see docs/performance.md.)
  * With PULUMI_NETNS_TRACE=FILE set, each argv is appended to FILE as a JSON line.
  */
 

@@ -47,7 +47,7 @@ export interface BridgeArgs extends TargetArgs {
     mtu?: pulumi.Input<number | undefined>;
     /** Bring the bridge up. Default: true. */
     up?: pulumi.Input<boolean | undefined>;
-    /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (see the README). */
+    /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (docs/resources.md, "IPv6 addresses are usable when create returns"). */
     dad?: pulumi.Input<boolean | undefined>;
     /**
      * Its MAC address ("0a:bc:de:f0:00:01": unicast, not all zeros), kept when the link is made again;

@@ -231,7 +231,7 @@ export interface VethPairArgs extends TargetArgs {
     mtu?: pulumi.Input<number | undefined>;
     /** Bring both ends up. Default: true. */
     up?: pulumi.Input<boolean | undefined>;
-    /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (see the README). */
+    /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (docs/resources.md, "IPv6 addresses are usable when create returns"). */
     dad?: pulumi.Input<boolean | undefined>;
     /** A rate limit in both directions ("20mbit"): a tbf on each end's egress. Omitted = none. */
     rate?: pulumi.Input<string | undefined>;

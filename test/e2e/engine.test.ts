@@ -1,5 +1,5 @@
 /**
- * What the README and the engine double (test/engine/) claim about the engine, checked against the
+ * What docs/architecture.md and the engine double (test/engine/) claim about the engine, checked against the
  * real one: unknown values and no commands in a preview, delete-before-replace for rules,
  * `deletedWith` skipping the deletes of a namespace's veth and route, refresh dropping a resource
  * whose object is gone (and up making it again), and the default parallelism (4 × CPUs).
@@ -22,7 +22,7 @@ async function traced(project: Project, fn: (env: NodeJS.ProcessEnv) => Promise<
 
 const forwardRules = async () => (await sh(["iptables", "-S", "FORWARD"])).split("\n").filter((l) => l.includes("pulumi-netns:"));
 
-describePrivileged("e2e: the engine's behaviour that the README and the engine double rely on", function () {
+describePrivileged("e2e: the engine's behaviour that docs/architecture.md and the engine double rely on", function () {
     this.timeout(600000);
     const ctx = withProject("test/e2e/programs/claims");
 

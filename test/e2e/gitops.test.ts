@@ -154,7 +154,7 @@ describePrivileged("e2e: GitOps through the real pulumi CLI (examples/gitops/pip
 
             // The file backend replaces the checkpoint atomically but rewrites its `.attrs` sidecar in place
             // (gocloud.dev fileblob): a kill in between leaves it empty and every command fails with EOF.
-            // The test makes that tear every time, and the README's repair (delete the empty sidecar) undoes it.
+            // The test makes that tear every time, and docs/gitops.md's repair (delete the empty sidecar) undoes it.
             const sidecars = fs.readdirSync(p.backend, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json.attrs"));
             const sidecar = sidecars.find((f) => f.endsWith(`${path.sep}killed.json.attrs`));
             assert.ok(sidecar, `the checkpoint's sidecar exists: ${sidecars}`);

@@ -12,7 +12,7 @@ import { addrs, freshNetnsName, iptablesSave, link, links, netnsList, routes, sh
 import { owner } from "../helpers/provider";
 import { destroy, make, Made, read, rejection } from "./fixtures";
 
-/** Fault scenarios run (counted for the README's figures). */
+/** Fault scenarios run (counted for docs/safety.md's figures). */
 export const FAULT_SCENARIOS: string[] = [];
 
 describePrivileged("reliability: faults, with nothing leaked and nothing foreign touched", function () {

@@ -217,7 +217,7 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             const moved = await stack.up();
             assert.deepEqual([...new Set(changed(moved).map((s) => s.name))].sort(), ["mh-beta-bridge", "mh-bridge", "mh-from-lan"]);
             // The gateway address now answers with beta's bridge's MAC: the members' neighbour entries for it name alpha's until they
-            // expire (tens of seconds), as after any gateway change on a LAN; flushed here, as the README says to.
+            // expire (tens of seconds), as after any gateway change on a LAN; flushed here, as docs/bridged-network.md says to.
             for (const [ns, host] of [["a1", alpha], ["a2", alpha], ["b1", beta], ["b2", beta]] as const) await host.exec(["ip", "-n", ns, "neigh", "flush", "dev", "eth0"]);
             await assertLan({ a1: alpha, a2: alpha, b1: beta, b2: beta }, [alpha, beta], beta);
             assert.deepEqual(changed(await stack.refresh()), []);
