@@ -31,7 +31,7 @@ export interface Target {
     removeFile(file: string): Promise<void>;
     /** A file's inode and change time; undefined when it does not exist. `stat -c '%i %.9Z' -- FILE` when not local. */
     stat(file: string): Promise<FileId | undefined>;
-    /** Removes a directory if it is empty; a missing or non-empty one is left (success). `rm -d -- DIR` when not local. */
+    /** Removes a directory if it is empty; a missing, non-empty or undeletable one is left (success). `rm -d -- DIR` when not local. */
     removeEmptyDir(dir: string): Promise<void>;
 }
 
@@ -89,7 +89,8 @@ export const localTarget: Target = {
         try {
             await fs.rmdir(dir);
         } catch (err) {
-            if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
+            // Best effort: a folder that is not there, not empty, or not ours to remove is left.
+            if (!["ENOENT", "ENOTEMPTY", "EEXIST", "EACCES", "EPERM", "EBUSY"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
         }
     },
 };
@@ -159,7 +160,7 @@ function commandTarget(
             await t.run(["rm", "-f", "--", file]);
         },
         async removeEmptyDir(dir) {
-            await runUnlessAbsent(t, ["rm", "-d", "--", dir], /No such file or directory|Directory not empty/);
+            await runUnlessAbsent(t, ["rm", "-d", "--", dir], /No such file or directory|Directory not empty|Permission denied|Device or resource busy/);
         },
         async stat(file) {
             if (extra.reads) return extra.reads.stat(file);

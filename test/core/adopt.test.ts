@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import { freshNetnsName, ipArgs, iptablesSave, routes, sh, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
-import { destroy, make, read, rejection } from "../reliability/fixtures";
+import { destroy, make, read, rejection } from "../helpers/provider";
 
 /** What the kernel says of a namespace's links (without aliases: the marker) and routes (without the proto: the marker). */
 async function view(netns?: string): Promise<string> {

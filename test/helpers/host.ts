@@ -34,6 +34,15 @@ export async function serializeProvider(provider: object): Promise<string> {
     return (await sc.serializeFunction(() => provider, { allowSecrets: true })).text;
 }
 
+/**
+ * The serialized provider of a resource kind, as the package's class registers it (from the built
+ * `dist/`, which is what a program loads): the `__provider` input a resource sends the host.
+ */
+export async function serializedProviderOf(kind: string): Promise<string> {
+    const shim = require(`${REPO_ROOT}/dist/provider/core/shim`) as typeof import("../../provider/core/shim");
+    return serializeProvider(shim.providerFor(kind as Parameters<typeof shim.providerFor>[0]));
+}
+
 /** URN as the engine builds it for a dynamic resource of the given type name. */
 export function urn(type: string, name: string): string {
     return `urn:pulumi:test::proj::pulumi-nodejs:dynamic/netns:${type}::${name}`;

@@ -1,16 +1,14 @@
 import { strict as assert } from "assert";
-import * as path from "path";
 import { describePrivileged } from "../helpers/sandbox";
 import { addrs, freshNetnsName, link, netnsList, routes, sh } from "../helpers/kernel";
-import { Host, PROVIDER_KEY, REPO_ROOT, serializeProvider, startHost, UNKNOWN, urn } from "../helpers/host";
+import { Host, PROVIDER_KEY, serializedProviderOf, startHost, UNKNOWN, urn } from "../helpers/host";
 import { owner } from "../helpers/provider";
 
 /** The compiled package, as a Pulumi program would load it (the host runs compiled code only). */
-const dist = require(path.join(REPO_ROOT, "dist/provider/core/shim")) as typeof import("../../provider/core/shim");
 
 /** Inputs as the engine sends them: the serialized provider under `__provider`. */
 async function withProvider(kind: string, props: Record<string, unknown>) {
-    return { ...props, [PROVIDER_KEY]: await serializeProvider(dist.providerFor(kind)) };
+    return { ...props, [PROVIDER_KEY]: await serializedProviderOf(kind) };
 }
 
 describePrivileged("protocol: Netns, VethPair, Bridge and Route through the real dynamic-provider host", function () {
@@ -21,7 +19,7 @@ describePrivileged("protocol: Netns, VethPair, Bridge and Route through the real
     after(() => host?.stop());
 
     it("serializes a provider that captures no code, only its kind and entry point", async () => {
-        const text = await serializeProvider(dist.providerFor("Netns"));
+        const text = await serializedProviderOf("Netns");
         assert.ok(text.length < 4000, `serialized provider is ${text.length} bytes`);
         assert.match(text, /kind: "Netns"/);
         assert.doesNotMatch(text, /zod|child_process/);

@@ -6,8 +6,7 @@
 import { strict as assert } from "assert";
 import { describePrivileged } from "../helpers/sandbox";
 import { freshNetnsName, iptablesSave, links, netnsList, routes, sh, snapshotHost } from "../helpers/kernel";
-import { owner } from "../helpers/provider";
-import { destroy, make, Made } from "./fixtures";
+import { destroy, Made, make, owner } from "../helpers/provider";
 
 export const PARALLEL = { veths: 40, routes: 20, masquerades: 20, forwards: 20 };
 export const PARALLEL_TOTAL = Object.values(PARALLEL).reduce((a, b) => a + b, 0);

@@ -5,13 +5,11 @@
  * nothing is left. Runs the compiled package (dist/) in the real host, over gRPC.
  */
 import { strict as assert } from "assert";
-import * as path from "path";
 import { describePrivileged } from "../helpers/sandbox";
 import { freshNetnsName, iptablesSave, links, netnsList, routes, sh, snapshotHost } from "../helpers/kernel";
-import { Host, PROVIDER_KEY, REPO_ROOT, serializeProvider, startHost, urn } from "../helpers/host";
+import { Host, PROVIDER_KEY, serializedProviderOf, startHost, urn } from "../helpers/host";
 import { owner } from "../helpers/provider";
 
-const dist = require(path.join(REPO_ROOT, "dist/provider/core/shim")) as typeof import("../../provider/core/shim");
 
 describePrivileged("reliability: host process killed mid-up, then a fresh up converges", function () {
     this.timeout(60000);
@@ -34,7 +32,7 @@ describePrivileged("reliability: host process killed mid-up, then a fresh up con
         const inputs = new Map<string, Record<string, unknown>>();
         const up = async (host: Host, [kind, name, args]: [string, string, Record<string, unknown>]) => {
             const u = urn(kind, name);
-            const news = { ...args, owner: owner(kind, name), [PROVIDER_KEY]: await serializeProvider(dist.providerFor(kind)) };
+            const news = { ...args, owner: owner(kind, name), [PROVIDER_KEY]: await serializedProviderOf(kind) };
             const checked = await host.check(u, {}, news);
             assert.deepEqual(checked.failures, []);
             inputs.set(u, checked.inputs);

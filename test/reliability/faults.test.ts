@@ -9,8 +9,7 @@ import { existsSync } from "fs";
 import { handlers } from "../../provider/handlers";
 import { describePrivileged } from "../helpers/sandbox";
 import { addrs, freshNetnsName, iptablesSave, link, links, netnsList, routes, sh, snapshotHost, sysctl } from "../helpers/kernel";
-import { owner } from "../helpers/provider";
-import { destroy, make, Made, read, rejection } from "./fixtures";
+import { destroy, Made, make, owner, read, rejection } from "../helpers/provider";
 
 /** Fault scenarios run (counted for docs/safety.md's figures). */
 export const FAULT_SCENARIOS: string[] = [];

@@ -9,7 +9,7 @@ import { handlers } from "../../provider/handlers";
 import { observeCommands } from "../../provider/linux/exec";
 import { describePrivileged } from "../helpers/sandbox";
 import { freshNetnsName, links, routes, sh, iptablesSave } from "../helpers/kernel";
-import { destroy, make, Made, read } from "./fixtures";
+import { destroy, make, Made, read } from "../helpers/provider";
 import { networkOf, parsePrefix } from "../../provider/core/ip";
 
 const BINARIES = new Set(["ip", "iptables", "ip6tables", "sysctl"]);

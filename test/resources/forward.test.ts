@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { forwardRuleProvider as p } from "../../provider/resources/forward";
 import { ip6tablesSave, iptablesSave, sh, withFreshNetns } from "../helpers/kernel";
-import { Host, PROVIDER_KEY, REPO_ROOT, serializeProvider, startHost, UNKNOWN, urn } from "../helpers/host";
+import { Host, PROVIDER_KEY, serializedProviderOf, startHost, UNKNOWN, urn } from "../helpers/host";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
 import { describePrivileged } from "../helpers/sandbox";
 
@@ -108,8 +108,7 @@ describePrivileged("resources/forward: over the dynamic-provider host (compiled 
     let prov: string;
     const u = urn("ForwardRule", "h1");
     before(async () => {
-        const shim: typeof import("../../provider/core/shim") = require(`${REPO_ROOT}/dist/provider/core/shim`);
-        prov = await serializeProvider(shim.providerFor("ForwardRule"));
+        prov = await serializedProviderOf("ForwardRule");
         host = await startHost();
     });
     after(async () => host?.stop());

@@ -3,7 +3,7 @@ import { masqueradeRuleProvider as p } from "../../provider/resources/masquerade
 import { ip6tablesSave, iptablesSave, sh, withFreshNetns } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
 import { describePrivileged } from "../helpers/sandbox";
-import { Host, PROVIDER_KEY, REPO_ROOT, serializeProvider, startHost, UNKNOWN, urn } from "../helpers/host";
+import { Host, PROVIDER_KEY, serializedProviderOf, startHost, UNKNOWN, urn } from "../helpers/host";
 
 const O = owner("MasqueradeRule", "t1");
 
@@ -126,8 +126,7 @@ describePrivileged("resources/masquerade: over the dynamic-provider host (compil
     let prov: string;
     const u = urn("MasqueradeRule", "h1");
     before(async () => {
-        const shim: typeof import("../../provider/core/shim") = require(`${REPO_ROOT}/dist/provider/core/shim`);
-        prov = await serializeProvider(shim.providerFor("MasqueradeRule"));
+        prov = await serializedProviderOf("MasqueradeRule");
         host = await startHost();
     });
     after(async () => host?.stop());

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { sysctlForwardProvider as p } from "../../provider/resources/sysctl";
 import { sh, sysctl, withFreshNetns } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
-import { Host, PROVIDER_KEY, REPO_ROOT, serializeProvider, startHost, urn } from "../helpers/host";
+import { Host, PROVIDER_KEY, serializedProviderOf, startHost, urn } from "../helpers/host";
 import { describePrivileged } from "../helpers/sandbox";
 
 const O = owner("SysctlForward", "t1");
@@ -99,8 +99,7 @@ describePrivileged("resources/sysctl: over the dynamic-provider host (compiled d
     let prov: string;
     const u = urn("SysctlForward", "h1");
     before(async () => {
-        const shim: typeof import("../../provider/core/shim") = require(`${REPO_ROOT}/dist/provider/core/shim`);
-        prov = await serializeProvider(shim.providerFor("SysctlForward"));
+        prov = await serializedProviderOf("SysctlForward");
         host = await startHost();
     });
     after(async () => host?.stop());
