@@ -5,6 +5,7 @@
  */
 import { Link, macvlanParent, vxlanSpecOf } from "../linux/link";
 import type { Target } from "../linux/target";
+import { same } from "./diff";
 
 /** One way an existing object differs from its declaration. */
 export interface Difference {
@@ -17,7 +18,7 @@ export interface Difference {
 export function differences(declared: object, found: object, properties: string[], prefix = ""): Difference[] {
     const [d, f] = [declared as Record<string, unknown>, found as Record<string, unknown>];
     return properties
-        .filter((p) => JSON.stringify(d[p]) !== JSON.stringify(f[p]))
+        .filter((p) => !same(d[p], f[p]))
         .map((p) => ({ property: `${prefix}${p}`, declared: d[p], found: f[p] }));
 }
 

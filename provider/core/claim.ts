@@ -2,6 +2,7 @@ import { getLink, Link } from "../linux/link";
 import { describeOwner, OWNER_PREFIX } from "./owner";
 import { netnsOwner } from "../linux/netns";
 import type { Target } from "../linux/target";
+import { inNamespace } from "./diff";
 
 /**
  * Decides what create may do with an object of the name it wants: "absent" (create it), "ours"
@@ -45,7 +46,7 @@ export async function claimLink(
     const link = await getLink(t, name, netns);
     if (!link) return { claim: "absent" };
     if (link.kind === kind && (link.alias === owner || (link.alias === undefined && mac !== undefined && link.mac === mac))) return { claim: "ours", link };
-    const where = netns ? `namespace "${netns}"` : "the root namespace";
+    const where = inNamespace(netns);
     if (link.alias?.startsWith(OWNER_PREFIX)) throw new Error(`link "${name}" already exists in ${where} and ${heldBy(link.alias)}`);
     if (adopt && link.alias === undefined) {
         if (link.kind === kind) return { claim: "unmarked", link };

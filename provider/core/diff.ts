@@ -7,8 +7,14 @@ export interface DiffResult {
     deleteBeforeReplace: boolean;
 }
 
-function same(a: unknown, b: unknown): boolean {
+/** True when two plain values (the engine's property values: no undefined, no functions) are equal. */
+export function same(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Where an object is, as every message says it: `namespace "blue"`, or `the root namespace`. */
+export function inNamespace(netns: string | undefined): string {
+    return netns === undefined ? "the root namespace" : `namespace "${netns}"`;
 }
 
 /** How a resource's inputs are compared (see {@link diffInputs}). */

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { assertAdoptable, differences, kindDifferences, sameSet } from "./adopt";
 import { claimLink, owned } from "./claim";
-import { diffInputs, diffResult } from "./diff";
+import { diffInputs, diffResult, inNamespace } from "./diff";
 import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
 import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { deleteLink, deleteLinkWithMac, getLink, linkAddRan, linkSetLine, linkTaken, stableMac } from "../linux/link";
@@ -48,7 +48,7 @@ export interface LinkResourceSpec<A extends LinkArgs> {
  */
 export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>): pulumi.dynamic.ResourceProvider {
     const outputs = (a: A, mac: string) => stripUndefined({ ...a, mac } as Record<string, unknown>);
-    const where = (a: A) => (a.netns ? `namespace "${a.netns}"` : "the root namespace");
+    const where = (a: A) => (inNamespace(a.netns));
     const diffSpec = { keys: r.keys, replace: r.replace, unmanagedWhenOmitted: ["mtu", "mac"], references: r.master ? ["master"] : [] };
     return {
         async check(_olds, news) {

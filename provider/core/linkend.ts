@@ -4,6 +4,7 @@ import { ipBatch } from "../linux/batch";
 import { getRootQdisc, removeRateLimit, setRateLimit } from "../linux/qdisc";
 import { rateBits } from "./schema";
 import type { Target } from "../linux/target";
+import { inNamespace } from "./diff";
 
 /** What a resource declares for one link (a bridge, or one end of a veth pair). */
 export interface LinkEnd {
@@ -102,7 +103,7 @@ export const DAD_TIMEOUT_MS = 10_000;
  */
 export async function awaitDad(t: Target, end: LinkEnd, timeoutMs = DAD_TIMEOUT_MS): Promise<void> {
     if (!end.dad || !end.up || !end.addresses.some((a) => a.includes(":"))) return;
-    const where = `link "${end.name}" in ${end.netns ? `namespace "${end.netns}"` : "the root namespace"}`;
+    const where = `link "${end.name}" in ${inNamespace(end.netns)}`;
     for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 100))) {
         const link = await getLink(t, end.name, end.netns);
         if (!link) return;

@@ -6,6 +6,7 @@
  */
 import * as path from "path";
 import type { Target } from "./target";
+import { same } from "../core/diff";
 
 /** Where `ip netns exec` looks for a namespace's /etc files. */
 export const ETC_NETNS_DIR = "/etc/netns";
@@ -80,7 +81,7 @@ export function parseHosts(text: string, declared: Hosts): Hosts {
         if (address && names.length > 0) hosts[address] = [...(hosts[address] ?? []), ...names];
     }
     for (const [a, names] of Object.entries(LOCALHOST)) {
-        if (!(a in declared) && JSON.stringify(hosts[a]) === JSON.stringify(names)) delete hosts[a];
+        if (!(a in declared) && same(hosts[a], names)) delete hosts[a];
     }
     return hosts;
 }

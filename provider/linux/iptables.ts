@@ -7,6 +7,7 @@
 import { parsePrefix } from "../core/ip";
 import { CommandError, RunResult } from "./exec";
 import type { Target } from "./target";
+import { same } from "../core/diff";
 
 export type Family = 4 | 6;
 export type Table = "filter" | "nat" | "mangle" | "raw";
@@ -105,7 +106,7 @@ function withoutComment(args: string[], comment: string): string[] | undefined {
 export function isSameRule(line: string, rule: Rule): boolean {
     const args = parseRuleLine(line);
     if (args[0] !== "-A" || args[1] !== rule.chain) return false;
-    if (!rule.same) return JSON.stringify(args) === JSON.stringify(["-A", rule.chain, ...ruleArgs(rule)]);
+    if (!rule.same) return same(args, ["-A", rule.chain, ...ruleArgs(rule)]);
     const rest = withoutComment(args.slice(2), rule.comment);
     return rest !== undefined && rule.same(rest);
 }
@@ -114,7 +115,7 @@ export function isSameRule(line: string, rule: Rule): boolean {
 function isBareRule(line: string, rule: Rule): boolean {
     const args = parseRuleLine(line);
     if (args[0] !== "-A" || args[1] !== rule.chain) return false;
-    return rule.same ? !args.includes("comment") && rule.same(args.slice(2)) : JSON.stringify(args.slice(2)) === JSON.stringify(rule.spec);
+    return rule.same ? !args.includes("comment") && rule.same(args.slice(2)) : same(args.slice(2), rule.spec);
 }
 
 /** True when a listed line carries this comment (`-m comment --comment TOKEN`). */

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { assertAdoptable, differences } from "../core/adopt";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { NetnsResource, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { Family, getChainPolicy, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
@@ -75,7 +75,7 @@ function parse(props: Record<string, unknown>): ChainPolicySchema {
 }
 
 const tool = (a: { family: Family }) => (a.family === 6 ? "ip6tables" : "iptables");
-const what = (a: ChainPolicySchema) => `the policy of ${tool(a)} chain ${a.chain} (table ${a.table}) in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`;
+const what = (a: ChainPolicySchema) => `the policy of ${tool(a)} chain ${a.chain} (table ${a.table}) in ${inNamespace(a.netns)}`;
 
 /** The chain's policy now; fails when the namespace does not exist. */
 async function currentPolicy(t: Target, a: ChainPolicySchema): Promise<string> {

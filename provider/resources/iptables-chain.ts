@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { NetnsResource, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { deleteChain, Family, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
@@ -47,7 +47,7 @@ function parse(props: Record<string, unknown>): IptablesChainSchema {
 }
 
 const tool = (a: { family: Family }) => (a.family === 6 ? "ip6tables" : "iptables");
-const what = (a: IptablesChainSchema) => `${tool(a)} chain ${a.name} (table ${a.table}) in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`;
+const what = (a: IptablesChainSchema) => `${tool(a)} chain ${a.name} (table ${a.table}) in ${inNamespace(a.netns)}`;
 
 /** True when this resource's marker names this very chain (same namespace, not made again since). */
 async function markedOurs(t: Target, a: IptablesChainSchema): Promise<{ ours: boolean; marker: ChainMarker }> {

@@ -5,6 +5,7 @@ import { IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } fro
 import { NetnsResource, TargetArgs } from "../core/resource";
 import { ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule, Table } from "../linux/iptables";
+import { same } from "../core/diff";
 
 /** The built-in chains of each table. */
 export const BUILTIN_CHAINS: Record<Table, readonly string[]> = {
@@ -354,7 +355,7 @@ export function iptablesRule(a: IptablesRuleSchema): Rule {
             const parsed = parseIptablesRule(args);
             if ("problem" in parsed || parsed.comment !== undefined) return false;
             const r = IptablesRuleSchema.safeParse({ ...parsed.args, table: a.table, chain: a.chain, family, owner: a.owner });
-            return r.success && JSON.stringify(iptablesRuleSpec(r.data)) === JSON.stringify(spec);
+            return r.success && same(iptablesRuleSpec(r.data), spec);
         },
     };
 }

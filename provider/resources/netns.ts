@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimNetns } from "../core/claim";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, same } from "../core/diff";
 import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
 import { assertAdoptable, Difference, differences } from "../core/adopt";
@@ -113,7 +113,7 @@ async function etcDifferences(t: Target, a: NetnsSchema): Promise<Difference[]> 
     }
     if (a.hosts && hosts?.owner === undefined) {
         const found = hosts ? parseHosts(hosts.text, a.hosts) : undefined;
-        if (JSON.stringify(found) !== JSON.stringify(a.hosts)) diffs.push({ property: "hosts", declared: a.hosts, found });
+        if (!same(found, a.hosts)) diffs.push({ property: "hosts", declared: a.hosts, found });
     }
     return diffs;
 }

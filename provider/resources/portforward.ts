@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, same } from "../core/diff";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
@@ -110,7 +110,7 @@ export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
         const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: KEYS.filter((k) => k !== "owner") });
         // Drift found by read: the kernel's rules are not the ones the old inputs make.
-        if (Array.isArray(olds.rules) && JSON.stringify(olds.rules) !== JSON.stringify(portForwardRules(parse(olds)).map(formatRule))) {
+        if (Array.isArray(olds.rules) && !same(olds.rules, portForwardRules(parse(olds)).map(formatRule))) {
             changed.push("rules");
             replaces.push("rules");
         }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { NetnsResource, TargetArgs } from "../core/resource";
@@ -82,7 +82,7 @@ const GATEWAY_UNREACHABLE = /Nexthop has invalid gateway|No route to host|Networ
  */
 function explainGateway(err: unknown, a: RouteSchema): unknown {
     if (!(err instanceof CommandError && a.gateway && GATEWAY_UNREACHABLE.test(err.stderr))) return err;
-    const where = a.netns ? `namespace "${a.netns}"` : "the root namespace";
+    const where = inNamespace(a.netns);
     return new Error(
         `gateway ${a.gateway} is not reachable in ${where}: no link there has an address on its network (yet)${a.device ? ` (device ${a.device})` : ""}. ` +
             `If a link of this stack will hold that network (a VethPair or Bridge address), make the route depend on it: ` +
@@ -118,7 +118,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
         if (existing && existing.protocol !== String(ROUTE_PROTO)) {
             // adopt: a route made by hand, taken over as it is; `ip route replace … proto 250` marks it in one step (never absent).
             const found = { gateway: existing.gateway, device: a.device === undefined ? undefined : existing.device, source: existing.source };
-            assertAdoptable(`the route to ${a.destination} in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, differences(a, found, ["gateway", "device", "source"]));
+            assertAdoptable(`the route to ${a.destination} in ${inNamespace(a.netns)}`, differences(a, found, ["gateway", "device", "source"]));
             await replaceRoute(t, { ...r, device: existing.device }, a.netns);
             return { id, outs: outputs(a) };
         }
@@ -130,7 +130,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
             if (existing?.protocol !== String(ROUTE_PROTO)) {
                 throw new Error(
                     `a route to ${a.destination} (table ${a.table}, metric ${r.metric ?? defaultMetric(r.family)}) already exists in ` +
-                        `${a.netns ? `namespace "${a.netns}"` : "the root namespace"} and was not made by pulumi-netns ` +
+                        `${inNamespace(a.netns)} and was not made by pulumi-netns ` +
                         `(proto ${existing?.protocol ?? "?"}): delete it first or give this route another metric or table`,
                 );
             }

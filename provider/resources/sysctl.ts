@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { NetnsResource, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
@@ -55,7 +55,7 @@ async function hold(t: Target, which: Which, netns: string | undefined, previous
     const current = await getSysctl(t, key, netns);
     if (current === undefined) {
         throw new Error(
-            `cannot enable ${which} forwarding in ${netns ? `namespace ${netns}` : "the root namespace"}: ` +
+            `cannot enable ${which} forwarding in ${inNamespace(netns)}: ` +
                 `${sysctlPath(key)} does not exist (is ${which === "ipv6" ? "IPv6 disabled, e.g. ipv6.disable=1" : "IPv4 unavailable"}?)`,
         );
     }
@@ -131,7 +131,7 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
         if (a.adopt) {
             // adopt: forwarding switched on by hand is taken as it is (its previous value is then 1: delete leaves it on).
             const found = Object.fromEntries(await Promise.all(WHICH.filter((w) => a[w] && recorded[w] === undefined).map(async (w) => [w, (await getSysctl(t, SETTINGS[w].key, a.netns)) === "1"])));
-            assertAdoptable(`forwarding in ${a.netns ? `namespace "${a.netns}"` : "the root namespace"}`, differences(a, { ...a, ...found }, Object.keys(found)));
+            assertAdoptable(`forwarding in ${inNamespace(a.netns)}`, differences(a, { ...a, ...found }, Object.keys(found)));
         }
         try {
             for (const w of WHICH) {

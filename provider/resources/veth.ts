@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
-import { diffInputs, diffResult } from "../core/diff";
+import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
 import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { NetnsResource, TargetArgs } from "../core/resource";
@@ -78,13 +78,13 @@ async function adoptPair(t: Target, a: VethPairSchema, found: (Link | undefined)
     const [end, peer] = found;
     if (!end || !peer) {
         const missing = both[end ? 1 : 0];
-        assertAdoptable(what, [{ property: end ? "peerName" : "name", declared: `${missing.name} in ${missing.netns ?? "the root namespace"}`, found: undefined }]);
+        assertAdoptable(what, [{ property: end ? "peerName" : "name", declared: `${missing.name} in ${inNamespace(missing.netns)}`, found: undefined }]);
     }
     const peered = (x: Link, y: Link, sameNs: boolean) => (sameNs ? x.peer?.name === y.name : x.peer?.ifindex === y.ifindex);
     const sameNs = a.netns === a.peerNetns;
     const diffs: Difference[] = [];
     if (!peered(end!, peer!, sameNs) || !peered(peer!, end!, sameNs)) {
-        diffs.push({ property: "peerName", declared: `${a.peerName} in ${a.peerNetns ?? "the root namespace"}`, found: "the ends of two different pairs" });
+        diffs.push({ property: "peerName", declared: `${a.peerName} in ${inNamespace(a.peerNetns)}`, found: "the ends of two different pairs" });
     }
     both.forEach((e, i) => {
         const l = found[i]!;

@@ -2,6 +2,7 @@
  * \`pulumi-netns scan\` reads a host: the root namespace and every named one, with the reads
  * \`pulumi refresh\` runs and nothing that writes, into a {@link Topology}.
  */
+import { inNamespace } from "../core/diff";
 import { OWNER_PREFIX } from "../core/owner";
 import { stripUndefined } from "../core/schema";
 import { parseHosts, parseResolvConf, readEtcFile } from "../linux/etc";
@@ -14,7 +15,7 @@ import { getSysctl } from "../linux/sysctl";
 import type { Target } from "../linux/target";
 import { VxlanSchema } from "../resources/vxlan";
 import { modelTables } from "./rules";
-import { Topology, where } from "./topology";
+import { Topology } from "./topology";
 
 /** Reads the host behind `t`: the root namespace and every named namespace (or those of `only`). Runs nothing that writes. */
 export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
@@ -48,7 +49,7 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
             const here = key(ns, l.ifindex);
             if (l.name === "lo" || paired.has(here)) continue;
             if (marked(l)) {
-                topo.unmodelled.push(`link ${l.name} in ${where(ns)}: already managed by pulumi-netns (${l.alias}); left out`);
+                topo.unmodelled.push(`link ${l.name} in ${inNamespace(ns)}: already managed by pulumi-netns (${l.alias}); left out`);
                 continue;
             }
             if (l.kind === "bridge") {
@@ -62,7 +63,7 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
                 const peerNs = l.peer?.netnsid === undefined ? ns : ids.get(l.peer.netnsid);
                 const peer = l.peer?.netnsid === undefined ? links.find((x) => x.name === l.peer?.name) : peerNs === undefined ? undefined : byKey.get(key(peerNs, l.peer.ifindex ?? -1))?.link;
                 if (!peer || (peerNs === ns && peer.peer?.name !== l.name)) {
-                    topo.unmodelled.push(`veth ${l.name} in ${where(ns)}: its peer is in a namespace without a name (a container's?) or one not scanned; left out`);
+                    topo.unmodelled.push(`veth ${l.name} in ${inNamespace(ns)}: its peer is in a namespace without a name (a container's?) or one not scanned; left out`);
                     continue;
                 }
                 if (marked(peer)) continue;
@@ -72,8 +73,8 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
             }
             if (l.kind === "macvlan") {
                 const parent = await macvlanParent(t, l, ns);
-                if (parent === undefined) topo.unmodelled.push(`macvlan ${l.name} in ${where(ns)}: its parent is not a link of the root namespace (a Macvlan's must be); left out`);
-                else if (!(MACVLAN_MODES as readonly unknown[]).includes(l.data?.mode)) topo.unmodelled.push(`macvlan ${l.name} in ${where(ns)}: mode ${String(l.data?.mode)}, which a Macvlan does not make; left out`);
+                if (parent === undefined) topo.unmodelled.push(`macvlan ${l.name} in ${inNamespace(ns)}: its parent is not a link of the root namespace (a Macvlan's must be); left out`);
+                else if (!(MACVLAN_MODES as readonly unknown[]).includes(l.data?.mode)) topo.unmodelled.push(`macvlan ${l.name} in ${inNamespace(ns)}: mode ${String(l.data?.mode)}, which a Macvlan does not make; left out`);
                 else topo.macvlans.push({ netns: ns, link: l, parent });
                 continue;
             }
@@ -83,11 +84,11 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
                 const flood = spec.remote === undefined && spec.group === undefined ? await getFloodRemotes(t, l.name, ns) : undefined;
                 const remotes = flood?.length ? flood : undefined;
                 const why = vxlanProblem(spec, remotes);
-                if (why) topo.unmodelled.push(`vxlan ${l.name} in ${where(ns)}: ${why}; left out`);
+                if (why) topo.unmodelled.push(`vxlan ${l.name} in ${inNamespace(ns)}: ${why}; left out`);
                 else topo.vxlans.push({ netns: ns, link: l, spec, ...(remotes ? { remotes } : {}) });
                 continue;
             }
-            topo.unmodelled.push(`link ${l.name} (${l.kind ?? "device"}) in ${where(ns)}: no resource models this kind; left out`);
+            topo.unmodelled.push(`link ${l.name} (${l.kind ?? "device"}) in ${inNamespace(ns)}: no resource models this kind; left out`);
         }
     }
     // A bridge with a port no resource declares stays out (its delete would detach that port), with the port noted.
@@ -98,14 +99,14 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
     for (const { ns, links } of scanned) {
         for (const l of links) {
             if (!l.master || portKeys.has(key(ns, l.ifindex)) || marked(l)) continue;
-            topo.unmodelled.push(`bridge ${l.master} in ${where(ns)} has port ${l.name} (${l.kind ?? "device"}), which no resource declares: the bridge is left out too (deleting it would detach the port)`);
+            topo.unmodelled.push(`bridge ${l.master} in ${inNamespace(ns)} has port ${l.name} (${l.kind ?? "device"}), which no resource declares: the bridge is left out too (deleting it would detach the port)`);
             topo.bridges = topo.bridges.filter((b) => !(b.netns === ns && b.link.name === l.master));
         }
     }
 
     // A vxlan on a bridge left out goes too (its master would be undeclared).
     for (const v of topo.vxlans.filter((x) => x.link.master && !topo.bridges.some((b) => b.netns === x.netns && b.link.name === x.link.master))) {
-        topo.unmodelled.push(`vxlan ${v.link.name} in ${where(v.netns)}: its bridge ${v.link.master} is left out; left out too`);
+        topo.unmodelled.push(`vxlan ${v.link.name} in ${inNamespace(v.netns)}: its bridge ${v.link.master} is left out; left out too`);
         topo.vxlans = topo.vxlans.filter((x) => x !== v);
     }
 
@@ -117,17 +118,17 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
             for (const r of await listRoutes(t, family, ns)) {
                 if (r.protocol === "kernel" || r.protocol === "ra" || r.type !== undefined || /^(fe80:|ff00:|ff02:)/.test(r.destination)) continue;
                 if (r.protocol === String(ROUTE_PROTO)) {
-                    topo.unmodelled.push(`route ${r.destination} in ${where(ns)}: already managed by pulumi-netns (proto ${ROUTE_PROTO}); left out`);
+                    topo.unmodelled.push(`route ${r.destination} in ${inNamespace(ns)}: already managed by pulumi-netns (proto ${ROUTE_PROTO}); left out`);
                     continue;
                 }
                 // A route another daemon keeps (a DHCP client, router advertisements, a routing daemon), or one through a link this
                 // program does not declare (the host's uplink): adopting it would hand its delete to the stack. Left out.
                 if (!["boot", "static"].includes(r.protocol)) {
-                    topo.unmodelled.push(`route ${r.destination} in ${where(ns)}: kept by ${r.protocol}; left out`);
+                    topo.unmodelled.push(`route ${r.destination} in ${inNamespace(ns)}: kept by ${r.protocol}; left out`);
                     continue;
                 }
                 if (r.device && !declared(ns, r.device)) {
-                    topo.unmodelled.push(`route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ""} dev ${r.device} in ${where(ns)}: ${r.device} is not declared here; left out`);
+                    topo.unmodelled.push(`route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ""} dev ${r.device} in ${inNamespace(ns)}: ${r.device} is not declared here; left out`);
                     continue;
                 }
                 topo.routes.push({

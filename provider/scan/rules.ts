@@ -2,6 +2,7 @@
  * scan's model of iptables: which listed rules, chains and policies a resource declares, and why the
  * others stay comments. Pure: it reads listings (\`iptables-save\`, parsed), never the host.
  */
+import { inNamespace } from "../core/diff";
 import { OWNER_PREFIX } from "../core/owner";
 import { stripUndefined } from "../core/schema";
 import { Family, parseRuleLine, POLICY_CHAINS, SavedTable, Table } from "../linux/iptables";
@@ -9,7 +10,8 @@ import { forwardRule } from "../resources/forward";
 import { IptablesRuleSchema, parseIptablesRule } from "../resources/iptables-rule";
 import { masqueradeRule } from "../resources/masquerade";
 import { PortForwardSchema, portForwardRules } from "../resources/portforward";
-import { ScannedForward, ScannedMasquerade, ScannedPortForward, ScannedRule, Topology, where } from "./topology";
+import { ScannedForward, ScannedMasquerade, ScannedPortForward, ScannedRule, Topology } from "./topology";
+import { same } from "../core/diff";
 
 /**
  * Models one namespace's tables of one family (as \`iptables-save\` lists them) into \`topo\`: the rules
@@ -25,7 +27,7 @@ export function modelTables(topo: Topology, tables: SavedTable[], ns: string | u
     for (const { table, chains, rules } of tables) {
         const t_ = table === "filter" ? "" : `-t ${table} `;
         const userChains = chains.filter((c) => c.policy === "-").map((c) => c.chain);
-        const note = (line: string, why: string) => notes.push(`${tool} rule in ${where(ns)}: ${t_}${line} (${why}); left out`);
+        const note = (line: string, why: string) => notes.push(`${tool} rule in ${inNamespace(ns)}: ${t_}${line} (${why}); left out`);
         const notes: string[] = [];
         const found: [string, ScannedRule][] = [];
         // A user-defined chain is left out when another tool keeps it, or when a rule in it is: its delete would fail.
@@ -54,7 +56,7 @@ export function modelTables(topo: Topology, tables: SavedTable[], ns: string | u
             else topo.rules.push(r);
         }
         for (const c of userChains) {
-            if (leftOut.has(c)) notes.unshift(`${tool} chain ${c} in ${where(ns)}${t_ ? ` (table ${table})` : ""}: ${leftOut.get(c)}; left out, with its rules`);
+            if (leftOut.has(c)) notes.unshift(`${tool} chain ${c} in ${inNamespace(ns)}${t_ ? ` (table ${table})` : ""}: ${leftOut.get(c)}; left out, with its rules`);
             else topo.chains.push({ netns: ns, family, table: table as Table, name: c });
         }
         topo.unmodelled.push(...notes);
@@ -63,7 +65,7 @@ export function modelTables(topo: Topology, tables: SavedTable[], ns: string | u
             if (c.policy === "ACCEPT" || c.policy === "-") continue;
             const modelled = ((POLICY_CHAINS as Record<string, readonly string[]>)[table] ?? []).includes(c.chain) && c.policy === "DROP";
             if (modelled) topo.policies.push({ netns: ns, family, table, chain: c.chain, policy: c.policy });
-            else topo.unmodelled.push(`${tool} policy in ${where(ns)}: -t ${table} -P ${c.chain} ${c.policy}, which a ChainPolicy does not make; left out`);
+            else topo.unmodelled.push(`${tool} policy in ${inNamespace(ns)}: -t ${table} -P ${c.chain} ${c.policy}, which a ChainPolicy does not make; left out`);
         }
     }
 }
@@ -85,7 +87,7 @@ function parseMasquerade(line: string, netns: string | undefined): ScannedMasque
     const f = flags(args, ["-s", "-d", "-o", "! -o", "-j"]);
     if (!f || f.get("-j") !== "MASQUERADE" || !f.get("-s")) return undefined;
     const m: ScannedMasquerade = { netns, source: f.get("-s")!, destination: f.get("-d"), outInterface: f.get("-o"), excludeOutInterface: f.get("! -o") };
-    return sameSpec(masqueradeRule({ ...m, owner: OWNER_PREFIX } as any).spec, args) ? m : undefined;
+    return same(masqueradeRule({ ...m, owner: OWNER_PREFIX } as any).spec, args) ? m : undefined;
 }
 
 /** A listed `-A FORWARD …` line as a ForwardRule, if it is exactly the rule one would make. */
@@ -97,10 +99,9 @@ function parseForward(line: string, netns: string | undefined, family: Family): 
     if (!f || f.get("-j") !== "ACCEPT") return undefined;
     const r: ScannedForward = { netns, family, source: f.get("-s"), destination: f.get("-d"), inInterface: f.get("-i"), outInterface: f.get("-o"), established };
     if (!r.source && !r.destination && !r.inInterface && !r.outInterface && !established) return undefined; // accept-all: no resource makes that
-    return sameSpec(forwardRule({ ...r, owner: OWNER_PREFIX } as any).spec, args) ? r : undefined;
+    return same(forwardRule({ ...r, owner: OWNER_PREFIX } as any).spec, args) ? r : undefined;
 }
 
-const sameSpec = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Chains other tools keep, by the names they give them (Docker, Kubernetes, CNI, libvirt, ufw, fail2ban, Calico, Flannel, Weave, Tailscale, Cilium). */
 const FOREIGN_CHAIN = /^(DOCKER|KUBE-|CNI-|LIBVIRT_|ufw6?-|f2b-|cali-|FLANNEL|WEAVE|ts-|CILIUM|OPENSHIFT|ISTIO)/;

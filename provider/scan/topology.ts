@@ -111,5 +111,3 @@ export interface Topology {
     unmodelled: string[];
 }
 
-/** A namespace as messages name it. */
-export const where = (ns: string | undefined) => (ns === undefined ? "the root namespace" : `namespace ${ns}`);
