@@ -74,7 +74,8 @@ export const forwardRuleProvider = ruleResourceProvider({
     schema: ForwardRuleSchema,
     keys: KEYS,
     computedWhenOmitted: ["family"],
-    toRule: forwardRule,
+    toRules: (a) => [forwardRule(a)],
+    output: "rule",
     placement: "insert",
 });
 

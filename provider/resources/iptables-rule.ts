@@ -368,7 +368,8 @@ export const iptablesRuleProvider = ruleResourceProvider({
     schema: IptablesRuleSchema,
     keys: IPTABLES_RULE_KEYS,
     computedWhenOmitted: ["family"],
-    toRule: iptablesRule,
+    toRules: (a) => [iptablesRule(a)],
+    output: "rule",
     placement: (a) => a.placement,
 });
 

@@ -55,7 +55,8 @@ export function masqueradeRule(a: MasqueradeRuleSchema): Rule {
 export const masqueradeRuleProvider = ruleResourceProvider({
     schema: MasqueradeRuleSchema,
     keys: KEYS,
-    toRule: masqueradeRule,
+    toRules: (a) => [masqueradeRule(a)],
+    output: "rule",
     placement: "append",
 });
 

@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { diffInputs, diffResult, same } from "../core/diff";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, TargetArgs } from "../core/resource";
-import { checkWith, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { adoptRule, ensureRule, Family, formatRule, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
-import { targetId, targetOf } from "../linux/target";
+import { inputKeys, IpAddress, NetnsName, Owner, TargetFields } from "../core/schema";
+import { ruleResourceProvider } from "../core/rule-provider";
+import { Family, Rule } from "../linux/iptables";
 
 const Port = (what: string) => z.number({ error: `${what} must be a port number` }).int(`${what} must be a whole number`).min(1, `${what} must be 1–65535`).max(65535, `${what} must be 1–65535`);
 
@@ -87,79 +86,19 @@ export function portForwardRules(a: PortForwardSchema): Rule[] {
     return rules;
 }
 
-function outputs(a: PortForwardSchema, rules: string[]): PortForwardOutputs {
-    return stripUndefined({ ...a, family: portForwardRules(a)[0].family, rules });
-}
-
-function parse(props: Record<string, unknown>): PortForwardSchema {
-    const { family: _f, rules: _r, ...rest } = withoutProvider(props);
-    return PortForwardSchema.parse(rest);
-}
-
 /**
- * The provider behind {@link PortForward}. Like the rule resources (core/rule-provider.ts): check and
- * diff run nothing, any change of the forward replaces it, old rules first (they carry the same
- * comment), and delete removes every rule of the chains carrying the comment, so no DNAT is left to
- * capture the port after teardown.
+ * The provider behind {@link PortForward}: a rule resource of several rules (core/rule-provider.ts),
+ * each inserted first in its chain. check and diff run nothing, any change of the forward replaces
+ * it, old rules first (they carry the same comment), and delete removes every rule of the chains
+ * carrying the comment, so no DNAT is left to capture the port after teardown.
  */
-export const portForwardProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds, news) {
-        return checkWith(PortForwardSchema, news);
-    },
-
-    async diff(_id, olds, news) {
-        const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: KEYS.filter((k) => k !== "owner") });
-        // Drift found by read: the kernel's rules are not the ones the old inputs make.
-        if (Array.isArray(olds.rules) && !same(olds.rules, portForwardRules(parse(olds)).map(formatRule))) {
-            changed.push("rules");
-            replaces.push("rules");
-        }
-        return diffResult(changed, replaces);
-    },
-
-    async create(inputs) {
-        const a = parse(inputs);
-        const t = targetOf(a);
-        const rules = portForwardRules(a);
-        const adopted: Rule[] = [];
-        try {
-            for (const r of rules) {
-                // adopt: a rule a script made with exactly these arguments but no comment is taken over in its place.
-                if (a.adopt && (await adoptRule(t, r))) adopted.push(r);
-                else await ensureRule(t, r, "insert");
-            }
-        } catch (err) {
-            // A failure half-way leaves none of the rules this call added; an adopted one keeps its comment (its
-            // original is gone), so the next create takes it back as its own.
-            for (const r of rules) if (!adopted.includes(r)) await removeOwnedRules(t, r);
-            throw err;
-        }
-        return { id: targetId(t, a.owner), outs: outputs(a, rules.map(formatRule)) };
-    },
-
-    async read(id, props) {
-        const a = parse(props);
-        const t = targetOf(a);
-        const listed = await Promise.all(portForwardRules(a).map((r) => readOwnedRule(t, r)));
-        if (listed.every((l) => l === undefined)) return { id: "", props: {} };
-        return { id, props: outputs(a, listed.filter((l): l is string => l !== undefined)) };
-    },
-
-    async update(_id, olds, news) {
-        const a = parse(news);
-        const t = targetOf(a);
-        for (const r of portForwardRules(a)) await ensureRule(t, r, "insert");
-        const kept = portForwardRules(a);
-        for (const [i, r] of portForwardRules(parse(olds)).entries()) await removeOwnedRules(t, r, kept[i]);
-        return { outs: outputs(a, kept.map(formatRule)) };
-    },
-
-    async delete(_id, props) {
-        const a = parse(props);
-        const t = targetOf(a);
-        for (const r of portForwardRules(a)) await removeOwnedRules(t, r);
-    },
-};
+export const portForwardProvider = ruleResourceProvider({
+    schema: PortForwardSchema,
+    keys: KEYS,
+    toRules: portForwardRules,
+    output: "rules",
+    placement: "insert",
+});
 
 /** Arguments of {@link PortForward}. */
 export interface PortForwardArgs extends TargetArgs {
