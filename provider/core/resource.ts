@@ -21,6 +21,13 @@ export interface TargetArgs {
     adopt?: pulumi.Input<boolean | undefined>;
 }
 
+/**
+ * A resource class's outputs, from the type its provider returns (its schema's output and the
+ * extras): `Output<T>` for each, declared once. The class merges it in (`interface X extends
+ * ResourceOutputs<…> {}` beside `class X`); `connection`, `sudo` and `owner` come from {@link NetnsResource}.
+ */
+export type ResourceOutputs<T> = { readonly [K in Exclude<keyof T, "owner" | "connection" | "sudo" | "adopt">]-?: pulumi.Output<T[K]> };
+
 /** The kinds of resource, as `handlers` and type tokens (`pulumi-nodejs:dynamic/netns:<Kind>`) name them. */
 export type Kind = "Netns" | "VethPair" | "Bridge" | "Macvlan" | "Vxlan" | "Route" | "MasqueradeRule" | "ForwardRule" | "PortForward" | "SysctlForward" | "ChainPolicy" | "IptablesChain" | "IptablesRule";
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { IfName, inputKeys, LinkFields, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { bridgeAddLine } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
@@ -56,20 +56,15 @@ export interface BridgeArgs extends TargetArgs {
     mac?: pulumi.Input<string | undefined>;
 }
 
+/** Bridge's outputs: every input as check normalised it, and what the kernel reports. */
+export interface Bridge extends ResourceOutputs<BridgeOutputs> {}
+
 /**
  * A Linux bridge, with a fixed MAC address derived from its owner token: it does not change as
  * ports come and go, nor when a rename replaces the bridge (neighbours' ARP caches stay valid). Equivalent to: `ip [-n NS] link add name NAME address MAC type bridge`,
  * `ip address add CIDR dev NAME`, `ip link set dev NAME up`, all in one `ip -batch`.
  */
 export class Bridge extends NetnsResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly addresses: pulumi.Output<string[]>;
-    declare readonly mtu: pulumi.Output<number | undefined>;
-    declare readonly up: pulumi.Output<boolean>;
-    declare readonly dad: pulumi.Output<boolean>;
-    declare readonly mac: pulumi.Output<string>;
-
     constructor(name: string, args: BridgeArgs, opts?: pulumi.CustomResourceOptions) {
         super("Bridge", name, args, KEYS, ["mac"], opts);
     }

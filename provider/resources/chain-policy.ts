@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { assertAdoptable, differences } from "../core/adopt";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { Family, getChainPolicy, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
@@ -185,20 +185,15 @@ export interface ChainPolicyArgs extends TargetArgs {
     restoreOnDelete?: pulumi.Input<boolean | undefined>;
 }
 
+/** ChainPolicy's outputs: every input as check normalised it, and what the kernel reports. */
+export interface ChainPolicy extends ResourceOutputs<ChainPolicyOutputs> {}
+
 /**
  * A built-in chain's policy, such as a firewall's `iptables -P FORWARD DROP`. Equivalent to:
  * `[ip netns exec NS] iptables -w -t TABLE -P CHAIN POLICY` (`ip6tables` with family 6). Outputs
  * `previous`: the policy found at create, put back on delete (`restoreOnDelete`).
  */
 export class ChainPolicy extends NetnsResource {
-    declare readonly chain: pulumi.Output<string>;
-    declare readonly table: pulumi.Output<string>;
-    declare readonly policy: pulumi.Output<string>;
-    declare readonly family: pulumi.Output<number>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly restoreOnDelete: pulumi.Output<boolean>;
-    declare readonly previous: pulumi.Output<string>;
-
     constructor(name: string, args: ChainPolicyArgs, opts?: pulumi.CustomResourceOptions) {
         super("ChainPolicy", name, args, KEYS, ["previous"], opts);
     }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
 import { IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
@@ -97,6 +97,9 @@ export interface ForwardRuleArgs extends TargetArgs {
     netns?: pulumi.Input<string | undefined>;
 }
 
+/** ForwardRule's outputs: every input as check normalised it, and what the kernel reports. */
+export interface ForwardRule extends ResourceOutputs<ForwardRuleSchema & { family: Family; rule: string }> {}
+
 /**
  * Accepts forwarded traffic. Equivalent to:
  * `iptables -I FORWARD 1 [-s SRC] [-d DST] [-i IN] [-o OUT] [-m conntrack --ctstate RELATED,ESTABLISHED] -m comment --comment OWNER -j ACCEPT`
@@ -104,15 +107,6 @@ export interface ForwardRuleArgs extends TargetArgs {
  * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
  */
 export class ForwardRule extends NetnsResource {
-    declare readonly inInterface: pulumi.Output<string | undefined>;
-    declare readonly outInterface: pulumi.Output<string | undefined>;
-    declare readonly source: pulumi.Output<string | undefined>;
-    declare readonly destination: pulumi.Output<string | undefined>;
-    declare readonly established: pulumi.Output<boolean>;
-    declare readonly family: pulumi.Output<Family>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly rule: pulumi.Output<string>;
-
     constructor(name: string, args: ForwardRuleArgs, opts?: pulumi.CustomResourceOptions) {
         super("ForwardRule", name, args, KEYS, ["family", "rule"], opts);
     }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { deleteChain, Family, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
@@ -151,6 +151,9 @@ export interface IptablesChainArgs extends TargetArgs {
     netns?: pulumi.Input<string | undefined>;
 }
 
+/** IptablesChain's outputs: every input as check normalised it, and what the kernel reports. */
+export interface IptablesChain extends ResourceOutputs<IptablesChainSchema> {}
+
 /**
  * A user-defined chain, such as a firewall script's `iptables -N MY-CHAIN`. Equivalent to:
  * `[ip netns exec NS] iptables -w -t TABLE -N NAME` (`ip6tables` with family 6). Its rules, and the
@@ -158,11 +161,6 @@ export interface IptablesChainArgs extends TargetArgs {
  * they are made after it and deleted before it.
  */
 export class IptablesChain extends NetnsResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly table: pulumi.Output<string>;
-    declare readonly family: pulumi.Output<number>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-
     constructor(name: string, args: IptablesChainArgs, opts?: pulumi.CustomResourceOptions) {
         super("IptablesChain", name, args, KEYS, [], opts);
     }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, addressProblem, canonicalPrefix, parsePrefix } from "../core/ip";
 import { IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule, Table } from "../linux/iptables";
 import { same } from "../core/diff";
@@ -423,6 +423,9 @@ export interface IptablesRuleArgs extends TargetArgs {
     netns?: pulumi.Input<string | undefined>;
 }
 
+/** IptablesRule's outputs: every input as check normalised it, and what the kernel reports. */
+export interface IptablesRule extends ResourceOutputs<IptablesRuleSchema & { family: Family; rule: string }> {}
+
 /**
  * Any one iptables or ip6tables rule, its match and target given as properties, owned by its
  * comment like the other rules. Equivalent to:
@@ -431,31 +434,6 @@ export interface IptablesRuleArgs extends TargetArgs {
  * (the rule as `iptables -S` lists it: a hand edit shows up there at refresh, and the next `up` replaces it).
  */
 export class IptablesRule extends NetnsResource {
-    declare readonly table: pulumi.Output<string>;
-    declare readonly chain: pulumi.Output<string>;
-    declare readonly family: pulumi.Output<Family>;
-    declare readonly placement: pulumi.Output<string>;
-    declare readonly protocol: pulumi.Output<string | undefined>;
-    declare readonly source: pulumi.Output<string | undefined>;
-    declare readonly destination: pulumi.Output<string | undefined>;
-    declare readonly inInterface: pulumi.Output<string | undefined>;
-    declare readonly outInterface: pulumi.Output<string | undefined>;
-    declare readonly sourcePort: pulumi.Output<number | string | undefined>;
-    declare readonly destinationPort: pulumi.Output<number | string | undefined>;
-    declare readonly tcpFlags: pulumi.Output<{ mask: string[]; set: string[] } | undefined>;
-    declare readonly icmpType: pulumi.Output<number | string | undefined>;
-    declare readonly ctstate: pulumi.Output<string[] | undefined>;
-    declare readonly state: pulumi.Output<string[] | undefined>;
-    declare readonly invert: pulumi.Output<string[] | undefined>;
-    declare readonly jump: pulumi.Output<string>;
-    declare readonly toDestination: pulumi.Output<string | undefined>;
-    declare readonly toSource: pulumi.Output<string | undefined>;
-    declare readonly toPorts: pulumi.Output<number | string | undefined>;
-    declare readonly rejectWith: pulumi.Output<string | undefined>;
-    declare readonly logPrefix: pulumi.Output<string | undefined>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly rule: pulumi.Output<string>;
-
     constructor(name: string, args: IptablesRuleArgs, opts?: pulumi.CustomResourceOptions) {
         super("IptablesRule", name, args, IPTABLES_RULE_KEYS, ["family", "rule"], opts);
     }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { IfName, inputKeys, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getLink, MACVLAN_MODES, macvlanAddLine } from "../linux/link";
 import { netnsExecLines } from "../linux/batch";
@@ -75,22 +75,15 @@ export interface MacvlanArgs extends TargetArgs {
     mac?: pulumi.Input<string | undefined>;
 }
 
+/** Macvlan's outputs: every input as check normalised it, and what the kernel reports. */
+export interface Macvlan extends ResourceOutputs<MacvlanOutputs> {}
+
 /**
  * A macvlan: a namespace straight on the parent's network, with its own MAC (derived from the
  * owner token). Equivalent to: `ip link add link PARENT name NAME address MAC netns NS type macvlan
  * mode MODE`, then `ip -n NS address add CIDR dev NAME` and `ip -n NS link set dev NAME alias OWNER up`, in one `ip -batch`.
  */
 export class Macvlan extends NetnsResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly parent: pulumi.Output<string>;
-    declare readonly mode: pulumi.Output<string>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly addresses: pulumi.Output<string[]>;
-    declare readonly mtu: pulumi.Output<number | undefined>;
-    declare readonly up: pulumi.Output<boolean>;
-    declare readonly dad: pulumi.Output<boolean>;
-    declare readonly mac: pulumi.Output<string>;
-
     constructor(name: string, args: MacvlanArgs, opts?: pulumi.CustomResourceOptions) {
         super("Macvlan", name, args, KEYS, ["mac"], opts);
     }

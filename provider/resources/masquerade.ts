@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
 import { IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
 
@@ -74,6 +74,9 @@ export interface MasqueradeRuleArgs extends TargetArgs {
     netns?: pulumi.Input<string | undefined>;
 }
 
+/** MasqueradeRule's outputs: every input as check normalised it, and what the kernel reports. */
+export interface MasqueradeRule extends ResourceOutputs<MasqueradeRuleSchema & { family: Family; rule: string }> {}
+
 /**
  * Source NAT to the outgoing interface's address. Equivalent to:
  * `iptables -t nat -A POSTROUTING -s SOURCE [-d DEST] [-o IF | ! -o IF] -m comment --comment OWNER -j MASQUERADE`
@@ -81,14 +84,6 @@ export interface MasqueradeRuleArgs extends TargetArgs {
  * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
  */
 export class MasqueradeRule extends NetnsResource {
-    declare readonly source: pulumi.Output<string>;
-    declare readonly outInterface: pulumi.Output<string | undefined>;
-    declare readonly excludeOutInterface: pulumi.Output<string | undefined>;
-    declare readonly destination: pulumi.Output<string | undefined>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly family: pulumi.Output<Family>;
-    declare readonly rule: pulumi.Output<string>;
-
     constructor(name: string, args: MasqueradeRuleArgs, opts?: pulumi.CustomResourceOptions) {
         super("MasqueradeRule", name, args, KEYS, ["family", "rule"], opts);
     }

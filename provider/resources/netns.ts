@@ -6,7 +6,7 @@ import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
 import { assertAdoptable, Difference, differences } from "../core/adopt";
 import { checkWith, IfName, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
@@ -314,17 +314,14 @@ export interface DnsArgs {
     options?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
+/** Netns's outputs: every input as check normalised it, and what the kernel reports. */
+export interface Netns extends ResourceOutputs<NetnsOutputs> {}
+
 /**
  * A named network namespace. Equivalent to: `ip netns add NAME` and `ip -n NAME link set lo up`,
  * and with `dns` / `hosts` writing `/etc/netns/NAME/resolv.conf` / `hosts`.
  */
 export class Netns extends NetnsResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly loopbackUp: pulumi.Output<boolean>;
-    declare readonly dns: pulumi.Output<{ nameservers: string[]; search: string[]; options: string[] } | undefined>;
-    declare readonly hosts: pulumi.Output<Record<string, string[]> | undefined>;
-    declare readonly path: pulumi.Output<string>;
-
     constructor(name: string, args: NetnsArgs = {}, opts?: pulumi.CustomResourceOptions) {
         super("Netns", name, { name, ...args }, KEYS, ["path"], opts);
     }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { inputKeys, IpAddress, NetnsName, Owner, TargetFields } from "../core/schema";
 import { ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule } from "../linux/iptables";
@@ -116,6 +116,9 @@ export interface PortForwardArgs extends TargetArgs {
     netns?: pulumi.Input<string | undefined>;
 }
 
+/** PortForward's outputs: every input as check normalised it, and what the kernel reports. */
+export interface PortForward extends ResourceOutputs<PortForwardOutputs> {}
+
 /**
  * Traffic to a port of the host reaches an address inside a namespace, from other hosts and from the
  * host itself, like CNI's portmap or Docker's `-p`. Equivalent to:
@@ -123,15 +126,6 @@ export interface PortForwardArgs extends TargetArgs {
  * the same in OUTPUT, and with a LAN a hairpin MASQUERADE in POSTROUTING. Outputs `family` and `rules`.
  */
 export class PortForward extends NetnsResource {
-    declare readonly protocol: pulumi.Output<string>;
-    declare readonly hostPort: pulumi.Output<number>;
-    declare readonly hostAddress: pulumi.Output<string | undefined>;
-    declare readonly toAddress: pulumi.Output<string>;
-    declare readonly toPort: pulumi.Output<number | undefined>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly family: pulumi.Output<Family>;
-    declare readonly rules: pulumi.Output<string[]>;
-
     constructor(name: string, args: PortForwardArgs, opts?: pulumi.CustomResourceOptions) {
         super("PortForward", name, args, KEYS, ["family", "rules"], opts);
     }

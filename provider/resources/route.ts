@@ -3,7 +3,7 @@ import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
@@ -193,20 +193,14 @@ export interface RouteArgs extends TargetArgs {
     source?: pulumi.Input<string | undefined>;
 }
 
+/** Route's outputs: every input as check normalised it, and what the kernel reports. */
+export interface Route extends ResourceOutputs<RouteOutputs> {}
+
 /**
  * A route. Equivalent to: `ip [-n NS] route add DEST [via GW] [dev DEV] [metric M] [table T] [src S] proto 250`
  * (the protocol number marks it as made by pulumi-netns).
  */
 export class Route extends NetnsResource {
-    declare readonly destination: pulumi.Output<string>;
-    declare readonly gateway: pulumi.Output<string | undefined>;
-    declare readonly device: pulumi.Output<string | undefined>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly metric: pulumi.Output<number | undefined>;
-    declare readonly table: pulumi.Output<number | "main" | "local" | "default">;
-    declare readonly source: pulumi.Output<string | undefined>;
-    declare readonly family: pulumi.Output<number>;
-
     constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
         super("Route", name, args, KEYS, ["family"], opts);
     }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { Target, targetId, targetOf } from "../linux/target";
 import { netnsId } from "../linux/netns";
@@ -210,19 +210,15 @@ export interface SysctlForwardArgs extends TargetArgs {
     restoreOnDelete?: pulumi.Input<boolean | undefined>;
 }
 
+/** SysctlForward's outputs: every input as check normalised it, and what the kernel reports. */
+export interface SysctlForward extends ResourceOutputs<SysctlForwardOutputs> {}
+
 /**
  * IP forwarding in a namespace. Equivalent to: `sysctl -w net.ipv4.ip_forward=1` and/or
  * `sysctl -w net.ipv6.conf.all.forwarding=1` (`ip netns exec NS` first when netns is given).
  * Outputs `previousIpv4`/`previousIpv6`: the values found at create, restored on delete.
  */
 export class SysctlForward extends NetnsResource {
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly ipv4: pulumi.Output<boolean>;
-    declare readonly ipv6: pulumi.Output<boolean>;
-    declare readonly restoreOnDelete: pulumi.Output<boolean>;
-    declare readonly previousIpv4: pulumi.Output<number | undefined>;
-    declare readonly previousIpv6: pulumi.Output<number | undefined>;
-
     constructor(name: string, args: SysctlForwardArgs = {}, opts?: pulumi.CustomResourceOptions) {
         super("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"], opts);
     }

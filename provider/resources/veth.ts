@@ -4,7 +4,7 @@ import { claimLink, owned } from "../core/claim";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
 import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
@@ -246,6 +246,9 @@ export interface VethPairArgs extends TargetArgs {
     peerMac?: pulumi.Input<string | undefined>;
 }
 
+/** VethPair's outputs: every input as check normalised it, and what the kernel reports. */
+export interface VethPair extends ResourceOutputs<VethPairOutputs> {}
+
 /**
  * A veth pair with each end created directly in its namespace, with the declared MAC addresses
  * (`mac`, `peerMac`), else ones derived from the owner token (stable across replacements either way). Equivalent to:
@@ -253,22 +256,6 @@ export interface VethPairArgs extends TargetArgs {
  * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`, all in one `ip -batch`.
  */
 export class VethPair extends NetnsResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly peerName: pulumi.Output<string>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly peerNetns: pulumi.Output<string | undefined>;
-    declare readonly addresses: pulumi.Output<string[]>;
-    declare readonly peerAddresses: pulumi.Output<string[]>;
-    declare readonly master: pulumi.Output<string | undefined>;
-    declare readonly peerMaster: pulumi.Output<string | undefined>;
-    declare readonly mtu: pulumi.Output<number | undefined>;
-    declare readonly up: pulumi.Output<boolean>;
-    declare readonly dad: pulumi.Output<boolean>;
-    declare readonly rate: pulumi.Output<string | undefined>;
-    declare readonly burst: pulumi.Output<string | undefined>;
-    declare readonly mac: pulumi.Output<string>;
-    declare readonly peerMac: pulumi.Output<string>;
-
     constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
         super("VethPair", name, args, KEYS, ["mac", "peerMac"], opts);
     }

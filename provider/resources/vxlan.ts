@@ -3,7 +3,7 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { addressFamily, isMulticast } from "../core/ip";
-import { NetnsResource, TargetArgs } from "../core/resource";
+import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { IfName, inputKeys, IpAddress, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getFloodRemotes, setFloodRemotes } from "../linux/fdb";
 import { vxlanAddLine } from "../linux/link";
@@ -130,6 +130,9 @@ export interface VxlanArgs extends TargetArgs {
     mac?: pulumi.Input<string | undefined>;
 }
 
+/** Vxlan's outputs: every input as check normalised it, and what the kernel reports. */
+export interface Vxlan extends ResourceOutputs<VxlanOutputs> {}
+
 /**
  * A VXLAN tunnel endpoint: an Ethernet overlay over UDP, point to point (`remote`), to a list of
  * peers (`remotes`) or to a multicast group, with a MAC derived from the owner token; on a bridge
@@ -139,22 +142,6 @@ export interface VxlanArgs extends TargetArgs {
  * append 00:00:00:00:00:00 dev NAME dst R self` per peer, in one `bridge -batch`.
  */
 export class Vxlan extends NetnsResource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly vni: pulumi.Output<number>;
-    declare readonly local: pulumi.Output<string | undefined>;
-    declare readonly remote: pulumi.Output<string | undefined>;
-    declare readonly remotes: pulumi.Output<string[] | undefined>;
-    declare readonly group: pulumi.Output<string | undefined>;
-    declare readonly dstPort: pulumi.Output<number>;
-    declare readonly device: pulumi.Output<string | undefined>;
-    declare readonly master: pulumi.Output<string | undefined>;
-    declare readonly netns: pulumi.Output<string | undefined>;
-    declare readonly addresses: pulumi.Output<string[]>;
-    declare readonly mtu: pulumi.Output<number | undefined>;
-    declare readonly up: pulumi.Output<boolean>;
-    declare readonly dad: pulumi.Output<boolean>;
-    declare readonly mac: pulumi.Output<string>;
-
     constructor(name: string, args: VxlanArgs, opts?: pulumi.CustomResourceOptions) {
         super("Vxlan", name, args, KEYS, ["mac"], opts);
     }
