@@ -1,7 +1,8 @@
 /**
  * Marker files: what a resource holds on an object that cannot carry an ownership marker itself (a
- * sysctl, a chain's policy), written under /run/pulumi-netns (gone on reboot, as are the values they
- * describe), one JSON file per owner token in a folder per kind.
+ * namespace, a sysctl, a chain's policy, a user-defined chain), written under /run/pulumi-netns (gone
+ * on reboot, as are the objects they describe), one small JSON file per object in a folder per kind:
+ * by owner token, or (a namespace's) by the object's name.
  */
 import * as path from "path";
 import type { Target } from "./target";
@@ -24,14 +25,24 @@ function markerFile(dir: string, owner: string): string {
     return path.join(dir, owner.replace(/[^\w-]/g, "_"));
 }
 
-/** Reads the marker of an owner token in `dir`; undefined when there is none, it is unreadable, or `valid` rejects it. */
-export async function readMarker<T>(t: Target, dir: string, owner: string, valid: (data: any) => boolean): Promise<T | undefined> {
+/** Reads a marker file; undefined when there is none, it is unreadable, or `valid` rejects it. */
+export async function readMarkerFile<T>(t: Target, file: string, valid: (data: any) => boolean): Promise<T | undefined> {
     try {
-        const data = JSON.parse((await t.readFile(markerFile(dir, owner))) ?? "null");
+        const data = JSON.parse((await t.readFile(file)) ?? "null");
         return data && valid(data) ? (data as T) : undefined;
     } catch {
         return undefined;
     }
+}
+
+/** Writes a marker file (atomically: a temporary file renamed over it), making its folder. */
+export async function writeMarkerFile(t: Target, file: string, marker: unknown): Promise<void> {
+    await t.writeFile(file, JSON.stringify(marker));
+}
+
+/** Reads the marker of an owner token in `dir`; undefined when there is none, it is unreadable, or `valid` rejects it. */
+export async function readMarker<T>(t: Target, dir: string, owner: string, valid: (data: any) => boolean): Promise<T | undefined> {
+    return readMarkerFile<T>(t, markerFile(dir, owner), valid);
 }
 
 /**
@@ -45,7 +56,7 @@ export async function readOwnMarker<T extends object>(t: Target, dir: string, ow
 
 /** Writes the marker of an owner token in `dir` (atomically: a temporary file renamed over it). */
 export async function writeMarker(t: Target, dir: string, owner: string, marker: unknown): Promise<void> {
-    await t.writeFile(markerFile(dir, owner), JSON.stringify(marker));
+    await writeMarkerFile(t, markerFile(dir, owner), marker);
 }
 
 /** Removes the marker of an owner token in `dir`, and the folders it leaves empty; a missing one is success. */

@@ -1,7 +1,7 @@
 import * as path from "path";
 import { ipBatch, ipIn } from "./batch";
 import { CommandError } from "./exec";
-import { MARKER_ROOT, removeMarkerFile } from "./marker";
+import { MARKER_ROOT, readMarkerFile, removeMarkerFile, writeMarkerFile } from "./marker";
 import type { FileId, Target } from "./target";
 
 /** Where iproute2 keeps named namespaces (bind mounts of nsfs). */
@@ -78,20 +78,14 @@ export interface NetnsMarker {
 /** The inode of a marker written before its namespace was made. */
 export const PENDING_INODE = 0;
 
-/** Reads the ownership marker of a namespace (a small JSON file under {@link MARKER_DIR}). */
+/** Reads the ownership marker of a namespace (a small JSON file under {@link MARKER_DIR}, by the namespace's name). */
 export async function readNetnsMarker(t: Target, name: string): Promise<NetnsMarker | undefined> {
-    try {
-        const data = JSON.parse((await t.readFile(path.join(MARKER_DIR, name))) ?? "null");
-        if (typeof data?.owner === "string" && typeof data?.inode === "number") return data;
-        return undefined;
-    } catch {
-        return undefined;
-    }
+    return readMarkerFile<NetnsMarker>(t, path.join(MARKER_DIR, name), (d) => typeof d.owner === "string" && typeof d.inode === "number");
 }
 
 /** Writes the ownership marker of a namespace. */
 export async function writeNetnsMarker(t: Target, name: string, marker: NetnsMarker): Promise<void> {
-    await t.writeFile(path.join(MARKER_DIR, name), JSON.stringify(marker));
+    await writeMarkerFile(t, path.join(MARKER_DIR, name), marker);
 }
 
 /** Removes the ownership marker of a namespace, and the folders it leaves empty; a missing one is success. */
