@@ -9,6 +9,7 @@
  * `adopt: true`, or a Mermaid diagram. It only reads.
  */
 import { readFileSync } from "fs";
+import { parseArgs } from "util";
 import { Connection } from "./core/schema";
 import { renderMermaid, renderProgram, scanHost } from "./scan";
 import { targetOf } from "./linux/target";
@@ -19,33 +20,28 @@ const USAGE = "usage: pulumi-netns scan [--host [user@]host[:port]] [--identity 
 export function parseScanArgs(argv: string[]): { connection?: Connection; sudo: boolean; netns?: string[]; format: "ts" | "mermaid" } {
     const [command, ...rest] = argv;
     if (command !== "scan") throw new Error(USAGE);
-    const out: ReturnType<typeof parseScanArgs> = { sudo: false, format: "ts" };
-    let identity: string | undefined;
-    let hostKey: string | undefined;
-    for (let i = 0; i < rest.length; i++) {
-        const [flag, value] = [rest[i], rest[i + 1]];
-        const take = () => {
-            if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value\n${USAGE}`);
-            i++;
-            return value;
-        };
-        if (flag === "--host") {
-            const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(take());
-            if (!m) throw new Error(`--host: expected [user@]host[:port]\n${USAGE}`);
-            out.connection = { host: m[2].replace(/^\[|\]$/g, ""), user: m[1], port: m[3] ? Number(m[3]) : undefined };
-        } else if (flag === "--identity") identity = take();
-        else if (flag === "--host-key") hostKey = take();
-        else if (flag === "--sudo") out.sudo = true;
-        else if (flag === "--netns") out.netns = take().split(",").filter(Boolean);
-        else if (flag === "--format") {
-            const f = take();
-            if (f !== "ts" && f !== "mermaid") throw new Error(`--format: ts or mermaid, not ${f}\n${USAGE}`);
-            out.format = f;
-        } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    let values: { host?: string; identity?: string; "host-key"?: string; sudo?: boolean; netns?: string; format?: string };
+    try {
+        ({ values } = parseArgs({
+            args: rest,
+            options: { host: { type: "string" }, identity: { type: "string" }, "host-key": { type: "string" }, sudo: { type: "boolean" }, netns: { type: "string" }, format: { type: "string" } },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (err) {
+        throw new Error(`${(err as Error).message.split("\n")[0]}\n${USAGE}`);
     }
-    if ((identity !== undefined || hostKey !== undefined) && !out.connection) throw new Error(`--identity and --host-key need --host\n${USAGE}`);
-    if (identity !== undefined) out.connection!.privateKey = readFileSync(identity, "utf8");
-    if (hostKey !== undefined) out.connection!.hostKey = hostKey;
+    const format = values.format ?? "ts";
+    if (format !== "ts" && format !== "mermaid") throw new Error(`--format: ts or mermaid, not ${format}\n${USAGE}`);
+    const out: ReturnType<typeof parseScanArgs> = { sudo: values.sudo ?? false, format, netns: values.netns?.split(",").filter(Boolean) };
+    if (values.host !== undefined) {
+        const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(values.host);
+        if (!m) throw new Error(`--host: expected [user@]host[:port]\n${USAGE}`);
+        out.connection = { host: m[2].replace(/^\[|\]$/g, ""), user: m[1], port: m[3] ? Number(m[3]) : undefined };
+    }
+    if ((values.identity !== undefined || values["host-key"] !== undefined) && !out.connection) throw new Error(`--identity and --host-key need --host\n${USAGE}`);
+    if (values.identity !== undefined) out.connection!.privateKey = readFileSync(values.identity, "utf8");
+    if (values["host-key"] !== undefined) out.connection!.hostKey = values["host-key"];
     if (out.connection) {
         const c = Connection.safeParse(out.connection);
         if (!c.success) throw new Error(`--host: ${c.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);

@@ -1,0 +1,26 @@
+import { strict as assert } from "assert";
+import { parseScanArgs } from "../provider/bin";
+
+describe("bin: pulumi-netns scan's arguments (no commands)", () => {
+    it("reads every option", () => {
+        assert.deepEqual(parseScanArgs(["scan"]), { sudo: false, format: "ts", netns: undefined });
+        assert.deepEqual(parseScanArgs(["scan", "--host", "ops@[fd00::1]:2222", "--sudo", "--netns", "a,b,", "--format", "mermaid", "--host-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]), {
+            sudo: true, format: "mermaid", netns: ["a", "b"],
+            connection: { host: "fd00::1", user: "ops", port: 2222, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" },
+        });
+    });
+
+    it("refuses anything else with one line and the usage", () => {
+        for (const [argv, message] of [
+            [["list"], /usage: pulumi-netns scan \[--host/],
+            [["scan", "--format", "svg"], /--format: ts or mermaid, not svg\nusage:/],
+            [["scan", "--bogus"], /Unknown option '--bogus'\nusage:/],
+            [["scan", "--host"], /argument missing\nusage:/],
+            [["scan", "--identity", "/x"], /--identity and --host-key need --host\nusage:/],
+            [["scan", "extra"], /Unexpected argument 'extra'.*\nusage:/],
+            [["scan", "--host", "a@b@c"], /--host: expected \[user@\]host\[:port\]/],
+        ] as [string[], RegExp][]) {
+            assert.throws(() => parseScanArgs(argv), message, argv.join(" "));
+        }
+    });
+});
