@@ -18,7 +18,8 @@ describe("bin: pulumi-netns scan's arguments (no commands)", () => {
             [["scan", "--host"], /argument missing\nusage:/],
             [["scan", "--identity", "/x"], /--identity and --host-key need --host\nusage:/],
             [["scan", "extra"], /Unexpected argument 'extra'.*\nusage:/],
-            [["scan", "--host", "a@b@c"], /--host: expected \[user@\]host\[:port\]/],
+            [["scan", "--host", ":22"], /--host: expected \[user@\]host\[:port\]/],
+            [["scan", "--host", "a@b@c"], /--host: host: must be a host name or an IP address/],
         ] as [string[], RegExp][]) {
             assert.throws(() => parseScanArgs(argv), message, argv.join(" "));
         }
