@@ -126,6 +126,22 @@ export function burstBytes(burst: string): number {
     return m ? Number(m[1]) * (m[2] === "kb" ? 1024 : m[2] === "mb" ? 1024 * 1024 : 1) : NaN;
 }
 
+/**
+ * The address-family check every schema with addresses runs: each given value (an address or a prefix,
+ * by its key) must be of `family` when one is declared, else of the first value's family. Adds one
+ * issue per value that differs, naming it and what it must agree with.
+ */
+export function checkFamilies(ctx: z.RefinementCtx, values: [key: string, value: string | undefined][], family?: 4 | 6): void {
+    const given = values
+        .map(([k, v]) => [k, v === undefined ? undefined : parsePrefix(v)?.family] as const)
+        .filter((x): x is readonly [string, 4 | 6] => x[1] !== undefined);
+    const expected = family ?? given[0]?.[1];
+    const with_ = family === undefined ? given[0]?.[0] : "family";
+    for (const [k, f] of given) {
+        if (f !== expected) ctx.addIssue({ code: "custom", path: [k], message: `is IPv${f} but ${with_} is IPv${expected} (${[...given.map(([x]) => x), ...(family ? ["family"] : [])].join(", ")} must be of one family)` });
+    }
+}
+
 /** The settings every single link (a bridge, a macvlan, a VXLAN device) takes, in one place. */
 export const LinkFields = {
     netns: NetnsName.optional(),

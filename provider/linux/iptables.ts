@@ -47,6 +47,11 @@ export class IptablesError extends CommandError {
     }
 }
 
+/** The command of a family: `iptables`, or `ip6tables` for IPv6. */
+export function iptablesTool(family: Family): "iptables" | "ip6tables" {
+    return family === 6 ? "ip6tables" : "iptables";
+}
+
 /** stderr of `ip netns exec` when the namespace does not exist. */
 const NETNS_GONE = /Cannot open network namespace/;
 /** stderr of `-C`/`-D` when no such rule exists. */
@@ -54,7 +59,7 @@ const NO_RULE = /Bad rule|does a matching rule exist|No chain\/target\/match by 
 
 /** The argv prefix that runs (ip6)tables in the given family and namespace: `[ip netns exec NS] iptables -w`. */
 function iptablesIn(family: Family, netns: string | undefined): string[] {
-    return [...(netns ? ["ip", "netns", "exec", netns] : []), family === 6 ? "ip6tables" : "iptables", "-w"];
+    return [...(netns ? ["ip", "netns", "exec", netns] : []), iptablesTool(family), "-w"];
 }
 
 /** The rule's arguments after the chain name: its matches, `-m comment --comment TOKEN`, then its target. */
@@ -129,7 +134,7 @@ function hasComment(line: string, comment: string): boolean {
  * (`iptables v1.8.9 (nf_tables)`); undefined when it cannot be told. Equivalent to: `iptables -V`.
  */
 export async function iptablesVariant(t: Target, family: Family = 4): Promise<IptablesVariant | undefined> {
-    const r = await t.tryRun([family === 6 ? "ip6tables" : "iptables", "-V"]).catch(() => undefined);
+    const r = await t.tryRun([iptablesTool(family), "-V"]).catch(() => undefined);
     const m = /\((nf_tables|legacy)\)/.exec(r?.stdout ?? "");
     return m ? (m[1] as IptablesVariant) : undefined;
 }
@@ -227,7 +232,7 @@ export async function getChainPolicy(t: Target, family: Family, table: PolicyTab
     const r = await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-S", chain], (r) => NETNS_GONE.test(r.stderr));
     if (r.exitCode !== 0) return undefined;
     const line = r.stdout.split("\n").find((l) => l.startsWith(`-P ${chain} `));
-    if (!line) throw new Error(`${family === 6 ? "ip6tables" : "iptables"} -t ${table} -S ${chain} listed no policy for ${chain}: ${JSON.stringify(r.stdout)}`);
+    if (!line) throw new Error(`${iptablesTool(family)} -t ${table} -S ${chain} listed no policy for ${chain}: ${JSON.stringify(r.stdout)}`);
     return line.split(" ")[2];
 }
 

@@ -4,7 +4,7 @@ import { assertAdoptable, differences } from "../core/adopt";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { Family, getChainPolicy, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
+import { Family, getChainPolicy, iptablesTool, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
@@ -74,8 +74,7 @@ function parse(props: Record<string, unknown>): ChainPolicySchema {
     return ChainPolicySchema.parse(rest);
 }
 
-const tool = (a: { family: Family }) => (a.family === 6 ? "ip6tables" : "iptables");
-const what = (a: ChainPolicySchema) => `the policy of ${tool(a)} chain ${a.chain} (table ${a.table}) in ${inNamespace(a.netns)}`;
+const what = (a: ChainPolicySchema) => `the policy of ${iptablesTool(a.family)} chain ${a.chain} (table ${a.table}) in ${inNamespace(a.netns)}`;
 
 /** The chain's policy now; fails when the namespace does not exist. */
 async function currentPolicy(t: Target, a: ChainPolicySchema): Promise<string> {

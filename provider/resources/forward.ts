@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
+import { checkFamilies, IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
@@ -28,14 +28,7 @@ export const ForwardRuleSchema = z
                 message: "give at least one of inInterface, outInterface, source, destination, established (a rule without a match would accept all forwarded traffic)",
             });
         }
-        const families = (["source", "destination"] as const).filter((k) => a[k] !== undefined);
-        for (const k of families) {
-            const f = parsePrefix(a[k]!)?.family;
-            const expected = a.family ?? parsePrefix(a[families[0]]!)?.family;
-            if (f !== expected) {
-                ctx.addIssue({ code: "custom", path: [k], message: `is IPv${f}, but the rule is IPv${expected} (source, destination and family must agree)` });
-            }
-        }
+        checkFamilies(ctx, [["source", a.source], ["destination", a.destination]], a.family);
     });
 export type ForwardRuleSchema = z.infer<typeof ForwardRuleSchema>;
 

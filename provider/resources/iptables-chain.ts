@@ -3,7 +3,7 @@ import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { deleteChain, Family, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
+import { deleteChain, Family, iptablesTool, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
@@ -46,8 +46,7 @@ function parse(props: Record<string, unknown>): IptablesChainSchema {
     return IptablesChainSchema.parse(withoutProvider(props));
 }
 
-const tool = (a: { family: Family }) => (a.family === 6 ? "ip6tables" : "iptables");
-const what = (a: IptablesChainSchema) => `${tool(a)} chain ${a.name} (table ${a.table}) in ${inNamespace(a.netns)}`;
+const what = (a: IptablesChainSchema) => `${iptablesTool(a.family)} chain ${a.name} (table ${a.table}) in ${inNamespace(a.netns)}`;
 
 /** True when this resource's marker names this very chain (same namespace, not made again since). */
 async function markedOurs(t: Target, a: IptablesChainSchema): Promise<{ ours: boolean; marker: ChainMarker }> {

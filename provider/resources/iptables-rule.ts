@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { addressFamily, addressProblem, canonicalPrefix, parsePrefix } from "../core/ip";
-import { IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } from "../core/schema";
+import { addressProblem, canonicalPrefix, parsePrefix } from "../core/ip";
+import { checkFamilies, IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule, Table } from "../linux/iptables";
@@ -178,9 +178,8 @@ export const IptablesRuleSchema = z
         if (builtin && a.inInterface !== undefined && ["OUTPUT", "POSTROUTING"].includes(a.chain)) issue("inInterface", `${a.chain} sees packets leaving: there is no input interface to match (use outInterface)`);
         if (builtin && a.outInterface !== undefined && ["PREROUTING", "INPUT"].includes(a.chain)) issue("outInterface", `${a.chain} sees packets arriving: there is no output interface to match (use inInterface)`);
         // The family: of the addresses, the ICMP protocol, which must agree with each other and with family.
-        const found = familyHints(a);
+        checkFamilies(ctx, familyHints(a), a.family);
         const family = familyOf(a);
-        for (const [k, f] of found) if (f !== family) issue(k, `is IPv${f}, but the rule is IPv${family} (${found.map(([x]) => x).join(", ")}${a.family ? " and family" : ""} must agree)`);
         // Matches that need a protocol.
         for (const k of ["sourcePort", "destinationPort"] as const) {
             if (a[k] !== undefined && !PORTED.includes(a.protocol ?? "")) issue(k, `a port needs protocol ${PORTED.join(", ")}`);
@@ -220,18 +219,16 @@ function flagList(flags: readonly string[]): string[] {
 }
 const flagText = (flags: readonly string[]) => flagList(flags).join(",") || "NONE";
 
-/** What tells the rule's family: its addresses (networks and NAT targets) and an ICMP protocol, with the family of each. */
-function familyHints(a: IptablesRuleSchema): [string, Family][] {
-    const found: [string, Family][] = [];
-    for (const k of ["source", "destination"] as const) if (a[k] !== undefined) found.push([k, parsePrefix(a[k]!)!.family]);
-    for (const k of ["toDestination", "toSource"] as const) if (a[k] !== undefined) found.push([k, addressFamily(addressOf(a[k]!))!]);
-    if (a.protocol === "icmp" || a.protocol === "ipv6-icmp") found.push(["protocol", a.protocol === "icmp" ? 4 : 6]);
-    return found;
+/** What tells the rule's family, by key: its addresses (networks, NAT targets' addresses) and an ICMP protocol (as an address of its family). */
+function familyHints(a: IptablesRuleSchema): [string, string | undefined][] {
+    const icmp = a.protocol === "icmp" ? "0.0.0.0" : a.protocol === "ipv6-icmp" ? "::" : undefined;
+    return [["source", a.source], ["destination", a.destination], ["toDestination", a.toDestination && addressOf(a.toDestination)], ["toSource", a.toSource && addressOf(a.toSource)], ["protocol", icmp]];
 }
 
 /** The rule's family: the given one, else its addresses' or ICMP protocol's, else IPv4. */
 function familyOf(a: IptablesRuleSchema): Family {
-    return a.family ?? familyHints(a)[0]?.[1] ?? 4;
+    const first = familyHints(a).find(([, v]) => v !== undefined)?.[1];
+    return a.family ?? (first === undefined ? 4 : parsePrefix(first)!.family);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
-import { IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
+import { checkFamilies, IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { ruleResourceProvider } from "../core/rule-provider";
@@ -22,9 +22,7 @@ export const MasqueradeRuleSchema = z
         if (a.outInterface !== undefined && a.excludeOutInterface !== undefined) {
             ctx.addIssue({ code: "custom", path: ["excludeOutInterface"], message: "outInterface and excludeOutInterface are mutually exclusive (give at most one)" });
         }
-        if (a.destination !== undefined && parsePrefix(a.destination)?.family !== parsePrefix(a.source)?.family) {
-            ctx.addIssue({ code: "custom", path: ["destination"], message: "must be of the same address family (IPv4 or IPv6) as source" });
-        }
+        checkFamilies(ctx, [["source", a.source], ["destination", a.destination]]);
     });
 export type MasqueradeRuleSchema = z.infer<typeof MasqueradeRuleSchema>;
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
-import { inputKeys, IpAddress, NetnsName, Owner, TargetFields } from "../core/schema";
+import { checkFamilies, inputKeys, IpAddress, NetnsName, Owner, TargetFields } from "../core/schema";
 import { ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule } from "../linux/iptables";
 
@@ -39,9 +39,7 @@ export const PortForwardSchema = z
     })
     .strict()
     .superRefine((a, ctx) => {
-        const to = addressFamily(a.toAddress.split("/")[0]);
-        const host = a.hostAddress === undefined ? undefined : addressFamily(a.hostAddress);
-        if (to && host && to !== host) ctx.addIssue({ code: "custom", path: ["hostAddress"], message: `is IPv${host} but toAddress is IPv${to}` });
+        checkFamilies(ctx, [["toAddress", a.toAddress.split("/")[0]], ["hostAddress", a.hostAddress]]);
     });
 export type PortForwardSchema = z.infer<typeof PortForwardSchema>;
 

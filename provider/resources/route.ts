@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
-import { checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { checkFamilies, checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
@@ -36,15 +36,7 @@ export const RouteSchema = z
         if (a.gateway === undefined && a.device === undefined) {
             ctx.addIssue({ code: "custom", path: ["gateway"], message: "a route needs a gateway or a device (or both)" });
         }
-        const families = (["destination", "gateway", "source"] as const)
-            .map((k) => [k, familyOf(a[k])] as const)
-            .filter(([, f]) => f !== undefined);
-        const [first] = families;
-        for (const [k, f] of families) {
-            if (f !== first[1]) {
-                ctx.addIssue({ code: "custom", path: [k], message: `is IPv${f} but ${first[0]} is IPv${first[1]}` });
-            }
-        }
+        checkFamilies(ctx, [["destination", a.destination === "default" ? undefined : a.destination], ["gateway", a.gateway], ["source", a.source]]);
     });
 export type RouteSchema = z.infer<typeof RouteSchema>;
 

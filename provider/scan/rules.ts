@@ -5,7 +5,7 @@
 import { inNamespace } from "../core/diff";
 import { OWNER_PREFIX } from "../core/owner";
 import { stripUndefined } from "../core/schema";
-import { Family, parseRuleLine, POLICY_CHAINS, SavedTable, Table } from "../linux/iptables";
+import { Family, iptablesTool, parseRuleLine, POLICY_CHAINS, SavedTable, Table } from "../linux/iptables";
 import { forwardRule } from "../resources/forward";
 import { IptablesRuleSchema, parseIptablesRule } from "../resources/iptables-rule";
 import { masqueradeRule } from "../resources/masquerade";
@@ -20,7 +20,7 @@ import { same } from "../core/diff";
  * ACCEPT as ChainPolicies; the rest as comments saying why. Runs nothing.
  */
 export function modelTables(topo: Topology, tables: SavedTable[], ns: string | undefined, family: Family): void {
-    const tool = family === 6 ? "ip6tables" : "iptables";
+    const tool = iptablesTool(family);
     const lines = (table: string, chain: string) => (tables.find((x) => x.table === table)?.rules ?? []).filter((l) => parseRuleLine(l)[1] === chain);
     const { forwards, taken } = findPortForwards({ PREROUTING: lines("nat", "PREROUTING"), OUTPUT: lines("nat", "OUTPUT"), POSTROUTING: lines("nat", "POSTROUTING") }, ns);
     topo.portForwards.push(...forwards);
