@@ -83,10 +83,10 @@ fi
 
 # The real Pulumi CLI for test/e2e/ (built from the Go module proxy on first use, then reused from
 # its cache): before the sandbox, which has no network; only when the run includes test/e2e/ (no
-# test files named, or one of them under e2e). PULUMI_NETNS_CLI names one to use instead.
+# test files named, or one of them under e2e, remote or components: those drive it too). PULUMI_NETNS_CLI names one to use instead.
 wants_e2e=1
 for a in "$@"; do [[ "$a" == *.ts || -e "$a" ]] && wants_e2e=0; done
-for a in "$@"; do [[ "$a" == *e2e* ]] && wants_e2e=1; done
+for a in "$@"; do [[ "$a" == *e2e* || "$a" == *remote* || "$a" == *components* ]] && wants_e2e=1; done
 if [[ -z "${PULUMI_NETNS_CLI:-}" && "$wants_e2e" -eq 1 ]]; then
   if PULUMI_NETNS_CLI="$(bash "$ROOT/tools/pulumi-cli/build.sh")"; then
     export PULUMI_NETNS_CLI

@@ -26,7 +26,7 @@ import type { Connection } from "../../provider/core/schema";
 import { targetOf, localTarget, type Target } from "../../provider/linux/target";
 import { ownerToken } from "../../provider/core/owner";
 import { vethPairProvider } from "../../provider/resources/veth";
-import { Stack } from "../engine/stack";
+import { Stack } from "./engine/stack";
 import { haveSshd, startSshd, type Sshd } from "../helpers/sshd";
 import { cliDir, Project } from "../e2e/cli";
 

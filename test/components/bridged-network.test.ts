@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { BridgedNetwork, planLan } from "../../provider/components/bridged-network";
-import { Stack } from "../engine/stack";
+import { changes, Project, requireCli, type PreviewJson } from "../e2e/cli";
 import { links, netnsList, sh } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 
@@ -109,19 +109,25 @@ describe("components/bridged-network: resource graph under mocks", () => {
     });
 });
 
-describePrivileged("components/bridged-network: destroy through the engine double", function () {
-    this.timeout(120000);
-    const stack = new Stack({ program: "examples/bridge-lan" });
+describePrivileged("components/bridged-network: destroy through the real pulumi CLI", function () {
+    let project: Project | undefined;
     let sleeper: ChildProcess | undefined;
+    before(function () {
+        requireCli(this);
+        project = Project.create("examples/bridge-lan");
+    });
     after(async () => {
         sleeper?.kill("SIGKILL");
-        if (Object.keys(stack.state).length > 0) await stack.destroy();
+        await project?.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
+        project?.remove();
     });
 
     it("sends no delete for a namespace's pair and route (deletedWith), and leaves nothing even when a process holds the namespace", async () => {
+        const p = project!;
         const rootLinks = async () => (await links()).map((l) => l.ifname).sort();
         const before = await rootLinks();
-        await stack.up();
+        await p.init("dev");
+        await p.pulumi(["up", "--yes"]);
         const hostVeths = (await links()).filter((l) => l.master === "br0").map((l) => l.ifname);
         assert.equal(hostVeths.length, 2);
         // A process still in ns2 keeps that namespace alive after `ip netns delete`: its veth must not outlive the stack.
@@ -129,24 +135,19 @@ describePrivileged("components/bridged-network: destroy through the engine doubl
         await new Promise((r) => setTimeout(r, 200));
         assert.match(await sh(["ip", "netns", "pids", "ns2"]), /\d+/);
 
+        // The plan still shows every member's pair and route deleted; the provider (its commands traced) sends none of their own.
+        const plan = JSON.parse((await p.pulumi(["destroy", "--preview-only", "--json"], { env: { PULUMI_SKIP_CONFIRMATIONS: "false" } })).stdout) as PreviewJson;
+        assert.ok(["lan-ns1-veth", "lan-ns2-veth", "lan-ns1-default", "lan-ns2-default"].every((n) => changes(plan).includes(`delete ${n}`)), "still shown as deleted");
         const trace = path.join(mkdtempSync(path.join(tmpdir(), "trace-")), "commands");
-        process.env.PULUMI_NETNS_TRACE = trace;
-        let r;
-        try {
-            r = await stack.destroy();
-        } finally {
-            delete process.env.PULUMI_NETNS_TRACE;
-        }
+        await p.pulumi(["destroy", "--yes"], { env: { PULUMI_NETNS_TRACE: trace } });
         const ran = readFileSync(trace, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
         assert.deepEqual(ran.filter((c) => c.includes("route") || (c.includes("link") && c.includes("delete") && hostVeths.some((v) => c.includes(v)))), [],
             "no route or veth delete of their own: they go with their namespace");
         // Per namespace, one read of its links and one `ip -batch` deleting it with its veth (two namespaces' reads, or deletes, may share one process).
         const batches = ran.filter((c) => c.join(" ") === "ip -batch -" || c.join(" ") === "ip -force -batch -").length;
         assert.ok(batches >= 1 && batches <= 4, `at most two processes per namespace read and delete it with its veth (ran ${batches}: ${JSON.stringify(ran)})`);
-        assert.ok(["lan-ns1-veth", "lan-ns2-veth", "lan-ns1-default", "lan-ns2-default"].every((n) => r.steps.some((s) => s.op === "delete" && s.name === n)),
-            "still shown as deleted");
         assert.deepEqual(await rootLinks(), before, "no veth left in the root namespace");
         assert.equal((await netnsList()).some((n) => n === "ns1" || n === "ns2"), false);
-        assert.deepEqual(stack.state, {});
+        assert.deepEqual((await p.exportStack()).deployment.resources ?? [], []);
     });
 });

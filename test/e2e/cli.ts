@@ -17,7 +17,13 @@ import * as os from "os";
 import * as path from "path";
 import { exampleSnapshot } from "../helpers/examples";
 import { REPO_ROOT } from "../helpers/host";
-import { projectName } from "../engine/stack";
+
+/** A project's name, from its Pulumi.yaml. */
+export function projectName(programDir: string): string {
+    const m = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(programDir, "Pulumi.yaml"), "utf8"));
+    if (!m) throw new Error(`no name in ${programDir}/Pulumi.yaml`);
+    return m[1];
+}
 
 let located: { dir?: string; why?: string } | undefined;
 

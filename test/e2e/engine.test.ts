@@ -1,5 +1,5 @@
 /**
- * What docs/architecture.md and the engine double (test/engine/) claim about the engine, checked against the
+ * What docs/architecture.md and the engine double (test/bench/engine/) claim about the engine, checked against the
  * real one: unknown values and no commands in a preview, delete-before-replace for rules,
  * `deletedWith` skipping the deletes of a namespace's veth and route, refresh dropping a resource
  * whose object is gone (and up making it again), and the default parallelism (4 × CPUs).
@@ -8,7 +8,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { PARALLEL } from "../engine/engine";
+import { PARALLEL } from "../bench/engine/engine";
 import { links, netnsList, sh } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { changes, nameOf, Project, withProject } from "./cli";

@@ -1,6 +1,6 @@
 /**
  * A BridgedNetwork spanning hosts, each reached over SSH (test/helpers/sshd.ts: network and mount
- * namespaces of the sandbox on one underlay), through the engine double (test/engine/): the bridge
+ * namespaces of the sandbox on one underlay), through the real pulumi CLI (test/e2e/cli.ts): the bridge
  * on each host, one VXLAN device each whose flood list is every other host's underlay address, the
  * gateway and the FORWARD rule on the component's own host only (a LAN on one host turning into
  * one on two, in place); every member pings every other
@@ -15,7 +15,7 @@ import { strict as assert } from "assert";
 import { existsSync } from "fs";
 import { bridgeProvider } from "../../provider/resources/bridge";
 import { vethPairProvider } from "../../provider/resources/veth";
-import { Stack, type OpResult } from "../engine/stack";
+import { nameOf, Project, requireCli, type PreviewJson } from "../e2e/cli";
 import { owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
 import { haveSshd, snapshotRemote, startSshd, type Sshd } from "../helpers/sshd";
@@ -64,15 +64,27 @@ describe("remote: a resource moving to another host (diff, no commands)", () => 
     });
 });
 
-const changed = (r: OpResult) => r.steps.filter((s) => s.op !== "same" && s.op !== "refresh");
-/** "op name" of every resource the step list changes (the stack and the component left out). */
-const ops = (r: OpResult) => changed(r).filter((s) => s.type.startsWith("pulumi-nodejs:dynamic/")).map((s) => `${s.op} ${s.name}`).sort();
+/** "op name" of every resource of the package a plan changes (the stack and the component left out). */
+const opsOf = (p: PreviewJson) => p.steps.filter((s) => s.op !== "same" && s.urn.includes("pulumi-nodejs:dynamic/")).map((s) => `${s.op} ${nameOf(s.urn)}`).sort();
+
+/** Sets (and removes) config, plans the change (`preview --json`), applies it (`up`): the plan's ops and the stack's outputs after. */
+async function apply(project: Project, config: Record<string, unknown> = {}, remove: string[] = []): Promise<{ ops: string[]; outputs: Record<string, unknown> }> {
+    await project.setConfig(config);
+    for (const k of remove) await project.pulumi(["config", "rm", k]);
+    const plan = await project.preview();
+    await project.pulumi(["up", "--yes", "--skip-preview"]);
+    return { ops: opsOf(plan), outputs: await project.outputs() };
+}
+/** No change planned, and none found by refresh: both exit 7 otherwise. */
+const unchanged = (project: Project) => project.pulumi(["preview", "--expect-no-changes"]);
+const noDrift = (project: Project) => project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
 
 describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", function () {
     this.timeout(600000);
     let alpha: Sshd, beta: Sshd, gamma: Sshd;
     before(async function () {
         requireTool(this, haveSshd(), "openssh-server (/usr/sbin/sshd)");
+        requireCli(this);
         alpha = await startSshd();
         beta = await startSshd({ netns: "remote2", address: "10.77.0.3" });
         gamma = await startSshd({ netns: "remote3", address: "10.77.0.4" });
@@ -99,7 +111,9 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
         const before = await Promise.all([alpha, beta, gamma].map(snapshotRemote));
         const place = (h: Sshd) => ({ connection: h.connection, underlay: h.address });
         // First a LAN on alpha alone, as any program on one host (`underlay` without peers changes nothing).
-        const stack = new Stack({ program: PROGRAM, config: { alpha: JSON.stringify(place(alpha)), peers: "{}", members: JSON.stringify(["a1", "a2"]) } });
+        const project = Project.create(PROGRAM);
+        await project.init("dev", { alpha: JSON.stringify(place(alpha)), peers: "{}", members: JSON.stringify(["a1", "a2"]) });
+        let destroyed = false;
         let addresses: Record<string, string> = {};
         let gateway = "";
         let vni = 0;
@@ -131,14 +145,12 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             }
         };
         try {
-            const alone = await stack.up();
-            assert.deepEqual(ops(alone), ["a1", "a2"].flatMap((n) => [`mh-${n}`, `mh-${n}-default`, `mh-${n}-veth`]).concat(["mh-bridge", "mh-from-lan"]).sort().map((n) => `create ${n}`));
+            const alone = await apply(project);
+            assert.deepEqual(alone.ops, ["a1", "a2"].flatMap((n) => [`mh-${n}`, `mh-${n}-default`, `mh-${n}-veth`]).concat(["mh-bridge", "mh-from-lan"]).sort().map((n) => `create ${n}`));
             assert.equal((await linksOn(alpha)).filter((l) => l.linkinfo?.info_kind === "vxlan").length, 0, "no tunnel on one host");
             // beta joins with two members: alpha's resources stay (the bridge and veths take the tunnel's MTU in place), no replacement.
-            stack.config.peers = JSON.stringify({ beta: place(beta) });
-            stack.config.members = JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]);
-            const up = await stack.up();
-            assert.deepEqual(ops(up), [
+            const up = await apply(project, { peers: JSON.stringify({ beta: place(beta) }), members: JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]) });
+            assert.deepEqual(up.ops, [
                 ...["b1", "b2"].flatMap((n) => [`create mh-${n}`, `create mh-${n}-default`, `create mh-${n}-veth`]),
                 "create mh-beta-bridge", "create mh-beta-vxlan", "create mh-vxlan",
                 "update mh-a1-veth", "update mh-a2-veth", "update mh-bridge",
@@ -148,26 +160,23 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             vni = up.outputs.vni as number;
             assert.ok(Number.isInteger(vni) && vni >= 1 && vni <= 16777215, `vni ${vni}`);
             await assertLan({ a1: alpha, a2: alpha, b1: beta, b2: beta }, [alpha, beta]);
-            assert.deepEqual(changed(await stack.preview()), [], "preview: nothing to do");
-            assert.deepEqual(changed(await stack.refresh()), [], "refresh: no drift on either host");
+            await unchanged(project);
+            await noDrift(project);
 
             // NAT on the gateway host: a member on beta reaches the underlay's far side (the sandbox, 10.77.0.1), masqueraded
             // by alpha; without it nothing routes the LAN's replies back.
             assert.equal(await pings(beta, "b1", "10.77.0.1"), false, "no NAT yet: no way back");
-            stack.config.nat = JSON.stringify({ outInterface: "eth0" });
-            assert.deepEqual(ops(await stack.up()), ["create mh-forwarding", "create mh-masquerade", "create mh-to-lan"]);
+            assert.deepEqual((await apply(project, { nat: JSON.stringify({ outInterface: "eth0" }) })).ops, ["create mh-forwarding", "create mh-masquerade", "create mh-to-lan"]);
             assert.match(await alpha.exec(["iptables", "-t", "nat", "-S", "POSTROUTING"]), /-s 10\.90\.0\.0\/24 -o eth0 .*-j MASQUERADE/);
             assert.doesNotMatch(await beta.exec(["iptables", "-t", "nat", "-S", "POSTROUTING"]), /MASQUERADE/, "NAT on the gateway host only");
             assert.equal((await alpha.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "1");
             assert.equal((await beta.exec(["sysctl", "-n", "net.ipv4.ip_forward"])).trim(), "0");
             assert.ok(await pings(beta, "b1", "10.77.0.1"), "b1 → the underlay's far side, through alpha's NAT");
-            delete stack.config.nat;
-            assert.deepEqual(ops(await stack.up()), ["delete mh-forwarding", "delete mh-masquerade", "delete mh-to-lan"]);
+            assert.deepEqual((await apply(project, {}, ["nat"])).ops, ["delete mh-forwarding", "delete mh-masquerade", "delete mh-to-lan"]);
 
             // A LAN-wide rate: each member's veth pair (a bridge port) gets it, in place; measured from alpha to beta across the tunnel.
             if (existsSync("/usr/bin/iperf3")) {
-                stack.config.rate = "20mbit";
-                assert.deepEqual(ops(await stack.up()), ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
+                assert.deepEqual((await apply(project, { rate: "20mbit" })).ops, ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
                 for (const [host, ns] of [[alpha, "a1"], [beta, "b1"]] as const) {
                     const port = (await linksOn(host)).find((l) => l.master === BRIDGE && l.linkinfo?.info_kind === "veth");
                     const q = (await json(host, ["tc", "-j", "qdisc", "show", "dev", port.ifname, "root"]))[0];
@@ -175,11 +184,10 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
                     assert.equal(q.options.rate, 2500000);
                     assert.equal((await json(host, ["tc", "-n", ns, "-j", "qdisc", "show", "dev", "eth0", "root"]))[0]?.kind, "tbf", `and on ${ns}'s end`);
                 }
-                assert.deepEqual(changed(await stack.refresh()), [], "the limits read back as declared");
+                await noDrift(project); // the limits read back as declared
                 const mbit = await measure(alpha, "a1", beta, "b1", addresses.b1);
                 assert.ok(mbit > 15 && mbit < 25, `a1 → b1: ${mbit.toFixed(1)} Mbit/s, not within 25% of 20`);
-                delete stack.config.rate;
-                assert.deepEqual(ops(await stack.up()), ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
+                assert.deepEqual((await apply(project, {}, ["rate"])).ops, ["a1", "a2", "b1", "b2"].map((n) => `update mh-${n}-veth`));
                 assert.notEqual((await json(beta, ["tc", "-n", "b1", "-j", "qdisc", "show", "dev", "eth0", "root"]))[0]?.kind, "tbf");
                 const free = await measure(alpha, "a1", beta, "b1", addresses.b1);
                 assert.ok(free > 50, `unlimited again: ${free.toFixed(0)} Mbit/s`);
@@ -188,10 +196,11 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             }
 
             // A third host joins with a member, and a2 moves there: the others' tunnels are updated in place, a2 keeps its address.
-            stack.config.peers = JSON.stringify({ beta: place(beta), gamma: place(gamma) });
-            stack.config.members = JSON.stringify(["a1", { name: "a2", host: "gamma" }, { name: "b1", host: "beta" }, { name: "b2", host: "beta" }, { name: "c1", host: "gamma" }]);
-            const joined = await stack.up();
-            assert.deepEqual(ops(joined), [
+            const joined = await apply(project, {
+                peers: JSON.stringify({ beta: place(beta), gamma: place(gamma) }),
+                members: JSON.stringify(["a1", { name: "a2", host: "gamma" }, { name: "b1", host: "beta" }, { name: "b2", host: "beta" }, { name: "c1", host: "gamma" }]),
+            });
+            assert.deepEqual(joined.ops, [
                 "create mh-c1", "create mh-c1-default", "create mh-c1-veth", "create mh-gamma-bridge", "create mh-gamma-vxlan",
                 // a2's namespace, veth and route on alpha deleted first (its veth and route with it), then made on gamma.
                 "replace mh-a2", "replace mh-a2-default", "replace mh-a2-veth", "update mh-beta-vxlan", "update mh-vxlan",
@@ -199,13 +208,11 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             assert.equal((joined.outputs.addresses as Record<string, string>).a2, addresses.a2, "a2's address does not depend on its host");
             addresses = joined.outputs.addresses as Record<string, string>;
             await assertLan({ a1: alpha, a2: gamma, b1: beta, b2: beta, c1: gamma }, [alpha, beta, gamma]);
-            assert.deepEqual(changed(await stack.refresh()), [], "refresh: no drift on any host");
+            await noDrift(project);
 
             // The third host leaves (a2 back home): its resources go, the others' flood lists shrink in place, it is as it was.
-            stack.config.peers = JSON.stringify({ beta: place(beta) });
-            stack.config.members = JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]);
-            const left = await stack.up();
-            assert.deepEqual(ops(left), [
+            const left = await apply(project, { peers: JSON.stringify({ beta: place(beta) }), members: JSON.stringify(["a1", "a2", { name: "b1", host: "beta" }, { name: "b2", host: "beta" }]) });
+            assert.deepEqual(left.ops, [
                 "delete mh-c1", "delete mh-c1-default", "delete mh-c1-veth", "delete mh-gamma-bridge", "delete mh-gamma-vxlan",
                 "replace mh-a2", "replace mh-a2-default", "replace mh-a2-veth", "update mh-beta-vxlan", "update mh-vxlan",
             ]);
@@ -213,34 +220,34 @@ describePrivileged("remote: BridgedNetwork spanning hosts over SSH (VXLAN)", fun
             assert.equal(await snapshotRemote(gamma), before[2], "the host that left is as it was");
 
             // The gateway moves to beta: the address from one bridge to the other (updates), the FORWARD rule to beta.
-            stack.config.gatewayHost = "beta";
-            const moved = await stack.up();
-            assert.deepEqual([...new Set(changed(moved).map((s) => s.name))].sort(), ["mh-beta-bridge", "mh-bridge", "mh-from-lan"]);
+            const moved = await apply(project, { gatewayHost: "beta" });
+            assert.deepEqual([...new Set(moved.ops.map((o) => o.split(" ")[1]))].sort(), ["mh-beta-bridge", "mh-bridge", "mh-from-lan"]);
             // The gateway address now answers with beta's bridge's MAC: the members' neighbour entries for it name alpha's until they
             // expire (tens of seconds), as after any gateway change on a LAN; flushed here, as docs/bridged-network.md says to.
             for (const [ns, host] of [["a1", alpha], ["a2", alpha], ["b1", beta], ["b2", beta]] as const) await host.exec(["ip", "-n", ns, "neigh", "flush", "dev", "eth0"]);
             await assertLan({ a1: alpha, a2: alpha, b1: beta, b2: beta }, [alpha, beta], beta);
-            assert.deepEqual(changed(await stack.refresh()), []);
+            await noDrift(project);
 
             // beta's members go: only their resources are deleted; beta keeps its bridge and tunnel, alpha is untouched.
             const alphaBefore = await snapshotRemote(alpha);
-            stack.config.members = JSON.stringify(["a1", "a2"]);
-            const shrunk = await stack.up();
-            assert.deepEqual(ops(shrunk), ["b1", "b2"].flatMap((n) => [`mh-${n}`, `mh-${n}-veth`, `mh-${n}-default`]).sort().map((n) => `delete ${n}`));
+            const shrunk = await apply(project, { members: JSON.stringify(["a1", "a2"]) });
+            assert.deepEqual(shrunk.ops, ["b1", "b2"].flatMap((n) => [`mh-${n}`, `mh-${n}-veth`, `mh-${n}-default`]).sort().map((n) => `delete ${n}`));
             assert.deepEqual(await namespacesOn(beta), []);
             assert.equal((await linksOn(beta)).filter((l) => l.ifname === BRIDGE || l.linkinfo?.info_kind === "vxlan").length, 2, "beta's bridge and tunnel stay");
             assert.equal(await snapshotRemote(alpha), alphaBefore, "alpha is as it was");
             assert.ok(await pings(alpha, "a1", addresses.a2));
             assert.ok(await pings(alpha, "a1", gateway), "the gateway on beta, across the tunnel");
 
-            await stack.destroy();
-            assert.deepEqual(stack.state, {});
+            await project.pulumi(["destroy", "--yes"]);
+            destroyed = true;
+            assert.deepEqual((await project.exportStack()).deployment.resources ?? [], []);
             const after = await Promise.all([alpha, beta, gamma].map(snapshotRemote));
             assert.equal(after[0], before[0], "destroy left alpha changed");
             assert.equal(after[1], before[1], "destroy left beta changed");
             assert.equal(after[2], before[2], "destroy left gamma changed");
         } finally {
-            if (Object.keys(stack.state).length > 0) await stack.destroy().catch((e: Error) => console.error(e.message));
+            if (!destroyed) await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
+            project.remove();
         }
     });
 });

@@ -1,6 +1,6 @@
 /**
  * Remote hosts over SSH: quoting, host-key verification, the schema and diff of `connection`, and
- * resources (and examples/bridge-lan through the engine double) built on a second host: namespace
+ * resources (and examples/bridge-lan through the real pulumi CLI) built on a second host: namespace
  * `remote` running a real sshd (test/helpers/sshd.ts), with a leak check of its network stack.
  */
 import { strict as assert } from "assert";
@@ -11,7 +11,7 @@ import * as path from "path";
 import { handlers } from "../../provider/handlers";
 import { CommandError } from "../../provider/linux/exec";
 import { shellQuote, targetOf } from "../../provider/linux/target";
-import { Stack } from "../engine/stack";
+import { Project, requireCli } from "../e2e/cli";
 import { link, netnsList, sh } from "../helpers/kernel";
 import { checked, commandsDuring, failedProperties, owner } from "../helpers/provider";
 import { describePrivileged, requireTool } from "../helpers/sandbox";
@@ -175,28 +175,33 @@ describePrivileged("remote: resources on a second host over SSH", function () {
         assert.equal(await link("rveth0", REMOTE_NETNS), undefined);
     });
 
-    it("examples/bridge-lan on the remote host: up, ping, preview and refresh without changes, destroy, nothing leaked", async () => {
+    it("examples/bridge-lan on the remote host: up, ping, preview and refresh without changes, destroy, nothing leaked", async function () {
+        requireCli(this);
         const before = await snapshotRemote(sshd);
-        const stack = new Stack({ program: "examples/bridge-lan", config: { connection: JSON.stringify(sshd.connection) } });
+        const project = Project.create("examples/bridge-lan");
+        let destroyed = false;
         try {
-            const up = await stack.up();
-            assert.ok(up.steps.filter((s) => s.op === "create").length >= 7);
+            await project.init("dev", { connection: JSON.stringify(sshd.connection) });
+            await project.pulumi(["up", "--yes"]);
+            const made = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+            assert.ok(made.length >= 7, `${made.length} resources`);
             assert.ok(await link("br0", REMOTE_NETNS), "br0 is on the remote host");
             assert.equal(await link("br0"), undefined, "br0 is not on this host");
-            for (const c of up.outputs.pingChecks as { from: string; to: string }[]) {
+            for (const c of (await project.outputs()).pingChecks as { from: string; to: string }[]) {
                 let ok = false;
                 for (let i = 0; i < 5 && !ok; i++) ok = await pingRemote(sshd, c.from, c.to);
                 assert.ok(ok, `ping from ${c.from} to ${c.to}`);
             }
-            const changed = (r: { steps: { op: string }[] }) => r.steps.filter((s) => s.op !== "same" && s.op !== "refresh");
-            assert.deepEqual(changed(await stack.preview()), []);
-            assert.deepEqual(changed(await stack.refresh()), []);
-            await stack.destroy();
-            assert.deepEqual(stack.state, {});
+            await project.pulumi(["preview", "--expect-no-changes"]);
+            await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
+            await project.pulumi(["destroy", "--yes"]);
+            destroyed = true;
+            assert.deepEqual((await project.exportStack()).deployment.resources ?? [], []);
             assert.equal(await snapshotRemote(sshd), before, "destroy left the remote host changed");
             assert.deepEqual((await netnsList()).filter((n) => n !== REMOTE_NETNS), []);
         } finally {
-            if (Object.keys(stack.state).length > 0) await stack.destroy().catch((e: Error) => console.error(e.message));
+            if (!destroyed) await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
+            project.remove();
         }
     });
 });

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { startHost, type Host, type Props } from "../helpers/host";
+import { startHost, type Host, type Props } from "../../helpers/host";
 import { Deployment, plain, type Registration, type StackState, type Step } from "./engine";
 
 /** What the parent sends. */

@@ -10,9 +10,9 @@
  */
 import * as os from "os";
 import { isDeepStrictEqual } from "util";
-import type { Host, Props } from "../helpers/host";
-import { limiter, type Gate } from "../../provider/linux/target";
-import { UNKNOWN } from "../../provider/core/schema";
+import type { Host, Props } from "../../helpers/host";
+import { limiter, type Gate } from "../../../provider/linux/target";
+import { UNKNOWN } from "../../../provider/core/schema";
 
 export type Op = "create" | "update" | "replace" | "delete" | "same" | "refresh" | "drift" | "gone";
 

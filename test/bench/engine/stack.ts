@@ -10,9 +10,10 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT, startHost, type Host, type Props } from "../helpers/host";
+import { REPO_ROOT, startHost, type Host, type Props } from "../../helpers/host";
 import { destroy, emptyState, refresh, replayCreates, type ResourceState, type StackState, type Step } from "./engine";
 import type { ChildRequest, ChildResult } from "./child";
+import { projectName } from "../../e2e/cli";
 
 export type { ResourceState, StackState, Step } from "./engine";
 
@@ -47,12 +48,6 @@ export class EngineError extends Error {
 const CHILD = path.join(__dirname, "child.ts");
 
 /** The `name:` of a Pulumi.yaml. */
-export function projectName(programDir: string): string {
-    const m = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(programDir, "Pulumi.yaml"), "utf8"));
-    if (!m) throw new Error(`no name in ${programDir}/Pulumi.yaml`);
-    return m[1];
-}
-
 const summarize = (steps: Step[], outputs: Props = {}): OpResult =>
     ({ steps, outputs, changes: steps.filter((s) => s.op !== "same" && s.op !== "refresh").length });
 
