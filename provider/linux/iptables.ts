@@ -189,9 +189,12 @@ export async function deleteRule(t: Target, rule: Rule): Promise<boolean> {
  */
 export async function listRules(t: Target, table: Table, chain: string, family: Family, netns?: string): Promise<string[] | undefined> {
     const argv = [...iptablesIn(family, netns), "-t", table, "-S", chain];
-    const r = await runIptables(t, family, argv, (r) => NETNS_GONE.test(r.stderr));
-    if (r.exitCode !== 0) return undefined;
-    return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
+    const r = await t.tryRun(argv);
+    if (r.exitCode === 0) return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
+    if (NETNS_GONE.test(r.stderr)) return undefined;
+    // A user-defined chain that is gone (deleted by hand) holds no rules; iptables-nft words that oddly ("incompatible").
+    if (r.exitCode === 1 && !(await listChains(t, family, table, netns))?.includes(chain)) return [];
+    throw new IptablesError(new CommandError(r.command, r.exitCode, r.stdout, r.stderr), await iptablesVariant(t, family));
 }
 
 /**

@@ -47,6 +47,19 @@ describePrivileged("resources/iptables-chain: against the kernel", () => {
         await p.delete!(id, outs); // again
     });
 
+    it("a chain deleted by hand: its rule reads as gone, and deleting both is success", async () => {
+        const { id, outs } = await p.create(await checked(p, { name: "GONE", netns: ns.name, owner: O }));
+        const R = owner("IptablesRule", "in-gone");
+        const rule = await rules.create(await checked(rules, { chain: "GONE", jump: "RETURN", netns: ns.name, owner: R }));
+        await sh(["ip", "netns", "exec", ns.name, "iptables", "-w", "-F", "GONE"]);
+        await sh(["ip", "netns", "exec", ns.name, "iptables", "-w", "-X", "GONE"]);
+        assert.deepEqual(await rules.read!(rule.id, rule.outs), { id: "", props: {} });
+        assert.deepEqual(await p.read!(id, outs), { id: "", props: {} });
+        await rules.delete!(rule.id, rule.outs);
+        await p.delete!(id, outs);
+        assert.deepEqual(await S(), []);
+    });
+
     it("never deletes a chain that holds, or is jumped to by, a rule it does not manage: fails naming the rule, changes nothing", async () => {
         const { id, outs } = await p.create(await checked(p, { name: "MINE", netns: ns.name, owner: O }));
         await sh(["ip", "netns", "exec", ns.name, "iptables", "-w", "-A", "MINE", "-j", "RETURN"]);
