@@ -41,8 +41,9 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
     const placement = (a: A) => (typeof r.placement === "function" ? r.placement(a) : r.placement);
     /** The outputs, with the rules as the kernel lists them (`listed`), else as they are made. */
     const outputs = (a: A, listed?: string[]): RuleOutputs<A> => {
-        const rules = listed ?? r.toRules(a).map(formatRule);
-        return stripUndefined({ ...a, family: r.toRules(a)[0].family, [r.output]: r.output === "rule" ? rules[0] : rules }) as unknown as RuleOutputs<A>;
+        const rules = r.toRules(a);
+        const lines = listed ?? rules.map(formatRule);
+        return stripUndefined({ ...a, family: rules[0].family, [r.output]: r.output === "rule" ? lines[0] : lines }) as unknown as RuleOutputs<A>;
     };
     return {
         async check(_olds, news) {

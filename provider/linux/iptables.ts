@@ -116,11 +116,11 @@ export function isSameRule(line: string, rule: Rule): boolean {
     return rest !== undefined && rule.same(rest);
 }
 
-/** True when a listed line is this rule without any comment (as a script wrote it). */
+/** True when a listed line is this rule without any comment (as a script wrote it; `rule.same` refuses a rule that carries one). */
 function isBareRule(line: string, rule: Rule): boolean {
     const args = parseRuleLine(line);
     if (args[0] !== "-A" || args[1] !== rule.chain) return false;
-    return rule.same ? !args.includes("comment") && rule.same(args.slice(2)) : same(args.slice(2), rule.spec);
+    return rule.same ? rule.same(args.slice(2)) : same(args.slice(2), rule.spec);
 }
 
 /** True when a listed line carries this comment (`-m comment --comment TOKEN`). */
@@ -193,7 +193,7 @@ export async function listRules(t: Target, table: Table, chain: string, family: 
     if (r.exitCode === 0) return r.stdout.split("\n").filter((l) => l.startsWith("-A "));
     if (NETNS_GONE.test(r.stderr)) return undefined;
     // A user-defined chain that is gone (deleted by hand) holds no rules; iptables-nft words that oddly ("incompatible").
-    if (r.exitCode === 1 && !(await listChains(t, family, table, netns))?.includes(chain)) return [];
+    if (r.exitCode === 1 && !(await listTable(t, family, table, netns))?.chains.includes(chain)) return [];
     throw new IptablesError(new CommandError(r.command, r.exitCode, r.stdout, r.stderr), await iptablesVariant(t, family));
 }
 
@@ -329,14 +329,29 @@ export async function removeOwnedRules(t: Target, rule: Rule, keep?: Rule): Prom
 
 // User-defined chains.
 
+/** A table as `iptables -S` lists it: its user-defined chains (`-N` lines) and its rules (`-A` lines), in order. */
+export interface ListedTable {
+    chains: string[];
+    rules: string[];
+}
+
 /**
- * The user-defined chains of a table, from the `-N CHAIN` lines of its listing; undefined when the
- * namespace does not exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S`.
+ * One table's user-defined chains and rules, from one listing; undefined when the namespace does not
+ * exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S`.
  */
-export async function listChains(t: Target, family: Family, table: Table, netns?: string): Promise<string[] | undefined> {
+export async function listTable(t: Target, family: Family, table: Table, netns?: string): Promise<ListedTable | undefined> {
     const r = await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-S"], (r) => NETNS_GONE.test(r.stderr));
     if (r.exitCode !== 0) return undefined;
-    return r.stdout.split("\n").filter((l) => l.startsWith("-N ")).map((l) => parseRuleLine(l)[1]);
+    const lines = r.stdout.split("\n");
+    return { chains: lines.filter((l) => l.startsWith("-N ")).map((l) => parseRuleLine(l)[1]), rules: lines.filter((l) => l.startsWith("-A ")) };
+}
+
+/** The listed rules that are in `chain` or jump (or go) to it. */
+export function rulesUsing(rules: string[], chain: string): string[] {
+    return rules.filter((l) => {
+        const args = parseRuleLine(l);
+        return args[1] === chain || args.some((a, i) => (a === "-j" || a === "-g") && args[i + 1] === chain);
+    });
 }
 
 /** Makes a user-defined chain. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -N CHAIN`. */
@@ -352,15 +367,3 @@ export async function deleteChain(t: Target, family: Family, table: Table, chain
     await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-X", chain]);
 }
 
-/**
- * The rules of a table that jump (or go) to `chain`, as listed; [] when the namespace does not
- * exist. Equivalent to: `[ip netns exec NS] iptables -w -t TABLE -S`, filtered.
- */
-export async function listJumpsTo(t: Target, family: Family, table: Table, chain: string, netns?: string): Promise<string[]> {
-    const r = await runIptables(t, family, [...iptablesIn(family, netns), "-t", table, "-S"], (r) => NETNS_GONE.test(r.stderr));
-    if (r.exitCode !== 0) return [];
-    return r.stdout.split("\n").filter((l) => {
-        const args = parseRuleLine(l);
-        return args[0] === "-A" && args.some((a, i) => (a === "-j" || a === "-g") && args[i + 1] === chain);
-    });
-}

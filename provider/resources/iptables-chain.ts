@@ -3,7 +3,7 @@ import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { deleteChain, Family, iptablesTool, listChains, listJumpsTo, listRules, newChain, Table } from "../linux/iptables";
+import { deleteChain, Family, iptablesTool, listTable, newChain, rulesUsing, Table } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
@@ -78,7 +78,7 @@ export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const a = parse(inputs);
         const t = targetOf(a);
-        const chains = await listChains(t, a.family, a.table, a.netns);
+        const chains = (await listTable(t, a.family, a.table, a.netns))?.chains;
         if (chains === undefined) throw new Error(`cannot make ${what(a)}: namespace "${a.netns}" does not exist (make it first: pass a Netns's name output as netns)`);
         const { ours, marker } = await markedOurs(t, a);
         if (chains.includes(a.name)) {
@@ -101,7 +101,7 @@ export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
     /** Gone when the chain (or its namespace) is gone. */
     async read(id, props) {
         const a = parse(props);
-        const chains = await listChains(targetOf(a), a.family, a.table, a.netns);
+        const chains = (await listTable(targetOf(a), a.family, a.table, a.netns))?.chains;
         return chains?.includes(a.name) ? { id, props: stripUndefined({ ...a }) } : { id: "", props: {} };
     },
 
@@ -123,9 +123,9 @@ export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
     async delete(_id, props) {
         const a = parse(props);
         const t = targetOf(a);
-        const chains = await listChains(t, a.family, a.table, a.netns);
-        if (chains?.includes(a.name)) {
-            const held = [...((await listRules(t, a.table, a.name, a.family, a.netns)) ?? []), ...(await listJumpsTo(t, a.family, a.table, a.name, a.netns))];
+        const listed = await listTable(t, a.family, a.table, a.netns);
+        if (listed?.chains.includes(a.name)) {
+            const held = rulesUsing(listed.rules, a.name);
             if (held.length) {
                 throw new Error(
                     `cannot delete ${what(a)}: rules this stack does not manage still use it (${held.join("; ")}). Nothing was changed: ` +
