@@ -5,7 +5,8 @@
 import { parsePrefix } from "../core/ip";
 import type { Family } from "../linux/iptables";
 import type { Link } from "../linux/link";
-import { IPTABLES_RULE_KEYS } from "../resources/iptables-rule";
+import { OWNER_PREFIX } from "../core/owner";
+import { IPTABLES_RULE_KEYS, iptablesRule, IptablesRuleSchema } from "../resources/iptables-rule";
 import type { Topology } from "./topology";
 
 
@@ -246,10 +247,12 @@ export function renderProgram(topo: Topology, target: ProgramTarget = {}, source
         const key = chainKey(r.netns, r.family, r.table, r.chain);
         const v = ident(`rule_${r.netns ?? "root"}_${r.table === "filter" ? "" : `${r.table}_`}${r.chain}${r.family === 6 ? "_v6" : ""}`.toLowerCase(), taken);
         const ref = (name: unknown) => chainVar.has(chainKey(r.netns, r.family, r.table, String(name))) ? `${chainVar.get(chainKey(r.netns, r.family, r.table, String(name)))}.name` : lit(name);
-        const implied = [r.args.source, r.args.destination, r.args.toDestination, r.args.toSource].some((x) => String(x ?? "").includes(":") && !/^[\d.]+:/.test(String(x))) || r.args.protocol === "ipv6-icmp";
+        // `family` only where the rule's addresses and protocol do not tell it (as IptablesRule infers it).
+        const inferred = IptablesRuleSchema.safeParse({ ...r.args, table: r.table, chain: r.chain, owner: `${OWNER_PREFIX}${"0".repeat(16)}` });
+        const implied = inferred.success && iptablesRule(inferred.data).family === r.family;
         const value = (k: string, x: unknown) => (k === "jump" ? ref(x) : k === "inInterface" || k === "outInterface" ? ifRef(r.netns, String(x)) : lit(x));
         const props: [string, string | undefined][] = [
-            ["table", r.table === "filter" ? undefined : lit(r.table)], ["chain", ref(r.chain)], ["family", r.family === 6 && !implied ? "6" : undefined],
+            ["table", r.table === "filter" ? undefined : lit(r.table)], ["chain", ref(r.chain)], ["family", implied ? undefined : String(r.family)],
             ...IPTABLES_RULE_KEYS.filter((k) => r.args[k] !== undefined).map((k): [string, string | undefined] => [k, value(k, r.args[k])]),
             ["netns", nsRef(r.netns)], ...common,
         ];
