@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RESOURCE_NAME, resourceOwner } from "./owner";
-import { providerFor } from "./shim";
+import { providerSource } from "./shim";
 import { checkDynamicProviderFolder } from "./workdir";
 import { REPLACE_ON_CHANGES, type Connection } from "./schema";
 
@@ -51,15 +51,35 @@ function replacementOptions(kind: Kind, name: string, opts: pulumi.CustomResourc
 }
 
 /**
- * What every pulumi-netns resource shares: the serialized provider of its kind, every input key as
- * an output (even when omitted), `connection` and `sudo`, the ownership token `owner`, and
+ * Which host runs the resources a program declares: Pulumi's dynamic-provider host (the default, a
+ * TypeScript program's own `pulumi-nodejs:dynamic/netns:<Kind>` resources carrying their provider),
+ * or this package's provider plugin (`netns:index:<Kind>`), when the plugin itself declares them as
+ * the children of a multi-language component ({@link useProviderPlugin}).
+ */
+let host: "dynamic" | "plugin" = "dynamic";
+
+/** Makes every resource declared from now on in this process one of the provider plugin's (called by the plugin). */
+export function useProviderPlugin(): void {
+    host = "plugin";
+}
+
+/** The type token of a kind of resource under the provider plugin: `netns:index:<Kind>`. */
+export function pluginToken(kind: Kind): string {
+    return `netns:index:${kind}`;
+}
+
+/**
+ * What every pulumi-netns resource shares: its provider (see {@link host}), every input key as an
+ * output (even when omitted), `connection` and `sudo`, the ownership token `owner`, and
  * `connection` kept secret in the state (it may hold a private key), every replacement delete-first
  * (see {@link replacementOptions}), and the `replaceOnChanges` option made to work. Every key the caller gave is
  * passed on, known or not: a misspelled one (from a variable, `any` or plain JavaScript, where
  * TypeScript cannot see it) reaches `check` and fails it, instead of being dropped. `resourceName`
- * tells the provider host which resource a token belongs to (for messages); check drops it.
+ * tells the provider host which resource a token belongs to (for messages); check drops it. Under
+ * the plugin, whose `check` derives `owner` and `resourceName` from the URN as it does for a
+ * resource declared in YAML or Python, neither is sent.
  */
-export abstract class NetnsResource extends pulumi.dynamic.Resource {
+export abstract class NetnsResource extends pulumi.CustomResource {
     declare readonly owner: pulumi.Output<string>;
     declare readonly connection: pulumi.Output<Connection | undefined>;
     declare readonly sudo: pulumi.Output<boolean | undefined>;
@@ -72,12 +92,16 @@ export abstract class NetnsResource extends pulumi.dynamic.Resource {
         outputOnly: readonly string[],
         opts: pulumi.CustomResourceOptions | undefined,
     ) {
-        checkDynamicProviderFolder();
         const props: Record<string, unknown> = { ...(args as Record<string, unknown>) };
         for (const k of [...keys, ...outputOnly, "connection", "sudo", "adopt"]) if (!(k in props)) props[k] = undefined;
-        props.owner = resourceOwner(kind, name);
-        props[RESOURCE_NAME] = `${kind} "${name}"`;
-        if (opts?.replaceOnChanges?.length) props[REPLACE_ON_CHANGES] = opts.replaceOnChanges;
-        super(providerFor(kind), name, props, replacementOptions(kind, name, opts), "netns", kind);
+        props.owner = undefined;
+        if (host === "dynamic") {
+            checkDynamicProviderFolder();
+            props.__provider = providerSource(kind);
+            props.owner = resourceOwner(kind, name);
+            props[RESOURCE_NAME] = `${kind} "${name}"`;
+            if (opts?.replaceOnChanges?.length) props[REPLACE_ON_CHANGES] = opts.replaceOnChanges;
+        }
+        super(host === "dynamic" ? `pulumi-nodejs:dynamic/netns:${kind}` : pluginToken(kind), name, props, replacementOptions(kind, name, opts));
     }
 }

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import { z } from "zod";
 import { diffInputs, diffResult } from "./diff";
-import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
+import { checkWith, FamilyField, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { targetId, targetOf } from "../linux/target";
 import { adoptRule, ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
 
@@ -21,8 +21,13 @@ export interface RuleResourceSpec<A extends Owned> {
     placement: Placement | ((args: A) => Placement);
 }
 
+/** What a rule resource of one rule outputs besides its inputs: the rule's address family, and the rule as `iptables -S` lists it. */
+export const RuleOutputFields = z.object({ family: FamilyField, rule: z.string() });
+/** What a rule resource of several rules outputs besides its inputs: their address family, and the rules as `iptables -S` lists them. */
+export const RulesOutputFields = z.object({ family: FamilyField, rules: z.array(z.string()) });
+
 /** State of a rule resource: its inputs, the rules' address family, and its rules as `iptables -S` lists them. */
-export type RuleOutputs<A> = A & { family: Family } & ({ rule: string } | { rules: string[] });
+export type RuleOutputs<A> = A & ({ family: Family; rule: string } | { family: Family; rules: string[] });
 
 /**
  * The provider of a rule resource (one rule or several). check and diff run nothing. Any change but

@@ -152,6 +152,12 @@ export const LinkFields = {
     mac: Mac.optional(),
 };
 
+/** What a bridge, macvlan or VXLAN device outputs besides its inputs: its MAC address. */
+export const LinkOutputFields = z.object({ mac: z.string() });
+
+/** An address family as a rule resource outputs it: 4 (iptables) or 6 (ip6tables). */
+export const FamilyField = z.union([z.literal(4), z.literal(6)]);
+
 /** The ownership token every resource carries (set by the resource class, see `ownerToken`). */
 export const Owner = z.string().regex(/^pulumi-netns:[0-9a-f]{16}$/, "must be a pulumi-netns ownership token");
 

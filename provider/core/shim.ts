@@ -1,49 +1,22 @@
 import * as path from "path";
-import type * as pulumi from "@pulumi/pulumi";
 
 /**
- * Builds the provider object that `pulumi.dynamic.Resource` serializes into the stack.
+ * The `__provider` input of a dynamic resource of `kind`: the text of a module that the
+ * dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) loads with `require-from-string`
+ * and calls `handler()` on, for the provider object.
  *
- * Pulumi serializes a dynamic provider's closure into state and runs it in a separate
- * process (`@pulumi/pulumi/cmd/dynamic-provider`). Capturing real code there is fragile
- * (ESM-only packages, zod schemas and classes captured by value, relative requires that
- * have no file to resolve against). So the serialized object captures two strings only:
- * the resource kind and the absolute path of the compiled handler module. Each method
- * loads that module with a plain `require` (absolute paths work in the host) and
- * delegates. If the checkout moved since the state was written, it falls back to the
- * installed package by name, resolved from the program's directory.
+ * It is written here rather than serialized from a closure: two strings are all it needs, the kind
+ * and the absolute path of the compiled handler table, so it is a few hundred bytes instead of the
+ * 2.3 KB a serialized closure takes (stored in every resource's inputs and outputs). It loads the
+ * handlers with a plain `require` of that path; if the checkout moved since the state was written,
+ * it falls back to the installed package by name, resolved from the folder the host runs in (the
+ * program's).
  */
-export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
-    // One object per kind: Pulumi caches serializations by object, so every resource of a kind
-    // shares one serialization instead of paying for its own.
-    let provider = providers.get(kind);
-    if (!provider) providers.set(kind, (provider = makeProvider(kind)));
-    return provider;
-}
-
-const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
-
-function makeProvider(kind: string): pulumi.dynamic.ResourceProvider {
+export function providerSource(kind: string): string {
     const entry = path.join(__dirname, "..", "handlers");
-    const load = (): Record<string, pulumi.dynamic.ResourceProvider> => {
-        let mod: { handlers: Record<string, pulumi.dynamic.ResourceProvider> };
-        try {
-            mod = require(entry);
-        } catch (err) {
-            try {
-                mod = require("pulumi-netns/handlers");
-            } catch {
-                throw err;
-            }
-        }
-        return mod.handlers;
-    };
-    return {
-        check: (olds, news) => load()[kind].check!(olds, news),
-        diff: (id, olds, news) => load()[kind].diff!(id, olds, news),
-        create: (inputs) => load()[kind].create(inputs),
-        read: (id, props) => load()[kind].read!(id, props),
-        update: (id, olds, news) => load()[kind].update!(id, olds, news),
-        delete: (id, props) => load()[kind].delete!(id, props),
-    };
+    return (
+        `exports.handler = () => { let m; try { m = require(${JSON.stringify(entry)}); } ` +
+        `catch (err) { try { m = require("pulumi-netns/handlers"); } catch { throw err; } } ` +
+        `return m.handlers[${JSON.stringify(kind)}]; };`
+    );
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
-import { IfName, inputKeys, LinkFields, Owner, TargetFields } from "../core/schema";
+import { IfName, inputKeys, LinkOutputFields, LinkFields, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { bridgeAddLine } from "../linux/link";
 
@@ -18,9 +18,7 @@ export const BridgeSchema = z
 export type BridgeSchema = z.infer<typeof BridgeSchema>;
 
 /** State of a {@link Bridge}: the inputs plus its MAC address. */
-export interface BridgeOutputs extends BridgeSchema {
-    mac: string;
-}
+export type BridgeOutputs = BridgeSchema & z.infer<typeof LinkOutputFields>;
 
 const KEYS = inputKeys(BridgeSchema);
 
@@ -66,6 +64,6 @@ export interface Bridge extends ResourceOutputs<BridgeOutputs> {}
  */
 export class Bridge extends NetnsResource {
     constructor(name: string, args: BridgeArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Bridge", name, args, KEYS, ["mac"], opts);
+        super("Bridge", name, args, KEYS, inputKeys(LinkOutputFields), opts);
     }
 }

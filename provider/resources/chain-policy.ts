@@ -46,7 +46,8 @@ export const ChainPolicySchema = z
 export type ChainPolicySchema = z.infer<typeof ChainPolicySchema>;
 
 /** State of a {@link ChainPolicy}: the inputs plus the policy found at create, put back on delete. */
-export type ChainPolicyOutputs = ChainPolicySchema & { previous: Policy };
+export const ChainPolicyOutputFields = z.object({ previous: z.enum(["ACCEPT", "DROP"]) });
+export type ChainPolicyOutputs = ChainPolicySchema & z.infer<typeof ChainPolicyOutputFields>;
 
 const KEYS = inputKeys(ChainPolicySchema);
 /** Which chain it is: a change of any of these is another chain's policy. */
@@ -194,6 +195,6 @@ export interface ChainPolicy extends ResourceOutputs<ChainPolicyOutputs> {}
  */
 export class ChainPolicy extends NetnsResource {
     constructor(name: string, args: ChainPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        super("ChainPolicy", name, args, KEYS, ["previous"], opts);
+        super("ChainPolicy", name, args, KEYS, inputKeys(ChainPolicyOutputFields), opts);
     }
 }

@@ -4,7 +4,7 @@ import { parsePrefix } from "../core/ip";
 import { checkFamilies, IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
-import { ruleResourceProvider } from "../core/rule-provider";
+import { RuleOutputFields, ruleResourceProvider } from "../core/rule-provider";
 
 /** Inputs of a {@link ForwardRule}, validated and normalised (networks in the kernel's canonical form). */
 export const ForwardRuleSchema = z
@@ -91,7 +91,7 @@ export interface ForwardRuleArgs extends TargetArgs {
 }
 
 /** ForwardRule's outputs: every input as check normalised it, and what the kernel reports. */
-export interface ForwardRule extends ResourceOutputs<ForwardRuleSchema & { family: Family; rule: string }> {}
+export interface ForwardRule extends ResourceOutputs<ForwardRuleSchema & z.infer<typeof RuleOutputFields>> {}
 
 /**
  * Accepts forwarded traffic. Equivalent to:
@@ -101,6 +101,6 @@ export interface ForwardRule extends ResourceOutputs<ForwardRuleSchema & { famil
  */
 export class ForwardRule extends NetnsResource {
     constructor(name: string, args: ForwardRuleArgs, opts?: pulumi.CustomResourceOptions) {
-        super("ForwardRule", name, args, KEYS, ["family", "rule"], opts);
+        super("ForwardRule", name, args, KEYS, inputKeys(RuleOutputFields), opts);
     }
 }

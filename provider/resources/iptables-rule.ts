@@ -3,7 +3,7 @@ import { z } from "zod";
 import { addressProblem, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkFamilies, IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
-import { ruleResourceProvider } from "../core/rule-provider";
+import { RuleOutputFields, ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule, Table } from "../linux/iptables";
 import { same } from "../core/diff";
 
@@ -421,7 +421,7 @@ export interface IptablesRuleArgs extends TargetArgs {
 }
 
 /** IptablesRule's outputs: every input as check normalised it, and what the kernel reports. */
-export interface IptablesRule extends ResourceOutputs<IptablesRuleSchema & { family: Family; rule: string }> {}
+export interface IptablesRule extends ResourceOutputs<IptablesRuleSchema & z.infer<typeof RuleOutputFields>> {}
 
 /**
  * Any one iptables or ip6tables rule, its match and target given as properties, owned by its
@@ -432,6 +432,6 @@ export interface IptablesRule extends ResourceOutputs<IptablesRuleSchema & { fam
  */
 export class IptablesRule extends NetnsResource {
     constructor(name: string, args: IptablesRuleArgs, opts?: pulumi.CustomResourceOptions) {
-        super("IptablesRule", name, args, IPTABLES_RULE_KEYS, ["family", "rule"], opts);
+        super("IptablesRule", name, args, IPTABLES_RULE_KEYS, inputKeys(RuleOutputFields), opts);
     }
 }

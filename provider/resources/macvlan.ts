@@ -3,7 +3,7 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
-import { IfName, inputKeys, LinkFields, Owner, TargetFields } from "../core/schema";
+import { IfName, inputKeys, LinkOutputFields, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getLink, MACVLAN_MODES, macvlanAddLine } from "../linux/link";
 import { netnsExecLines } from "../linux/batch";
 
@@ -21,9 +21,7 @@ export const MacvlanSchema = z
 export type MacvlanSchema = z.infer<typeof MacvlanSchema>;
 
 /** State of a {@link Macvlan}: the inputs plus its MAC address. */
-export interface MacvlanOutputs extends MacvlanSchema {
-    mac: string;
-}
+export type MacvlanOutputs = MacvlanSchema & z.infer<typeof LinkOutputFields>;
 
 const KEYS = inputKeys(MacvlanSchema);
 
@@ -85,6 +83,6 @@ export interface Macvlan extends ResourceOutputs<MacvlanOutputs> {}
  */
 export class Macvlan extends NetnsResource {
     constructor(name: string, args: MacvlanArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Macvlan", name, args, KEYS, ["mac"], opts);
+        super("Macvlan", name, args, KEYS, inputKeys(LinkOutputFields), opts);
     }
 }

@@ -4,7 +4,7 @@ import { parsePrefix } from "../core/ip";
 import { checkFamilies, IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
-import { ruleResourceProvider } from "../core/rule-provider";
+import { RuleOutputFields, ruleResourceProvider } from "../core/rule-provider";
 
 /** Inputs of a {@link MasqueradeRule}, validated and normalised (networks in the kernel's canonical form). */
 export const MasqueradeRuleSchema = z
@@ -73,7 +73,7 @@ export interface MasqueradeRuleArgs extends TargetArgs {
 }
 
 /** MasqueradeRule's outputs: every input as check normalised it, and what the kernel reports. */
-export interface MasqueradeRule extends ResourceOutputs<MasqueradeRuleSchema & { family: Family; rule: string }> {}
+export interface MasqueradeRule extends ResourceOutputs<MasqueradeRuleSchema & z.infer<typeof RuleOutputFields>> {}
 
 /**
  * Source NAT to the outgoing interface's address. Equivalent to:
@@ -83,6 +83,6 @@ export interface MasqueradeRule extends ResourceOutputs<MasqueradeRuleSchema & {
  */
 export class MasqueradeRule extends NetnsResource {
     constructor(name: string, args: MasqueradeRuleArgs, opts?: pulumi.CustomResourceOptions) {
-        super("MasqueradeRule", name, args, KEYS, ["family", "rule"], opts);
+        super("MasqueradeRule", name, args, KEYS, inputKeys(RuleOutputFields), opts);
     }
 }

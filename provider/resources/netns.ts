@@ -67,9 +67,8 @@ export const NetnsSchema = z
 export type NetnsSchema = z.infer<typeof NetnsSchema>;
 
 /** State of a {@link Netns}: the inputs plus the namespace's path. */
-export interface NetnsOutputs extends NetnsSchema {
-    path: string;
-}
+export const NetnsOutputFields = z.object({ path: z.string() });
+export type NetnsOutputs = NetnsSchema & z.infer<typeof NetnsOutputFields>;
 
 const KEYS = inputKeys(NetnsSchema);
 
@@ -323,6 +322,6 @@ export interface Netns extends ResourceOutputs<NetnsOutputs> {}
  */
 export class Netns extends NetnsResource {
     constructor(name: string, args: NetnsArgs = {}, opts?: pulumi.CustomResourceOptions) {
-        super("Netns", name, { name, ...args }, KEYS, ["path"], opts);
+        super("Netns", name, { name, ...args }, KEYS, inputKeys(NetnsOutputFields), opts);
     }
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkFamilies, inputKeys, IpAddress, NetnsName, Owner, TargetFields } from "../core/schema";
-import { ruleResourceProvider } from "../core/rule-provider";
+import { RulesOutputFields, ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule } from "../linux/iptables";
 
 const Port = (what: string) => z.number({ error: `${what} must be a port number` }).int(`${what} must be a whole number`).min(1, `${what} must be 1–65535`).max(65535, `${what} must be 1–65535`);
@@ -44,10 +44,7 @@ export const PortForwardSchema = z
 export type PortForwardSchema = z.infer<typeof PortForwardSchema>;
 
 /** State of a {@link PortForward}: the inputs plus its rules as `iptables -S` lists them. */
-export interface PortForwardOutputs extends PortForwardSchema {
-    family: Family;
-    rules: string[];
-}
+export type PortForwardOutputs = PortForwardSchema & z.infer<typeof RulesOutputFields>;
 
 const KEYS = inputKeys(PortForwardSchema);
 
@@ -125,6 +122,6 @@ export interface PortForward extends ResourceOutputs<PortForwardOutputs> {}
  */
 export class PortForward extends NetnsResource {
     constructor(name: string, args: PortForwardArgs, opts?: pulumi.CustomResourceOptions) {
-        super("PortForward", name, args, KEYS, ["family", "rules"], opts);
+        super("PortForward", name, args, KEYS, inputKeys(RulesOutputFields), opts);
     }
 }

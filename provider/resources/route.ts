@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
-import { checkFamilies, checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { checkFamilies, FamilyField, checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
@@ -47,9 +47,8 @@ function familyOf(v: string | undefined): 4 | 6 | undefined {
 }
 
 /** State of a {@link Route}: the inputs plus its family. */
-export interface RouteOutputs extends RouteSchema {
-    family: 4 | 6;
-}
+export const RouteOutputFields = z.object({ family: FamilyField });
+export type RouteOutputs = RouteSchema & z.infer<typeof RouteOutputFields>;
 
 const KEYS = inputKeys(RouteSchema);
 /** What identifies a route to the kernel: changing any of these makes a new route. */
@@ -194,6 +193,6 @@ export interface Route extends ResourceOutputs<RouteOutputs> {}
  */
 export class Route extends NetnsResource {
     constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Route", name, args, KEYS, ["family"], opts);
+        super("Route", name, args, KEYS, inputKeys(RouteOutputFields), opts);
     }
 }

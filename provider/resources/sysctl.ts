@@ -26,10 +26,8 @@ export type SysctlForwardSchema = z.infer<typeof SysctlForwardSchema>;
  * State of a {@link SysctlForward}: the inputs plus, for each sysctl this resource holds, the
  * value found before it set it (0 or 1). `ipv4`/`ipv6` read back true only when the kernel says 1.
  */
-export type SysctlForwardOutputs = SysctlForwardSchema & {
-    previousIpv4?: number;
-    previousIpv6?: number;
-};
+export const SysctlForwardOutputFields = z.object({ previousIpv4: z.number().optional(), previousIpv6: z.number().optional() });
+export type SysctlForwardOutputs = SysctlForwardSchema & z.infer<typeof SysctlForwardOutputFields>;
 
 /** The two sysctls, and the output that remembers each one's previous value. */
 const SETTINGS = {
@@ -220,6 +218,6 @@ export interface SysctlForward extends ResourceOutputs<SysctlForwardOutputs> {}
  */
 export class SysctlForward extends NetnsResource {
     constructor(name: string, args: SysctlForwardArgs = {}, opts?: pulumi.CustomResourceOptions) {
-        super("SysctlForward", name, args, KEYS, ["previousIpv4", "previousIpv6"], opts);
+        super("SysctlForward", name, args, KEYS, inputKeys(SysctlForwardOutputFields), opts);
     }
 }

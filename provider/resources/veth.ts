@@ -41,10 +41,9 @@ export const VethPairSchema = z
 export type VethPairSchema = z.infer<typeof VethPairSchema>;
 
 /** State of a {@link VethPair}: the inputs plus both ends' MAC addresses. */
-export interface VethPairOutputs extends VethPairSchema {
-    mac: string;
-    peerMac: string;
-}
+/** What a {@link VethPair} outputs besides its inputs: both ends' MAC addresses. */
+export const VethPairOutputFields = z.object({ mac: z.string(), peerMac: z.string() });
+export type VethPairOutputs = VethPairSchema & z.infer<typeof VethPairOutputFields>;
 
 const KEYS = inputKeys(VethPairSchema);
 const DIFF = { keys: KEYS, replace: ["name", "peerName", "netns", "peerNetns"], unmanagedWhenOmitted: ["mtu", "mac", "peerMac"], references: ["master", "peerMaster"] };
@@ -257,6 +256,6 @@ export interface VethPair extends ResourceOutputs<VethPairOutputs> {}
  */
 export class VethPair extends NetnsResource {
     constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
-        super("VethPair", name, args, KEYS, ["mac", "peerMac"], opts);
+        super("VethPair", name, args, KEYS, inputKeys(VethPairOutputFields), opts);
     }
 }

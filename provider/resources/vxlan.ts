@@ -4,7 +4,7 @@ import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { addressFamily, isMulticast } from "../core/ip";
 import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
-import { IfName, inputKeys, IpAddress, LinkFields, Owner, TargetFields } from "../core/schema";
+import { IfName, inputKeys, LinkOutputFields, IpAddress, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getFloodRemotes, setFloodRemotes } from "../linux/fdb";
 import { vxlanAddLine } from "../linux/link";
 import { sameSet } from "../core/adopt";
@@ -53,9 +53,7 @@ export const VxlanSchema = z
 export type VxlanSchema = z.infer<typeof VxlanSchema>;
 
 /** State of a {@link Vxlan}: the inputs plus its MAC address. */
-export interface VxlanOutputs extends VxlanSchema {
-    mac: string;
-}
+export type VxlanOutputs = VxlanSchema & z.infer<typeof LinkOutputFields>;
 
 const KEYS = inputKeys(VxlanSchema);
 /** The tunnel's settings are fixed at creation: any change is another device (but `remotes`, a list the device keeps in its fdb, is updated in place). */
@@ -143,6 +141,6 @@ export interface Vxlan extends ResourceOutputs<VxlanOutputs> {}
  */
 export class Vxlan extends NetnsResource {
     constructor(name: string, args: VxlanArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Vxlan", name, args, KEYS, ["mac"], opts);
+        super("Vxlan", name, args, KEYS, inputKeys(LinkOutputFields), opts);
     }
 }

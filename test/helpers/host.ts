@@ -40,7 +40,7 @@ export async function serializeProvider(provider: object): Promise<string> {
  */
 export async function serializedProviderOf(kind: string): Promise<string> {
     const shim = require(`${REPO_ROOT}/dist/provider/core/shim`) as typeof import("../../provider/core/shim");
-    return serializeProvider(shim.providerFor(kind as Parameters<typeof shim.providerFor>[0]));
+    return shim.providerSource(kind);
 }
 
 /** URN as the engine builds it for a dynamic resource of the given type name. */
