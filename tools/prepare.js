@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run build` and npm's `prepare` script: builds a fresh dist/ (tsc), so that `npm install <git url>` and `npm install
+// `npm run build` and npm's `prepare` script: builds a fresh dist/ (tsc, then the plugin's schema: tools/schema.js), so that `npm install <git url>` and `npm install
 // <path to a checkout>` give a working package, not one without its compiled code. npm installs a
 // git dependency's devDependencies before `prepare`; for a folder it does not, so when TypeScript
 // is missing here this first runs `npm ci` in the folder (its devDependencies, no scripts).
@@ -29,3 +29,4 @@ if (!tsc) {
 // stale dist/provider/scan.js would shadow dist/provider/scan/index.js for require("./scan")).
 fs.rmSync(path.join(root, "dist"), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+execFileSync(process.execPath, [path.join(__dirname, "schema.js")], { cwd: root, stdio: "inherit" });

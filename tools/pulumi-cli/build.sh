@@ -5,17 +5,33 @@
 #   pulumi                          the CLI, github.com/pulumi/pulumi/pkg/v3/cmd/pulumi at v3.248.0
 #   pulumi-language-nodejs          the Node.js language host (see language-nodejs/go.mod for its version)
 #   pulumi-resource-pulumi-nodejs   the dynamic-provider plugin: node on @pulumi/pulumi/cmd/dynamic-provider
+#   pulumi-language-yaml            the YAML language host: github.com/pulumi/pulumi-yaml, see language-yaml/go.mod
+#   pulumi-language-python          the Python language host: sdk/v3, see language-python/go.mod, with
+#   pulumi-language-python-exec       the script it runs programs through (`python <it> ...`), from the same module
 #
-# The CLI finds both plugins next to its own executable. Progress goes to stderr: a first build
+# The CLI finds the plugins next to its own executable. Progress goes to stderr: a first build
 # downloads several hundred modules and compiles for minutes on two cores.
 #
 #   bin="$(bash tools/pulumi-cli/build.sh)" && "$bin/pulumi" version
 #
-# With --reuse-only it never builds: it prints the directory if a build is in the cache, else exits 1.
+# A Python program needs the `pulumi` package where the host's python runs: tools/pulumi-cli/python.sh
+# makes a pinned virtualenv and prints its folder; put its bin/ first on PATH when running pulumi (the
+# Python host here, of sdk v3.79.0, does not get Pulumi.yaml's runtime option `virtualenv` from this CLI).
+#
+# The cache key of the directory is a hash of the CLI's and the Node.js host's go.mod/go.sum files,
+# RECIPE below and the Go version, so a change to any of them builds anew next to the old build
+# (delete old ones by hand). The YAML and Python hosts are not in that key: each is built into the
+# directory when it is missing there, or when its stamp (.pulumi-language-NAME.stamp: a hash of its
+# own module's go.mod/go.sum, HOST_RECIPE and the Go version) differs, so adding or changing a host
+# never rebuilds the CLI. A host that cannot be built is reported on stderr and left out (exit 0,
+# the directory printed all the same), so that the CLI and the Node.js host stay usable: a caller
+# that needs a host checks that it is there (test -x "$bin/pulumi-language-yaml").
+#
+# With --reuse-only it never builds: it prints the directory if the CLI is in the cache, else exits
+# 1. A host missing there, or built from other go.mod/go.sum files, is then only named on stderr:
+# the directory is printed as it is, and callers check for the host they need.
 #
 # PULUMI_NETNS_CLI_CACHE overrides the cache (default ${XDG_CACHE_HOME:-~/.cache}/pulumi-netns/pulumi-cli).
-# The cache key is a hash of this directory's go.mod/go.sum files, RECIPE below and the Go version, so
-# a change to any of them builds anew next to the old build (delete old ones by hand).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VERSION=v3.248.0
