@@ -104,9 +104,10 @@ export function changes(p: PreviewJson): string[] {
 /** The files of the package as `npm install pulumi-netns` lays them out (the `files` of package.json). */
 export function installPackage(nodeModules: string): void {
     const dest = path.join(nodeModules, "pulumi-netns");
-    fs.mkdirSync(path.join(dest, "dist"), { recursive: true });
+    fs.mkdirSync(dest, { recursive: true });
     fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(dest, "package.json"));
-    fs.cpSync(path.join(REPO_ROOT, "dist/provider"), path.join(dest, "dist/provider"), { recursive: true });
+    const files: string[] = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).files;
+    for (const f of files.filter((f) => f !== "docs")) fs.cpSync(path.join(REPO_ROOT, f), path.join(dest, f), { recursive: true });
 }
 
 export class Project {
