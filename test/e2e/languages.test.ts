@@ -30,4 +30,31 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
         requireHost(this, "yaml");
         await lifecycle(this, Project.create("examples/nat-gateway-yaml"), "nat-gateway-yaml", EXAMPLE_SETUP["nat-gateway"]);
     });
+
+    it("YAML: a BridgedNetwork of three members is the plugin's component, its children the plugin's resources", async function () {
+        requireHost(this, "yaml");
+        const before = await exampleSnapshot();
+        const project = Project.create("test/e2e/programs/yaml-bridged-network");
+        try {
+            await project.init("dev");
+            await project.pulumi(["up", "--yes"]);
+            const outputs = await project.outputs();
+            assert.equal(outputs.bridgeName, "br-ylan");
+            assert.equal((outputs.addresses as Record<string, string>)["ylan-b"], "10.71.0.20");
+            await assertPings(outputs, "yaml-bridged-network");
+            const resources = (await project.exportStack()).deployment.resources ?? [];
+            const lan = resources.find((r) => r.type === "netns:index:BridgedNetwork");
+            assert.ok(lan, "no BridgedNetwork in the state");
+            const children = resources.filter((r) => r.parent === lan.urn).map((r) => r.type).sort();
+            assert.deepEqual([...new Set(children)], ["netns:index:Bridge", "netns:index:ForwardRule", "netns:index:Netns", "netns:index:Route", "netns:index:VethPair"]);
+            assert.equal(resources.filter((r) => r.type === "netns:index:Route").length, 3, "one default route per member");
+            assert.ok(resources.every((r) => !r.type.startsWith("pulumi-nodejs:")), "no dynamic resource");
+            assert.deepEqual(changes(await project.preview(["--expect-no-changes"])), []);
+            await project.pulumi(["destroy", "--yes"]);
+            assert.equal(await exampleSnapshot(), before, "destroy left the host changed");
+        } finally {
+            await project.pulumi(["destroy", "--yes"]).catch(() => undefined);
+            project.remove();
+        }
+    });
 });
