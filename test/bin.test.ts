@@ -8,12 +8,13 @@ describe("bin: pulumi-netns scan's arguments (no commands)", () => {
             sudo: true, format: "mermaid", netns: ["a", "b"],
             connection: { host: "fd00::1", user: "ops", port: 2222, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" },
         });
+        for (const format of ["ts", "yaml", "import", "mermaid"]) assert.equal(parseScanArgs(["scan", "--format", format]).format, format);
     });
 
     it("refuses anything else with one line and the usage", () => {
         for (const [argv, message] of [
             [["list"], /usage: pulumi-netns scan \[--host/],
-            [["scan", "--format", "svg"], /--format: ts or mermaid, not svg\nusage:/],
+            [["scan", "--format", "svg"], /--format: ts, yaml, import or mermaid, not svg\nusage: .*\[--format ts\|yaml\|import\|mermaid\]$/],
             [["scan", "--bogus"], /Unknown option '--bogus'\nusage:/],
             [["scan", "--host"], /argument missing\nusage:/],
             [["scan", "--identity", "/x"], /--identity and --host-key need --host\nusage:/],

@@ -7,6 +7,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as yaml from "js-yaml";
+import { ownerToken } from "../../provider/core/owner";
+import { handlers } from "../../provider/handlers";
+import { CASES, VALID } from "../helpers/bad-inputs";
 import { EXAMPLE_SETUP, exampleSnapshot } from "../helpers/examples";
 import { assertPings } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
@@ -54,6 +58,41 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
             assert.equal(await exampleSnapshot(), before, "destroy left the host changed");
         } finally {
             await project.pulumi(["destroy", "--yes"]).catch(() => undefined);
+            project.remove();
+        }
+    });
+
+    it("YAML: the bad inputs the TypeScript suite refuses (one per resource and property) are refused with the same reason, nothing made", async function () {
+        requireHost(this, "yaml");
+        const before = await exampleSnapshot();
+        const project = Project.create("test/e2e/programs/yaml-bridged-network");
+        const header = fs.readFileSync(path.join(project.dir, "Pulumi.yaml"), "utf8").split("\nresources:")[0];
+        try {
+            await project.init("dev");
+            const seen = new Set<string>();
+            let refused = 0;
+            // A null is no value in Pulumi's model (YAML's `null`, Python's None): the property is left out, not refused.
+            for (const [kind, override, property] of CASES.filter(([, o]) => !Object.values(o).includes(null))) {
+                if (seen.has(`${kind}.${property}`)) continue;
+                seen.add(`${kind}.${property}`);
+                const props = Object.fromEntries(Object.entries({ ...VALID[kind], ...override }).filter(([, v]) => v !== undefined));
+                fs.writeFileSync(path.join(project.dir, "Pulumi.yaml"), `${header}\n${yaml.dump({ resources: { bad: { type: `netns:index:${kind}`, properties: props } } })}`);
+                const r = await project.pulumi(["preview"], { codes: [1, 255] });
+                const out = (r.stdout + r.stderr).replace(/\s+/g, " ");
+                const what = `${kind} ${JSON.stringify(override)}`;
+                // The reason the dynamic provider's check gives (Pulumi YAML itself refuses a value of the wrong type first, naming the property).
+                const { failures } = await handlers[kind].check!({}, { ...props, owner: ownerToken("p", "s", kind, "bad") });
+                const failure = failures!.find((f) => f.property === property) ?? failures![0];
+                if (out.includes("has a problem")) {
+                    assert.ok(out.includes(`has a problem: ${failure.reason.replace(/\s+/g, " ")}`), `${what}: not refused with "${failure.reason}":\n${out}`);
+                    refused++;
+                } else {
+                    assert.match(out, new RegExp(`${property.split(".")[0]}`), `${what}: refused without naming ${property}:\n${out}`);
+                }
+            }
+            assert.ok(refused >= seen.size / 2, `only ${refused} of ${seen.size} refused by the plugin's check`);
+            assert.equal(await exampleSnapshot(), before, "a refused preview changed the host");
+        } finally {
             project.remove();
         }
     });
