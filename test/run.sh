@@ -96,6 +96,17 @@ if [[ -z "${PULUMI_NETNS_CLI:-}" && "$wants_e2e" -eq 1 ]]; then
   fi
 fi
 
+# The Python programs of test/e2e/ run with the pinned Pulumi Python SDK, in a virtualenv that
+# tools/pulumi-cli/python.sh makes in the cache from PyPI (so here, before the sandbox) or reuses.
+if [[ -z "${PULUMI_NETNS_PYTHON:-}" && "$wants_e2e" -eq 1 ]]; then
+  if PULUMI_NETNS_PYTHON="$(bash "$ROOT/tools/pulumi-cli/python.sh")"; then
+    export PULUMI_NETNS_PYTHON
+  else
+    echo "WARNING: no Python environment for Pulumi (tools/pulumi-cli/python.sh failed, above): the Python e2e test will be skipped (under CI=true, fail)" >&2
+    unset PULUMI_NETNS_PYTHON
+  fi
+fi
+
 # test/e2e/install.test.ts installs the package offline inside the sandbox, from npm's cache. `npm ci`
 # caches the lockfile's tarballs but not the registry metadata a fresh project resolves against:
 # install the same thing once here, where the registry is reachable, so the cache holds both.

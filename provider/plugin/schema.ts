@@ -197,7 +197,7 @@ export function packageSchema(version: string, descriptions: Descriptions = {}):
         keywords: ["category/network", "kind/native", "linux", "netns"],
         license: "Apache-2.0",
         publisher: "pulumi-netns",
-        language: { python: { packageName: "pulumi_netns", requires: { pulumi: ">=3.0.0,<4.0.0" }, pyproject: { enabled: true } } },
+        language: { python: { packageName: "pulumi_netns", requires: { pulumi: ">=3.0.0,<4.0.0" }, pyproject: { enabled: true }, respectSchemaVersion: true } },
         resources: resolved,
         types: named,
     };

@@ -163,6 +163,9 @@ export class Project {
         return new Project(root, dir, this.backend, path.join(root, "home"));
     }
 
+    /** Variables every CLI run of this project gets (e.g. a Python program's PYTHONPATH). */
+    readonly environment: NodeJS.ProcessEnv = {};
+
     /** The environment of every CLI run: offline, non-interactive, this project's backend and home. */
     env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
         const bin = cliDir().dir!;
@@ -176,6 +179,7 @@ export class Project {
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_SKIP_CONFIRMATIONS: "true",
             NO_COLOR: "1",
+            ...this.environment,
             ...extra,
         };
     }

@@ -5,6 +5,7 @@
  * from YAML; the bad inputs the TypeScript suite refuses, refused the same way from YAML.
  */
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
@@ -12,19 +13,41 @@ import { ownerToken } from "../../provider/core/owner";
 import { handlers } from "../../provider/handlers";
 import { CASES, VALID } from "../helpers/bad-inputs";
 import { EXAMPLE_SETUP, exampleSnapshot } from "../helpers/examples";
+import { REPO_ROOT } from "../helpers/host";
 import { assertPings } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { changes, cliDir, Project, requireCli } from "./cli";
 import { lifecycle } from "./lifecycle";
 
-/** Skips (a failure under CI=true) when the CLI build has no host for `language`. */
+/**
+ * Skips (a failure under CI=true) when the CLI build has no host for `language`, or for Python no
+ * virtualenv with Pulumi's Python SDK (PULUMI_NETNS_PYTHON: test/run.sh makes it with tools/pulumi-cli/python.sh).
+ */
 function requireHost(ctx: Mocha.Context, language: "yaml" | "python"): void {
     requireCli(ctx);
-    if (fs.existsSync(path.join(cliDir().dir!, `pulumi-language-${language}`))) return;
-    const why = `no pulumi-language-${language} beside the CLI in ${cliDir().dir}`;
+    const venv = process.env.PULUMI_NETNS_PYTHON;
+    const host = path.join(cliDir().dir!, `pulumi-language-${language}`);
+    const why = !fs.existsSync(host) ? `no pulumi-language-${language} beside the CLI in ${cliDir().dir}`
+        : language === "python" && !(venv && fs.existsSync(path.join(venv, "bin", "python3"))) ? "no Python environment for Pulumi (PULUMI_NETNS_PYTHON: tools/pulumi-cli/python.sh)" : undefined;
+    if (!why) return;
     if (process.env.CI === "true") throw new Error(why);
     console.warn(`SKIPPING: ${why}`);
     ctx.skip();
+}
+
+/**
+ * A Python project of `program`: the package's Python SDK generated from its schema (tools/pulumi-cli/gen-python.sh)
+ * and installed with pip into the project's `site` folder, which the program's python finds; the python
+ * of the pinned virtualenv first on PATH (the host runs the first python3 there).
+ */
+function pythonProject(program: string): Project {
+    const project = Project.create(program);
+    const venv = process.env.PULUMI_NETNS_PYTHON!;
+    const sdk = path.join(project.dir, "sdk");
+    execFileSync("bash", [path.join(REPO_ROOT, "tools/pulumi-cli/gen-python.sh"), path.join(REPO_ROOT, "dist/schema.json"), sdk], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(path.join(venv, "bin", "pip"), ["install", "--quiet", "--no-index", "--no-deps", "--no-build-isolation", "--target", path.join(project.dir, "site"), sdk], { stdio: ["ignore", "ignore", "inherit"] });
+    Object.assign(project.environment, { PATH: `${path.join(venv, "bin")}:${project.env().PATH}`, PYTHONPATH: path.join(project.dir, "site") });
+    return project;
 }
 
 describePrivileged("e2e: the provider plugin from YAML and Python", function () {
@@ -33,6 +56,11 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
     it("YAML: the NAT gateway: up → pings → no changes → drift → preview --refresh exits 7 → up --refresh repairs → destroy restores the host", async function () {
         requireHost(this, "yaml");
         await lifecycle(this, Project.create("examples/nat-gateway-yaml"), "nat-gateway-yaml", EXAMPLE_SETUP["nat-gateway"]);
+    });
+
+    it("Python: the NAT gateway: up → pings → no changes → drift → preview --refresh exits 7 → up --refresh repairs → destroy restores the host", async function () {
+        requireHost(this, "python");
+        await lifecycle(this, pythonProject("examples/nat-gateway-python"), "nat-gateway-python", EXAMPLE_SETUP["nat-gateway"]);
     });
 
     it("YAML: a BridgedNetwork of three members is the plugin's component, its children the plugin's resources", async function () {
