@@ -1,6 +1,6 @@
 /** scan's Mermaid flowchart of a topology. */
 import type { Link } from "../linux/link";
-import { ident } from "./program";
+import { ident } from "./declarations";
 import type { Topology } from "./topology";
 
 /** The topology as a Mermaid flowchart: namespaces as boxes, links with their addresses, veth pairs and bridge ports as edges. */

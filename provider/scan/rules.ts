@@ -81,24 +81,38 @@ function flags(args: string[], allowed: string[]): Map<string, string> | undefin
     return found;
 }
 
+/** A MasqueradeRule's inputs (but its namespace) from a `POSTROUTING` rule's arguments after `-A POSTROUTING`, in any order; undefined when no MasqueradeRule has these flags. */
+export function masqueradeInputs(args: string[]): Omit<ScannedMasquerade, "netns"> | undefined {
+    const f = flags(args, ["-s", "-d", "-o", "! -o", "-j"]);
+    if (!f || f.get("-j") !== "MASQUERADE" || !f.get("-s")) return undefined;
+    return { source: f.get("-s")!, destination: f.get("-d"), outInterface: f.get("-o"), excludeOutInterface: f.get("! -o") };
+}
+
+/** A ForwardRule's inputs (but its namespace and family) from a `FORWARD` rule's arguments after `-A FORWARD`, in any order; undefined when no ForwardRule has these flags. */
+export function forwardInputs(args: string[]): Omit<ScannedForward, "netns" | "family"> | undefined {
+    const established = args.join(" ").includes("-m conntrack --ctstate RELATED,ESTABLISHED");
+    const rest = established ? args.join(" ").replace("-m conntrack --ctstate RELATED,ESTABLISHED", "").trim().split(/\s+/) : args;
+    const f = flags(rest, ["-s", "-d", "-i", "-o", "-j"]);
+    if (!f || f.get("-j") !== "ACCEPT") return undefined;
+    return { source: f.get("-s"), destination: f.get("-d"), inInterface: f.get("-i"), outInterface: f.get("-o"), established };
+}
+
 /** A listed `-A POSTROUTING …` line as a MasqueradeRule, if it is exactly the rule one would make. */
 function parseMasquerade(line: string, netns: string | undefined): ScannedMasquerade | undefined {
     const [, , ...args] = parseRuleLine(line);
-    const f = flags(args, ["-s", "-d", "-o", "! -o", "-j"]);
-    if (!f || f.get("-j") !== "MASQUERADE" || !f.get("-s")) return undefined;
-    const m: ScannedMasquerade = { netns, source: f.get("-s")!, destination: f.get("-d"), outInterface: f.get("-o"), excludeOutInterface: f.get("! -o") };
+    const found = masqueradeInputs(args);
+    if (!found) return undefined;
+    const m: ScannedMasquerade = { netns, ...found };
     return same(masqueradeRule({ ...m, owner: OWNER_PREFIX } as any).spec, args) ? m : undefined;
 }
 
 /** A listed `-A FORWARD …` line as a ForwardRule, if it is exactly the rule one would make. */
 function parseForward(line: string, netns: string | undefined, family: Family): ScannedForward | undefined {
     const [, , ...args] = parseRuleLine(line);
-    const established = args.join(" ").includes("-m conntrack --ctstate RELATED,ESTABLISHED");
-    const rest = established ? args.join(" ").replace("-m conntrack --ctstate RELATED,ESTABLISHED", "").trim().split(/\s+/) : args;
-    const f = flags(rest, ["-s", "-d", "-i", "-o", "-j"]);
-    if (!f || f.get("-j") !== "ACCEPT") return undefined;
-    const r: ScannedForward = { netns, family, source: f.get("-s"), destination: f.get("-d"), inInterface: f.get("-i"), outInterface: f.get("-o"), established };
-    if (!r.source && !r.destination && !r.inInterface && !r.outInterface && !established) return undefined; // accept-all: no resource makes that
+    const found = forwardInputs(args);
+    if (!found) return undefined;
+    const r: ScannedForward = { netns, family, ...found };
+    if (!r.source && !r.destination && !r.inInterface && !r.outInterface && !r.established) return undefined; // accept-all: no resource makes that
     return same(forwardRule({ ...r, owner: OWNER_PREFIX } as any).spec, args) ? r : undefined;
 }
 

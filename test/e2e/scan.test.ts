@@ -383,7 +383,7 @@ describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, des
         assert.equal(r.stdout, "");
         const bad = spawnSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "svg"], { encoding: "utf8" });
         assert.equal(bad.status, 1);
-        assert.match(bad.stderr, /--format: ts or mermaid, not svg\nusage: pulumi-netns scan/);
+        assert.match(bad.stderr, /--format: ts, yaml, import or mermaid, not svg\nusage: pulumi-netns scan/);
     });
 
     for (const scenario of SCENARIOS) {
