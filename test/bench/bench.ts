@@ -148,8 +148,13 @@ const CLI_OPS: [op: string, args: string[]][] = [
     ["destroy", ["destroy", "--yes", "--skip-preview"]],
 ];
 
-/** The programs under the real CLI, by the label of their series: the package, and the do-nothing floor. */
-const CLI_PROGRAMS: [label: string, program: string][] = [["cli", "test/bench/program"], ["cli floor", "test/bench/noop-program"]];
+/**
+ * The programs under the real CLI, by the label of their series: the package, the do-nothing floor, and the
+ * same network through the provider plugin from YAML (on a bridge and namespaces of its own, p0…).
+ */
+const CLI_PROGRAMS: [label: string, program: string][] = [["cli", "test/bench/program"], ["cli floor", "test/bench/noop-program"], ["cli plugin", "test/bench/plugin-program"]];
+/** How the tables name each series. */
+const CLI_LABELS: Record<string, string> = { cli: "package (dynamic resources, TypeScript)", "cli floor": "do-nothing floor", "cli plugin": "provider plugin (YAML)" };
 
 /** How the file backend keeps the state: by its default (the checkpoint written twice per step), or only at the end. */
 const CHECKPOINTS: [suffix: string, env: NodeJS.ProcessEnv][] = [["", {}], [" skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" }]];
@@ -171,7 +176,7 @@ async function cliProjects(n: number): Promise<[label: string, project: Project]
     for (const [label, program] of CLI_PROGRAMS) {
         const project = Project.create(program);
         projects.push([label, project]);
-        await project.init("bench", { n: String(n) });
+        await project.init("bench", { n: String(n), ...(label === "cli plugin" ? { names: Array.from({ length: n }, (_, i) => `p${i}`) } : {}) });
     }
     return projects;
 }
@@ -180,6 +185,12 @@ async function cliProjects(n: number): Promise<[label: string, project: Project]
 async function dynamicResources(project: Project): Promise<number> {
     const { deployment } = await project.exportStack();
     return (deployment.resources ?? []).filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
+}
+
+/** Bytes per resource of `pulumi stack export` (the stack and the default provider counted out). */
+async function stateBytes(project: Project): Promise<number> {
+    const resources = ((await project.exportStack()).deployment.resources ?? []).filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+    return JSON.stringify(resources).length / resources.length;
 }
 
 /**
@@ -193,17 +204,23 @@ async function cliRun(n: number, projects: [string, Project][], s: Sample): Prom
         tracedCommands();
         let resources = 0;
         for (const [op, args] of CLI_OPS) {
+            let commands = 0; // the package's (the floor runs none; the plugin's are counted out)
             for (const [label, project] of projects) {
                 await timed(s, cliKey(label, op, suffix), () => project.pulumi(args, { env: { ...CLI_ENV, ...env }, timeoutMs: 600000 }));
+                if (label === "cli") commands = tracedCommands();
+                else tracedCommands();
             }
             if (op === "up") {
-                const made = (await namespaces()).length;
-                if (made !== n) throw new Error(`up through the CLI made ${made} namespaces, not ${n}`);
-                const [real, floor] = await Promise.all(projects.map(([, p]) => dynamicResources(p)));
-                if (real !== floor) throw new Error(`the floor declares ${floor} resources, the package ${real}`);
+                const made = await namespaces();
+                for (const [label, prefix] of [["package", "b"], ["plugin", "p"]]) {
+                    const count = made.filter((m) => m.startsWith(prefix)).length;
+                    if (count !== n) throw new Error(`up of the ${label} through the CLI made ${count} namespaces, not ${n}`);
+                }
+                const [real, floor, plugin] = await Promise.all(projects.map(([, p]) => dynamicResources(p)));
+                if (real !== floor || real !== plugin) throw new Error(`the package declares ${real} resources, the floor ${floor}, the plugin ${plugin}`);
                 resources = real;
+                if (suffix === "") for (const [label, project] of projects) (s[cliKey(label, "state bytes/resource:")] ??= []).push(await stateBytes(project));
             }
-            const commands = tracedCommands(); // the package's: the floor runs none
             if (suffix === "") (s[cliKey("cli procs/resource:", op)] ??= []).push(commands / resources);
         }
         await assertClean();
@@ -392,7 +409,7 @@ function cliTables(results: Record<number, Record<string, number>>): string[] {
     const runs = mdTable(["N", "program", "checkpoints", ...ops, "up ÷ script create", "destroy ÷ script delete"],
         Object.entries(results).flatMap(([n, r]) => CHECKPOINTS.flatMap(([suffix]) => CLI_PROGRAMS.map(([label]) => {
             const v = (op: string) => r[cliKey(label, op, suffix)];
-            return [n, label === "cli" ? "package" : "do-nothing floor", checkpoints(suffix), ...ops.map((op) => sec(v(op))),
+            return [n, CLI_LABELS[label], checkpoints(suffix), ...ops.map((op) => sec(v(op))),
                 `${f(v("up") / r["script create"])}×`, `${f(v("destroy") / r["script delete"])}×`];
         }))));
     const share = mdTable(["N", "checkpoints", ...ops.map((op) => `${op} − floor`), "script create", "(up − floor) ÷ create", "script delete", "(destroy − floor) ÷ delete"],
@@ -401,12 +418,15 @@ function cliTables(results: Record<number, Record<string, number>>): string[] {
             return [n, checkpoints(suffix), ...ops.map((op) => sec(own(op))),
                 sec(r["script create"]), `${f(own("up") / r["script create"])}×`, sec(r["script delete"]), `${f(own("destroy") / r["script delete"])}×`];
         })));
+    const state = mdTable(["N", ...CLI_PROGRAMS.map(([label]) => `bytes per resource in \`stack export\`: ${CLI_LABELS[label]}`)],
+        Object.entries(results).map(([n, r]) => [n, ...CLI_PROGRAMS.map(([label]) => String(Math.round(r[cliKey(label, "state bytes/resource:")])))]));
     const procs = mdTable(["N", ...ops.map((op, i) => (i ? op : `processes per resource through the CLI: ${op}`))],
         Object.entries(results).map(([n, r]) => [n, ...ops.map((op) => f(r[cliKey("cli procs/resource:", op)]))]));
     return [
         "The real Pulumi CLI (up, refresh and destroy with --skip-preview; the do-nothing floor: the same resource graph, a provider that does nothing):",
         "", ...runs,
         "", "The provider's own share (the package minus the floor):", "", ...share,
+        "", ...state,
         "", ...procs,
     ];
 }
