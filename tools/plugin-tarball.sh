@@ -28,7 +28,7 @@ cat >"$stage/pulumi-resource-netns" <<'SCRIPT'
 require("./dist/provider/plugin/main.js");
 SCRIPT
 chmod 755 "$stage/pulumi-resource-netns"
-(cd "$stage" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --no-package-lock --loglevel=error >&2)
+(cd "$stage" && npm install --prefer-offline --omit=dev --ignore-scripts --no-audit --no-fund --no-package-lock --loglevel=error >&2)
 file="$out/pulumi-resource-netns-v$version-linux-$arch.tar.gz"
 tar -czf "$file" -C "$stage" .
 echo "$file"

@@ -12,9 +12,9 @@ import * as yaml from "js-yaml";
 import { ownerToken } from "../../provider/core/owner";
 import { handlers } from "../../provider/handlers";
 import { CASES, VALID } from "../helpers/bad-inputs";
-import { EXAMPLE_SETUP, exampleSnapshot } from "../helpers/examples";
+import { EXAMPLE_SETUP, exampleSnapshot, withoutMarkers } from "../helpers/examples";
 import { REPO_ROOT } from "../helpers/host";
-import { assertPings } from "../helpers/kernel";
+import { assertPings, sh, shOk } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { changes, cliDir, Project, requireCli } from "./cli";
 import { lifecycle } from "./lifecycle";
@@ -49,6 +49,24 @@ function pythonProject(program: string): Project {
     Object.assign(project.environment, { PATH: `${path.join(venv, "bin")}:${project.env().PATH}`, PYTHONPATH: path.join(project.dir, "site") });
     return project;
 }
+
+/**
+ * A LAN on a bridge, made by its own commands as a tutorial makes it (ns1 and ns2 behind br0, their
+ * default routes, FORWARD from the bridge), with a MASQUERADE rule for the way out.
+ */
+const BRIDGE_LAN = [
+    "ip netns add ns1", "ip netns add ns2",
+    "ip link add br0 type bridge", "ip addr add 192.168.1.254/24 dev br0", "ip link set dev br0 up",
+    "ip link add veth1 type veth peer name veth1-br", "ip link set veth1-br up",
+    "ip link add veth2 type veth peer name veth2-br", "ip link set veth2-br up",
+    "ip link set veth1-br master br0", "ip link set veth2-br master br0",
+    "ip link set veth1 netns ns1", "ip netns exec ns1 ip addr add 192.168.1.1/24 dev veth1", "ip netns exec ns1 ip link set veth1 up",
+    "ip link set veth2 netns ns2", "ip netns exec ns2 ip addr add 192.168.1.2/24 dev veth2", "ip netns exec ns2 ip link set veth2 up",
+    "iptables -A FORWARD -i br0 -j ACCEPT",
+    "iptables -t nat -A POSTROUTING -s 192.168.1.0/24 ! -o br0 -j MASQUERADE",
+    "ip netns exec ns1 ip route add default via 192.168.1.254", "ip netns exec ns2 ip route add default via 192.168.1.254",
+].map((c) => c.split(" "));
+const BRIDGE_LAN_DOWN = ["iptables -D FORWARD -i br0 -j ACCEPT", "iptables -t nat -D POSTROUTING -s 192.168.1.0/24 ! -o br0 -j MASQUERADE", "ip netns del ns1", "ip netns del ns2", "ip link del br0"].map((c) => c.split(" "));
 
 describePrivileged("e2e: the provider plugin from YAML and Python", function () {
     this.timeout(900000);
@@ -121,6 +139,70 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
             assert.ok(refused >= seen.size / 2, `only ${refused} of ${seen.size} refused by the plugin's check`);
             assert.equal(await exampleSnapshot(), before, "a refused preview changed the host");
         } finally {
+            project.remove();
+        }
+    });
+
+    it("pulumi import of a bridge LAN made by its own commands: only markers written, then the generated program previews and refreshes clean, and destroy removes it", async function () {
+        requireHost(this, "yaml");
+        const pristine = await exampleSnapshot();
+        for (const argv of BRIDGE_LAN) await sh(argv);
+        const project = Project.create("test/e2e/programs/yaml-import");
+        let imported = false;
+        try {
+            const built = await withoutMarkers(["ns1", "ns2"]);
+            await project.init("dev");
+            // One resource as the docs show it, then the rest from the file scan writes for `pulumi import --file`.
+            imported = true;
+            await project.pulumi(["import", "netns:index:Netns", "ns1", "ns1", "--yes", "--out", "one.yaml"]);
+            const file = JSON.parse(execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "import", "--netns", "ns1,ns2"], { encoding: "utf8" }));
+            const rest = file.resources.filter((r: { type: string; id: string }) => !(r.type === "netns:index:Netns" && r.id === "ns1"));
+            assert.deepEqual(rest.map((r: { type: string }) => r.type).sort(), ["netns:index:Bridge", "netns:index:ForwardRule", "netns:index:MasqueradeRule", "netns:index:Netns", "netns:index:Route", "netns:index:Route", "netns:index:VethPair", "netns:index:VethPair"]);
+            fs.writeFileSync(path.join(project.dir, "import.json"), JSON.stringify({ resources: rest }));
+            await project.pulumi(["import", "--file", "import.json", "--yes", "--out", "rest.yaml"]);
+            assert.equal(await withoutMarkers(["ns1", "ns2"]), built, "import changed more than pulumi-netns' markers");
+            assert.ok(await shOk(["ip", "netns", "exec", "ns1", "ping", "-c1", "-W1", "192.168.1.2"]), "the LAN answers after the import");
+
+            // The program pulumi import wrote, as the project's Main.yaml.
+            const program = (f: string) => (yaml.load(fs.readFileSync(path.join(project.dir, f), "utf8")) as { resources: Record<string, unknown> }).resources;
+            fs.writeFileSync(path.join(project.dir, "Main.yaml"), yaml.dump({ resources: { ...program("one.yaml"), ...program("rest.yaml") } }));
+            assert.deepEqual(changes(await project.preview(["--expect-no-changes"])), []);
+            await project.pulumi(["refresh", "--yes", "--expect-no-changes"]);
+
+            await project.pulumi(["destroy", "--yes"]);
+            imported = false;
+            assert.equal(await exampleSnapshot(), pristine, "destroy left the host changed");
+        } finally {
+            if (imported) await project.pulumi(["destroy", "--yes"]).catch((e: Error) => console.error(e.message));
+            for (const argv of BRIDGE_LAN_DOWN) await sh(argv).catch(() => undefined);
+            project.remove();
+        }
+    });
+
+    it("the plugin from its tarball (npm run plugin-tarball, pulumi plugin install) is found without a plugins entry; pulumi about lists it; before, preview names it missing", async function () {
+        requireHost(this, "yaml");
+        const before = await exampleSnapshot();
+        const project = Project.create("test/e2e/programs/yaml-plugin-install");
+        try {
+            await project.init("dev");
+            const missing = await project.pulumi(["preview"], { codes: [1, 255] });
+            assert.match(missing.stdout + missing.stderr, /no resource plugin 'pulumi-resource-netns' found in the workspace or on your \$PATH/);
+
+            // Built from npm's cache (test/run.sh fills it before the sandbox, which has no registry).
+            const tarball = execFileSync("bash", [path.join(REPO_ROOT, "tools/plugin-tarball.sh"), project.root], { encoding: "utf8", env: { ...process.env, npm_config_offline: "true" } }).trim();
+            const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+            assert.equal(path.basename(tarball), `pulumi-resource-netns-v${version}-linux-amd64.tar.gz`);
+            await project.pulumi(["plugin", "install", "resource", "netns", version, "--file", tarball]);
+            const plugins = JSON.parse((await project.pulumi(["plugin", "ls", "--json"])).stdout) as { name: string; kind: string; version: string }[];
+            assert.ok(plugins.some((p) => p.name === "netns" && p.kind === "resource" && p.version === version), JSON.stringify(plugins));
+
+            await project.pulumi(["up", "--yes"]);
+            assert.equal((await project.outputs()).path, "/run/netns/tbblue");
+            assert.match((await project.pulumi(["about"])).stdout, /resource\s+netns\s/);
+            await project.pulumi(["destroy", "--yes"]);
+            assert.equal(await exampleSnapshot(), before, "destroy left the host changed");
+        } finally {
+            await project.pulumi(["destroy", "--yes"]).catch(() => undefined);
             project.remove();
         }
     });

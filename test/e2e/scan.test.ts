@@ -10,7 +10,7 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exampleSnapshot, WAN_PROBE, wanDown, wanUp } from "../helpers/examples";
+import { exampleSnapshot, WAN_PROBE, wanDown, wanUp, withoutMarkers } from "../helpers/examples";
 import { REPO_ROOT } from "../helpers/host";
 import { iptablesSave, sh, snapshotHost, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
@@ -351,25 +351,6 @@ function droppedPolicies(was: { iptables: string; ip6tables: string }, now: { ip
         return save.split("\n").flatMap((l) => (l.startsWith("*") ? ((table = l.slice(1)), []) : /^:(\S+) DROP /.test(l) ? [`${table} ${l.split(" ")[0].slice(1)}`] : []));
     };
     return (["iptables", "ip6tables"] as const).flatMap((tool) => drops(now[tool]).filter((d) => !drops(was[tool]).includes(d)).map((d) => [tool, ...d.split(" ")] as [string, string, string]));
-}
-
-/** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments; inside each namespace, its VXLAN devices' flood lists too. */
-async function withoutMarkers(netns: string[]): Promise<string> {
-    const host = JSON.parse(await snapshotHost()) as Record<string, any>;
-    const strip = (text: string) => text.replace(/ -m comment --comment "?pulumi-netns:[0-9a-f]{16}"?/g, "").replace(/^:(\S+) (\S+) \[\d+:\d+\]$/gm, ":$1 $2");
-    const inside: Record<string, unknown> = {};
-    for (const ns of netns) {
-        const links = JSON.parse(await sh(["ip", "-n", ns, "-json", "address", "show"])) as any[];
-        inside[ns] = {
-            links: links.map((l) => ({ name: l.ifname, flags: l.flags, mtu: l.mtu, mac: l.address, addrs: (l.addr_info ?? []).filter((a: any) => a.scope !== "link").map((a: any) => `${a.local}/${a.prefixlen}`) })),
-            routes: (JSON.parse(await sh(["ip", "-n", ns, "-json", "route", "show"])) as any[]).map(({ protocol: _p, ...r }) => r),
-            iptables: strip(await iptablesSave(ns)),
-            flood: (JSON.parse(await sh(["bridge", "-n", ns, "-json", "fdb", "show"])) as any[]).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => `${e.ifname} ${e.dst}`).sort(),
-        };
-    }
-    const links = (host.links as any[]).map(({ ifalias: _a, ...l }) => l);
-    const routes = (r: string[]) => r.map((x) => x.replace(/,"protocol":"(250|boot|static)"/, ""));
-    return JSON.stringify({ ...host, links, routes4: routes(host.routes4), routes6: routes(host.routes6), iptables: strip(host.iptables), inside }, null, 1);
 }
 
 describePrivileged("e2e: scan a hand-built network, adopt it with pulumi up, destroy it (real pulumi CLI)", function () {

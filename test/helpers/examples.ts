@@ -9,7 +9,7 @@ import * as path from "path";
 import type { StateResource } from "../e2e/cli";
 import { haveDnsmasq, startDnsServer } from "./dns";
 import { REPO_ROOT } from "./host";
-import { inNs, iperf3, sh, shOk, snapshotHost } from "./kernel";
+import { inNs, iperf3, iptablesSave, sh, shOk, snapshotHost } from "./kernel";
 import { haveSshd, pingRemote, REMOTE_ADDRESS, snapshotRemote, startSshd, UNDERLAY_ADDRESS, UNDERLAY_BRIDGE, type Sshd } from "./sshd";
 
 export const EXAMPLES = path.join(REPO_ROOT, "examples");
@@ -266,4 +266,23 @@ export async function exampleSnapshot(): Promise<string> {
     const s = JSON.parse(await snapshotHost()) as Record<string, unknown>;
     const drop = (save: string) => save.replace(/^\*\w+\n(?::[A-Z]+ ACCEPT \[\d+:\d+\]\n)*COMMIT\n/gm, "");
     return JSON.stringify({ ...s, iptables: drop(s.iptables as string), ip6tables: drop(s.ip6tables as string) }, null, 1);
+}
+
+/** The sandbox with pulumi-netns' markers taken out: aliases, `proto 250`, owner comments; inside each namespace, its VXLAN devices' flood lists too. */
+export async function withoutMarkers(netns: string[]): Promise<string> {
+    const host = JSON.parse(await snapshotHost()) as Record<string, any>;
+    const strip = (text: string) => text.replace(/ -m comment --comment "?pulumi-netns:[0-9a-f]{16}"?/g, "").replace(/^:(\S+) (\S+) \[\d+:\d+\]$/gm, ":$1 $2");
+    const inside: Record<string, unknown> = {};
+    for (const ns of netns) {
+        const links = JSON.parse(await sh(["ip", "-n", ns, "-json", "address", "show"])) as any[];
+        inside[ns] = {
+            links: links.map((l) => ({ name: l.ifname, flags: l.flags, mtu: l.mtu, mac: l.address, addrs: (l.addr_info ?? []).filter((a: any) => a.scope !== "link").map((a: any) => `${a.local}/${a.prefixlen}`) })),
+            routes: (JSON.parse(await sh(["ip", "-n", ns, "-json", "route", "show"])) as any[]).map(({ protocol: _p, ...r }) => r),
+            iptables: strip(await iptablesSave(ns)),
+            flood: (JSON.parse(await sh(["bridge", "-n", ns, "-json", "fdb", "show"])) as any[]).filter((e) => e.mac === "00:00:00:00:00:00").map((e) => `${e.ifname} ${e.dst}`).sort(),
+        };
+    }
+    const links = (host.links as any[]).map(({ ifalias: _a, ...l }) => l);
+    const routes = (r: string[]) => r.map((x) => x.replace(/,"protocol":"(250|boot|static)"/, ""));
+    return JSON.stringify({ ...host, links, routes4: routes(host.routes4), routes6: routes(host.routes6), iptables: strip(host.iptables), inside }, null, 1);
 }
