@@ -21,7 +21,24 @@ function descriptions(): Descriptions {
     }
 }
 
+/**
+ * `pulumi import` reads a resource by its id alone: the engine's ReadRequest then carries no
+ * properties, and @pulumi/pulumi's provider server (3.248) calls `getProperties().toJavaScript()` on
+ * it and fails before the provider's read runs. An absent Struct is read as an empty one here, which
+ * is what the provider's read takes as an import.
+ */
+function readImportsWithoutProperties(): void {
+    const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    const { ReadRequest } = require(path.join(pulumiDir, "proto", "provider_pb"));
+    const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [pulumiDir] }));
+    const getProperties = ReadRequest.prototype.getProperties;
+    ReadRequest.prototype.getProperties = function (this: unknown) {
+        return getProperties.call(this) ?? new Struct();
+    };
+}
+
 const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+readImportsWithoutProperties();
 useProviderPlugin(); // BridgedNetwork's children are this plugin's resources
 main(netnsProvider(version, packageSchema(version, descriptions())), process.argv.slice(2)).catch((err) => {
     console.error(`pulumi-resource-netns: ${err instanceof Error ? err.message : err}`);

@@ -152,13 +152,17 @@ export function netnsProvider(version: string, schema: PackageSchema): provider.
     /**
      * `pulumi import TYPE NAME ID`: finds the object the id names on this machine (the import id
      * grammar of docs/adopt-and-scan.md), takes it over as `adopt: true` does (only pulumi-netns'
-     * markers are written; it fails, changing nothing, if it is owned by a stack), and returns the
-     * inputs that declare it as it is, from which the engine writes the program.
+     * markers are written; it fails, changing nothing, if another resource's marker is on it), and
+     * returns the inputs that declare it as it is, from which the engine writes the program.
+     *
+     * The engine reads once in the import's preview and once in the import itself, and the plugin
+     * cannot tell them apart: the preview already marks the object, and the second read finds it
+     * carrying this very resource's marker, which counts as none.
      */
     async function importResource(id: string, urn: string): Promise<pulumi.dynamic.ReadResult> {
         const kind = kindOf(urn);
         const { owner, resourceName } = ownerOf(urn);
-        const found = await importInputs(targetOf({}), kind, id);
+        const found = await importInputs(targetOf({}), kind, id, { owner });
         const p = kinds[kind].provider;
         const checked = await p.check!({}, { ...found.inputs, adopt: true, owner, [RESOURCE_NAME]: resourceName });
         if (checked.failures?.length) {

@@ -17,19 +17,30 @@ import { VxlanSchema } from "../resources/vxlan";
 import { modelTables } from "./rules";
 import { Topology } from "./topology";
 
+/** What {@link scanHost} reads as if it carried no pulumi-netns marker. */
+export interface ScanOptions {
+    /**
+     * An owner token (import's: the resource being imported): a link whose alias is this token, a rule
+     * whose comment is it (read without that comment) and a namespace's /etc file written under it are
+     * read as unmarked; and every route of `proto 250` as a `static` one, since a route carries no token
+     * (see importInputs, import.ts). Objects of any other token stay out. Unset (`pulumi-netns scan`): none.
+     */
+    owner?: string;
+}
+
 /** Reads the host behind `t`: the root namespace and every named namespace (or those of `only`). Runs nothing that writes. */
-export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
+export async function scanHost(t: Target, only?: string[], opts: ScanOptions = {}): Promise<Topology> {
     const names = (await listNetns(t)).filter((n) => !only || only.includes(n)).sort();
     const topo: Topology = { namespaces: [], bridges: [], veths: [], macvlans: [], vxlans: [], routes: [], masquerades: [], forwards: [], portForwards: [], forwarding: [], chains: [], rules: [], policies: [], unmodelled: [] };
     const all = [undefined, ...names];
     const scanned = await Promise.all(all.map(async (ns) => ({ ns, links: await getLinks(t, ns), ids: await netnsIdNames(t, ns) })));
-    const marked = (l: Link) => l.alias?.startsWith(OWNER_PREFIX);
+    const marked = (l: Link) => l.alias?.startsWith(OWNER_PREFIX) && l.alias !== opts.owner;
 
     // Namespaces, with lo and their /etc files.
     for (const { ns, links } of scanned) {
         if (ns === undefined) continue;
         const [resolv, hosts] = await Promise.all([readEtcFile(t, ns, "resolv.conf"), readEtcFile(t, ns, "hosts")]);
-        const ours = (f: typeof resolv) => f?.owner !== undefined;
+        const ours = (f: typeof resolv) => f?.owner !== undefined && f.owner !== opts.owner;
         if (ours(resolv) || ours(hosts)) topo.unmodelled.push(`/etc/netns/${ns}: files already written by pulumi-netns (${resolv?.owner ?? hosts?.owner}); left out`);
         topo.namespaces.push({
             name: ns,
@@ -104,26 +115,31 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
         }
     }
 
+    // Under an import (opts.owner), a link that another resource already holds (it carries a pulumi-netns token) is declared
+    // by that resource: what lives on it (a route through it, a vxlan on it as a bridge) can be imported too.
+    const held = (ns: string | undefined, name: string) =>
+        opts.owner !== undefined && !!scanned.find((x) => x.ns === ns)?.links.some((l) => l.name === name && l.alias?.startsWith(OWNER_PREFIX));
+
     // A vxlan on a bridge left out goes too (its master would be undeclared).
-    for (const v of topo.vxlans.filter((x) => x.link.master && !topo.bridges.some((b) => b.netns === x.netns && b.link.name === x.link.master))) {
+    for (const v of topo.vxlans.filter((x) => x.link.master && !topo.bridges.some((b) => b.netns === x.netns && b.link.name === x.link.master) && !held(x.netns, x.link.master))) {
         topo.unmodelled.push(`vxlan ${v.link.name} in ${inNamespace(v.netns)}: its bridge ${v.link.master} is left out; left out too`);
         topo.vxlans = topo.vxlans.filter((x) => x !== v);
     }
 
     // Routes a person or a script added (not the kernel's own, not ours), in main tables.
-    const declared = (ns: string | undefined, name: string) =>
+    const declared = (ns: string | undefined, name: string) => held(ns, name) ||
         [...topo.bridges, ...topo.macvlans, ...topo.vxlans].some((b) => b.netns === ns && b.link.name === name) || topo.veths.some((v) => [v.end, v.peer].some((e) => e.netns === ns && e.link.name === name));
     for (const ns of all) {
         for (const family of [4, 6] as const) {
             for (const r of await listRoutes(t, family, ns)) {
                 if (r.protocol === "kernel" || r.protocol === "ra" || r.type !== undefined || /^(fe80:|ff00:|ff02:)/.test(r.destination)) continue;
-                if (r.protocol === String(ROUTE_PROTO)) {
+                if (r.protocol === String(ROUTE_PROTO) && opts.owner === undefined) {
                     topo.unmodelled.push(`route ${r.destination} in ${inNamespace(ns)}: already managed by pulumi-netns (proto ${ROUTE_PROTO}); left out`);
                     continue;
                 }
                 // A route another daemon keeps (a DHCP client, router advertisements, a routing daemon), or one through a link this
                 // program does not declare (the host's uplink): adopting it would hand its delete to the stack. Left out.
-                if (!["boot", "static"].includes(r.protocol)) {
+                if (!["boot", "static", ...(opts.owner === undefined ? [] : [String(ROUTE_PROTO)])].includes(r.protocol)) {
                     topo.unmodelled.push(`route ${r.destination} in ${inNamespace(ns)}: kept by ${r.protocol}; left out`);
                     continue;
                 }
@@ -141,7 +157,7 @@ export async function scanHost(t: Target, only?: string[]): Promise<Topology> {
 
     // Rules, chains and policies (rules.ts), from one iptables-save per family; forwarding.
     for (const ns of all) {
-        for (const family of [4, 6] as const) modelTables(topo, await saveTables(t, family, ns), ns, family);
+        for (const family of [4, 6] as const) modelTables(topo, await saveTables(t, family, ns), ns, family, opts.owner);
         const [ipv4, ipv6] = await Promise.all([getSysctl(t, "net.ipv4.ip_forward", ns), getSysctl(t, "net.ipv6.conf.all.forwarding", ns)]);
         if (ipv4 === "1" || ipv6 === "1") topo.forwarding.push({ netns: ns, ipv4: ipv4 === "1", ipv6: ipv6 === "1" });
     }

@@ -402,8 +402,17 @@ async function notFound(t: Target, kind: Kind, canonical: string, netns: string 
  * `adopt`, `connection`, `sudo` or `owner`), with the id the resource's own create gives it (its
  * canonical import id where that is its owner token). Throws when nothing scan declares has that
  * id (naming what exists nearby), or when a stack already owns the object (it carries a pulumi-netns marker).
+ *
+ * `opts.owner`: the owner token of the resource being imported. An object carrying exactly that token
+ * (a link's alias, a rule's comment, the marker file of a namespace, a chain, a chain policy or
+ * forwarding, a namespace's /etc file) is found and declared as if it carried no marker: the same
+ * inputs and id. That is what the import's own earlier read left on it: the engine reads twice for one
+ * `pulumi import` (its preview, then the import), and an import may be run again after failing
+ * half-way. A route carries no token, only `proto 250`: with `opts.owner` given, a route of
+ * `proto 250` is taken as this import's own, whichever resource marked it. An object carrying any
+ * other token is refused as without `opts.owner`.
  */
-export async function importInputs(t: Target, kind: string, id: string): Promise<{ id: string; inputs: Record<string, unknown> }> {
+export async function importInputs(t: Target, kind: string, id: string, opts: { owner?: string } = {}): Promise<{ id: string; inputs: Record<string, unknown> }> {
     const k = kindOf(kind);
     const { netns, inputs: a } = parseImportId(k, id);
     const canonical = importId(k, a);
@@ -412,13 +421,14 @@ export async function importInputs(t: Target, kind: string, id: string): Promise
     if (ns !== undefined && !namespaces.includes(ns)) {
         throw new Error(`cannot import ${typeToken(k)} ${JSON.stringify(canonical)}: there is no namespace "${ns}" (namespaces here: ${namespaces.join(", ") || "none"})`);
     }
-    const topo = await scanHost(t, LINKS.includes(k) || k === "Route" ? undefined : ns === undefined ? [] : [ns]);
+    const topo = await scanHost(t, LINKS.includes(k) || k === "Route" ? undefined : ns === undefined ? [] : [ns], { owner: opts.owner });
     const decls = declare(topo);
     const found = decls.find((d) => d.kind === k && idOf(d) === canonical);
-    // Scan leaves out links, routes and rules a stack owns; namespaces, chains, policies and forwarding it declares either way.
+    // Scan leaves out links, routes and rules a stack owns (but those of opts.owner); namespaces, chains, policies and forwarding it declares either way.
     if (!found || !(LINKS.includes(k) || RULES.includes(k) || k === "Route")) {
         const owner = await ownerOf(t, k, netns, a);
-        if (owner !== undefined) {
+        const own = opts.owner !== undefined && (owner === opts.owner || k === "Route");
+        if (owner !== undefined && !own) {
             throw new Error(`cannot import ${typeToken(k)} ${JSON.stringify(canonical)} in ${inNamespace(netns)}: it is already owned by a stack (it carries the pulumi-netns marker ${owner}); that stack manages it`);
         }
     }

@@ -17,9 +17,11 @@ import { same } from "../core/diff";
  * Models one namespace's tables of one family (as \`iptables-save\` lists them) into \`topo\`: the rules
  * of the shapes PortForward, MasqueradeRule and ForwardRule make as those, any other an IptablesRule
  * where one declares it, user-defined chains as IptablesChains, built-in chains' policies other than
- * ACCEPT as ChainPolicies; the rest as comments saying why. Runs nothing.
+ * ACCEPT as ChainPolicies; the rest as comments saying why. Runs nothing. `owner` (an import's own
+ * token): a rule whose comment is exactly it is modelled as the same rule without the comment.
  */
-export function modelTables(topo: Topology, tables: SavedTable[], ns: string | undefined, family: Family): void {
+export function modelTables(topo: Topology, saved: SavedTable[], ns: string | undefined, family: Family, owner?: string): void {
+    const tables = owner === undefined ? saved : saved.map((x) => ({ ...x, rules: x.rules.map((l) => withoutComment(l, owner)) }));
     const tool = iptablesTool(family);
     const lines = (table: string, chain: string) => (tables.find((x) => x.table === table)?.rules ?? []).filter((l) => parseRuleLine(l)[1] === chain);
     const { forwards, taken } = findPortForwards({ PREROUTING: lines("nat", "PREROUTING"), OUTPUT: lines("nat", "OUTPUT"), POSTROUTING: lines("nat", "POSTROUTING") }, ns);
@@ -68,6 +70,14 @@ export function modelTables(topo: Topology, tables: SavedTable[], ns: string | u
             else topo.unmodelled.push(`${tool} policy in ${inNamespace(ns)}: -t ${table} -P ${c.chain} ${c.policy}, which a ChainPolicy does not make; left out`);
         }
     }
+}
+
+/** A listed line without `-m comment --comment COMMENT` (its other arguments quoted where needed, as {@link parseRuleLine} reads them back); the line itself when it carries no such comment. */
+function withoutComment(line: string, comment: string): string {
+    const args = parseRuleLine(line);
+    const at = args.findIndex((a, i) => a === "-m" && args[i + 1] === "comment" && args[i + 2] === "--comment" && args[i + 3] === comment);
+    if (at < 0) return line;
+    return [...args.slice(0, at), ...args.slice(at + 4)].map((a) => (a === "" || /[\s"\\]/.test(a) ? `"${a.replace(/(["\\])/g, "\\$1")}"` : a)).join(" ");
 }
 
 /** Flags and their values in a listed rule, when it holds only flags from `allowed` (and no comment). */

@@ -1,12 +1,16 @@
 /**
  * `pulumi import` against the kernel: a network built by hand with `ip` and `iptables`, scanned as
  * `pulumi-netns scan --format import` writes it, then each id found again by importInputs, with the
- * inputs scan declared. In a fresh namespace, a bridge and a veth of unique names, and root rules
- * naming that bridge, all removed after.
+ * inputs scan declared; and found again once the import itself has marked it (its owner token given).
+ * In a fresh namespace, a bridge and a veth of unique names, and root rules naming that bridge, all
+ * removed after.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { parseScanArgs, scanOutput } from "../../provider/bin";
+import { RESOURCE_NAME } from "../../provider/core/owner";
+import { kinds } from "../../provider/handlers";
 import { writeMarker, removeMarker } from "../../provider/linux/marker";
 import { netnsId, removeNetnsMarker, writeNetnsMarker } from "../../provider/linux/netns";
 import { localTarget } from "../../provider/linux/target";
@@ -15,18 +19,19 @@ import { declare, importInputs, literalInputs, scanHost } from "../../provider/s
 import { freshNetnsName, inNs, sh, uniqueIfName } from "../helpers/kernel";
 import { assertSandbox, describePrivileged } from "../helpers/sandbox";
 
-describePrivileged("scan/import: ids of a hand-built network found again on the kernel", function () {
-    this.timeout(60000);
-    const ns = freshNetnsName("imp");
-    const br = uniqueIfName("ibr");
-    const veth = uniqueIfName("iv");
+/**
+ * The network a script builds by hand: namespace `ns` on bridge `br` through veth `veth` (its end
+ * `eth0` in the namespace, with a default route), root MASQUERADE and FORWARD rules naming the
+ * bridge, and in the namespace a firewall of its own and forwarding. `masquerade` and `forward` are
+ * the root rules' arguments (with `-A`), for the cleanup.
+ */
+function handMade(ns: string, br: string, veth: string): { masquerade: string[]; forward: string[]; script: string[][] } {
     const masquerade = ["-t", "nat", "-A", "POSTROUTING", "-s", "10.231.0.0/24", "!", "-o", br, "-j", "MASQUERADE"];
     const forward = ["-A", "FORWARD", "-i", br, "-j", "ACCEPT"];
-    const token = "pulumi-netns:0123456789abcdef";
-
-    before(async () => {
-        assertSandbox();
-        for (const argv of [
+    return {
+        masquerade,
+        forward,
+        script: [
             ["ip", "netns", "add", ns],
             ["ip", "link", "add", br, "type", "bridge"],
             ["ip", "addr", "add", "10.231.0.1/24", "dev", br],
@@ -45,7 +50,21 @@ describePrivileged("scan/import: ids of a hand-built network found again on the 
             ["ip", "netns", "exec", ns, "iptables", "-P", "FORWARD", "DROP"],
             ["ip", "netns", "exec", ns, "ip6tables", "-A", "INPUT", "-p", "tcp", "-j", "DROP"],
             ["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
-        ]) await sh(argv);
+        ],
+    };
+}
+
+describePrivileged("scan/import: ids of a hand-built network found again on the kernel", function () {
+    this.timeout(60000);
+    const ns = freshNetnsName("imp");
+    const br = uniqueIfName("ibr");
+    const veth = uniqueIfName("iv");
+    const { masquerade, forward, script } = handMade(ns, br, veth);
+    const token = "pulumi-netns:0123456789abcdef";
+
+    before(async () => {
+        assertSandbox();
+        for (const argv of script) await sh(argv);
     });
 
     after(async () => {
@@ -121,6 +140,8 @@ describePrivileged("scan/import: ids of a hand-built network found again on the 
             await owned("ForwardRule", `${ns}/-A FORWARD -i eth0 -j ACCEPT`);
             await sh(["ip", "-n", ns, "route", "add", "10.77.0.0/16", "via", "10.231.0.1", "proto", "250"]);
             await owned("Route", `${ns}/10.77.0.0/16`, "proto 250");
+            // A route carries no token: with an owner given (an import's own read again), proto 250 is taken as its own.
+            assert.deepEqual(await importInputs(localTarget, "Route", `${ns}/10.77.0.0/16`, { owner: token }), { id: `${ns}/main/10.77.0.0/16/`, inputs: { destination: "10.77.0.0/16", gateway: "10.231.0.1", device: "eth0", netns: ns } });
             // Namespaces and chains carry theirs in marker files: scan declares them, import refuses them.
             const inode = (await netnsId(localTarget, ns))!;
             await writeNetnsMarker(localTarget, ns, { owner: token, ...inode });
@@ -135,5 +156,89 @@ describePrivileged("scan/import: ids of a hand-built network found again on the 
             await sh(inNs(ns, ["iptables", "-D", "FORWARD", "-i", "eth0", "-m", "comment", "--comment", token, "-j", "ACCEPT"])).catch(() => undefined);
             await sh(["ip", "-n", ns, "route", "del", "10.77.0.0/16"]).catch(() => undefined);
         }
+    });
+});
+
+describePrivileged("scan/import: an object the import itself has marked (its preview's read, or an import run again) found as before", function () {
+    this.timeout(60000);
+    const ns = freshNetnsName("imo");
+    const br = uniqueIfName("mbr");
+    const veth = uniqueIfName("mv");
+    const { masquerade, forward, script } = handMade(ns, br, veth);
+    const etc = `/etc/netns/${ns}`;
+    /** The owner token of the resource being imported, and another resource's. */
+    const T = "pulumi-netns:00112233445566aa";
+    const OTHER = "pulumi-netns:ffeeddccbbaa9988";
+    /** Every object of the script, by kind and import id. */
+    const objects: [string, string][] = [
+        ["Netns", ns], ["Bridge", br], ["VethPair", veth], ["Route", `${ns}/default`],
+        ["MasqueradeRule", `-t nat -A POSTROUTING -s 10.231.0.0/24 ! -o ${br} -j MASQUERADE`], ["ForwardRule", `-A FORWARD -i ${br} -j ACCEPT`],
+        ["IptablesChain", `${ns}/-N FILTERS`], ["IptablesRule", `${ns}/-A INPUT -j FILTERS`], ["IptablesRule", `${ns}/-A FILTERS -s 192.0.2.0/24 -p tcp -m tcp --dport 22 -j ACCEPT`],
+        ["IptablesRule", `${ns}/-6 -A INPUT -p tcp -j DROP`], ["ChainPolicy", `${ns}/-P FORWARD DROP`], ["SysctlForward", `${ns}/net.ipv4.ip_forward`],
+    ];
+    /** What the import's create made of each (to delete it after, as a destroy would). */
+    const made: { kind: string; id: string; outs: Record<string, unknown> }[] = [];
+
+    before(async () => {
+        assertSandbox();
+        for (const argv of script) await sh(argv);
+        // The namespace's /etc files, written by hand: an adopting Netns rewrites them with its token on the first line.
+        fs.mkdirSync(etc, { recursive: true });
+        fs.writeFileSync(`${etc}/resolv.conf`, "nameserver 192.0.2.53\nsearch lab.example\n");
+        fs.writeFileSync(`${etc}/hosts`, "127.0.0.1\tlocalhost\n192.0.2.10\tgw gw.lab.example\n");
+    });
+
+    after(async () => {
+        for (const m of made.reverse()) await kinds[m.kind as keyof typeof kinds].provider.delete!(m.id, m.outs).catch(() => undefined);
+        const comment = ["-m", "comment", "--comment", T];
+        for (const rule of [masquerade, forward]) {
+            const del = rule.map((a) => (a === "-A" ? "-D" : a));
+            await sh(["iptables", ...del]).catch(() => undefined);
+            await sh(["iptables", ...del.slice(0, -2), ...comment, ...del.slice(-2)]).catch(() => undefined);
+        }
+        await sh(["ip", "netns", "del", ns]).catch(() => undefined);
+        await sh(["ip", "link", "del", br]).catch(() => undefined);
+        fs.rmSync(etc, { recursive: true, force: true });
+    });
+
+    it("declares an object carrying the import's own token (a route: proto 250) as before it was marked, with the same id; another token's is refused", async () => {
+        // Before: the inputs and id of each object as the script left it.
+        const before = new Map<string, { id: string; inputs: Record<string, unknown> }>();
+        for (const [kind, id] of objects) before.set(id, await importInputs(localTarget, kind, id));
+        assert.deepEqual(before.get(ns)!.inputs, { name: ns, loopbackUp: false, dns: { nameservers: ["192.0.2.53"], search: ["lab.example"] }, hosts: { "192.0.2.10": ["gw", "gw.lab.example"] } });
+
+        // The import's read: check and create with adopt, as the plugin does, each marked as T's.
+        for (const [kind, id] of objects) {
+            const p = kinds[kind as keyof typeof kinds].provider;
+            const checked = await p.check!({}, { ...before.get(id)!.inputs, adopt: true, owner: T, [RESOURCE_NAME]: `${kind} "${id}"` });
+            assert.deepEqual(checked.failures ?? [], [], `${kind} ${id}`);
+            const { id: createdId, outs } = await p.create(checked.inputs);
+            made.push({ kind, id: createdId, outs });
+        }
+        // Each carries its marker now.
+        assert.equal(JSON.parse(await sh(["ip", "-j", "link", "show", br]))[0].ifalias, T);
+        assert.equal(JSON.parse(await sh(["ip", "-n", ns, "-j", "link", "show", "eth0"]))[0].ifalias, T);
+        assert.equal(JSON.parse(await sh(["ip", "-n", ns, "-j", "route", "show", "default"]))[0].protocol, "250");
+        assert.match(await sh(["iptables", "-t", "nat", "-S", "POSTROUTING"]), new RegExp(`-s 10\\.231\\.0\\.0/24 ! -o ${br} -m comment --comment "?${T}"? -j MASQUERADE`));
+        assert.match(await sh(inNs(ns, ["iptables", "-S", "FILTERS"])), new RegExp(`--dport 22 -m comment --comment "?${T}"? -j ACCEPT`));
+        assert.match(fs.readFileSync(`${etc}/resolv.conf`, "utf8"), new RegExp(`^# ${T} `));
+
+        for (const [kind, id] of objects) {
+            // With its own token: found and declared exactly as before it was marked.
+            assert.deepEqual(await importInputs(localTarget, kind, id, { owner: T }), before.get(id), `${kind} ${id} with its own token`);
+            // Without one, or with another's: a stack owns it. A route carries no token: with any, proto 250 is taken as the
+            // import's own, and its device, eth0, carrying another resource's token, is that resource's (as under
+            // `pulumi import --file`, where the veth was imported before the route through it).
+            const owned = (marker: string) => (err: Error) => {
+                assert.match(err.message, new RegExp(`^cannot import netns:index:${kind} .*: it is already owned by a stack \\(it carries the pulumi-netns marker ${marker}\\)`));
+                return true;
+            };
+            await assert.rejects(importInputs(localTarget, kind, id), owned(kind === "Route" ? "proto 250" : T), `${kind} ${id} without a token`);
+            if (kind === "Route") assert.deepEqual(await importInputs(localTarget, kind, id, { owner: OTHER }), before.get(id), `${kind} ${id} with another token`);
+            else await assert.rejects(importInputs(localTarget, kind, id, { owner: OTHER }), owned(T), `${kind} ${id} with another token`);
+        }
+        // `pulumi-netns scan` is unchanged: it leaves out the marked links, route and rules.
+        const decls = declare(await scanHost(localTarget, [ns]));
+        assert.deepEqual(decls.filter((d) => ["Bridge", "VethPair", "Route", "MasqueradeRule", "ForwardRule", "IptablesRule"].includes(d.kind) && JSON.stringify(d.inputs).includes(br)), []);
     });
 });

@@ -82,6 +82,25 @@ describe("scan/rules: iptables listings into resources, and why the rest stays o
         assert.equal(topo.unmodelled.length, 10, topo.unmodelled.join("\n"));
     });
 
+    it("with an import's owner token: a rule carrying exactly it is the rule without it; another token's stays out", () => {
+        // Every rule without a comment marked as a resource marks it: its matches, the comment, then its target.
+        const T = "pulumi-netns:00112233445566aa";
+        const marked = SAVE.split("\n").map((l) => (l.startsWith("-A ") && !l.includes("--comment") ? l.replace(/ -j /, ` -m comment --comment "${T}" -j `) : l)).join("\n");
+        assert.equal(marked.split(T).length - 1, 14);
+        const own = emptyTopology();
+        modelTables(own, parseSave(marked), "fw", 4, T);
+        assert.deepEqual(own, topo);
+        for (const owner of [undefined, "pulumi-netns:ffeeddccbbaa9988"]) {
+            const other = emptyTopology();
+            modelTables(other, parseSave(marked), "fw", 4, owner);
+            assert.deepEqual([other.portForwards, other.masquerades, other.forwards, other.rules, other.chains], [[], [], [], [], []], String(owner));
+            assert.deepEqual(other.policies, topo.policies);
+            // Each marked rule a note of its own (another token's: left out, whatever else it would be).
+            assert.equal(other.unmodelled.filter((u) => u.startsWith("iptables rule") && u.includes(T)).length, 14, other.unmodelled.join("\n"));
+            assert.match(other.unmodelled.find((u) => u.includes("-o up0"))!, new RegExp(`already managed by pulumi-netns \\(${T}\\)`));
+        }
+    });
+
     it("reads an empty listing (a namespace gone) as nothing", () => {
         const none = emptyTopology();
         modelTables(none, parseSave(""), "gone", 6);
