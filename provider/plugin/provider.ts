@@ -105,7 +105,14 @@ export function netnsProvider(version: string, schema: PackageSchema): provider.
         },
 
         async diff(id, urn, olds, news) {
-            return handler(urn).diff!(id, plain(olds).props, plain(news).props);
+            let n = plain(news).props;
+            if (n.owner === undefined) {
+                // Inputs never checked: those `pulumi import` stored (the program it writes), which a refresh compares the
+                // object with. Checked as a program's are (defaults, the owner), they compare as the program's would.
+                const checked = await handler(urn).check!({}, { ...n, ...ownerOf(urn) });
+                if (!checked.failures?.length) n = checked.inputs;
+            }
+            return handler(urn).diff!(id, plain(olds).props, n);
         },
 
         async create(urn, inputs) {

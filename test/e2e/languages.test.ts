@@ -154,12 +154,12 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
             await project.init("dev");
             // One resource as the docs show it, then the rest from the file scan writes for `pulumi import --file`.
             imported = true;
-            await project.pulumi(["import", "netns:index:Netns", "ns1", "ns1", "--yes", "--out", "one.yaml"]);
+            await project.pulumi(["import", "netns:index:Netns", "ns1", "ns1", "--yes", "--protect=false", "--out", "one.yaml"]);
             const file = JSON.parse(execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "import", "--netns", "ns1,ns2"], { encoding: "utf8" }));
             const rest = file.resources.filter((r: { type: string; id: string }) => !(r.type === "netns:index:Netns" && r.id === "ns1"));
             assert.deepEqual(rest.map((r: { type: string }) => r.type).sort(), ["netns:index:Bridge", "netns:index:ForwardRule", "netns:index:MasqueradeRule", "netns:index:Netns", "netns:index:Route", "netns:index:Route", "netns:index:VethPair", "netns:index:VethPair"]);
             fs.writeFileSync(path.join(project.dir, "import.json"), JSON.stringify({ resources: rest }));
-            await project.pulumi(["import", "--file", "import.json", "--yes", "--out", "rest.yaml"]);
+            await project.pulumi(["import", "--file", "import.json", "--yes", "--protect=false", "--out", "rest.yaml"]);
             assert.equal(await withoutMarkers(["ns1", "ns2"]), built, "import changed more than pulumi-netns' markers");
             assert.ok(await shOk(["ip", "netns", "exec", "ns1", "ping", "-c1", "-W1", "192.168.1.2"]), "the LAN answers after the import");
 
