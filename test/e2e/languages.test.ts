@@ -15,9 +15,10 @@ import { CASES, VALID } from "../helpers/bad-inputs";
 import { EXAMPLE_SETUP, exampleSnapshot, withoutMarkers } from "../helpers/examples";
 import { REPO_ROOT } from "../helpers/host";
 import { assertPings, sh, shOk } from "../helpers/kernel";
-import { describePrivileged } from "../helpers/sandbox";
+import { describePrivileged, requireTool } from "../helpers/sandbox";
+import { haveSshd, startSshd } from "../helpers/sshd";
 import { changes, cliDir, Project, requireCli } from "./cli";
-import { lifecycle } from "./lifecycle";
+import { lifecycle, setSecret } from "./lifecycle";
 
 /**
  * Skips (a failure under CI=true) when the CLI build has no host for `language`, or for Python no
@@ -204,6 +205,35 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
         } finally {
             await project.pulumi(["destroy", "--yes"]).catch(() => undefined);
             project.remove();
+        }
+    });
+
+    it("YAML: a resource on another host over SSH, its connection a secret: the key never in plain text in the output or the state", async function () {
+        requireHost(this, "yaml");
+        requireTool(this, haveSshd(), "openssh-server (/usr/sbin/sshd)");
+        const host = await startSshd();
+        const project = Project.create("test/e2e/programs/yaml-remote");
+        try {
+            await project.init("dev");
+            // The connection as a config object, its private key a secret inside it (on stdin, never on a command line).
+            const { privateKey, ...plainConnection } = host.connection;
+            for (const [k, v] of Object.entries(plainConnection)) await project.pulumi(["config", "set", "--path", `connection.${k}`, String(v)]);
+            await setSecret(project, "connection.privateKey", privateKey, { path: true });
+            const up = await project.pulumi(["up", "--yes"]);
+            assert.ok((await host.exec(["ip", "netns", "list"])).includes("yfar"), "the namespace is on the remote host");
+            assert.doesNotMatch(await sh(["ip", "netns", "list"]), /yfar/, "not on this one");
+            const state = (await project.pulumi(["stack", "export"])).stdout;
+            const key = host.privateKey.split("\n").find((l) => l.length >= 32)!;
+            for (const [what, text] of [["up's output", up.stdout + up.stderr], ["the state", state]]) assert.ok(!text.includes(key), `the private key is in ${what}`);
+            const far = JSON.parse(state).deployment.resources.find((r: { type: string }) => r.type === "netns:index:Netns");
+            assert.ok(far.outputs.connection.ciphertext && far.inputs.connection.ciphertext, "connection is secret in inputs and outputs");
+            await project.pulumi(["preview", "--refresh", "--expect-no-changes"]);
+            await project.pulumi(["destroy", "--yes"]);
+            assert.doesNotMatch(await host.exec(["ip", "netns", "list"]), /yfar/);
+        } finally {
+            await project.pulumi(["destroy", "--yes"]).catch(() => undefined);
+            project.remove();
+            await host.stop();
         }
     });
 });

@@ -27,8 +27,8 @@ const nsOf = (v: unknown) => (typeof v === "string" ? v : undefined);
  * `pulumi config set --secret KEY` with the value (JSON unless a string) on stdin: never on a
  * command line, so never in `ps` nor in an error message.
  */
-async function setSecret(project: Project, key: string, value: unknown): Promise<void> {
-    const child = spawn(path.join(cliDir().dir!, "pulumi"), ["config", "set", "--secret", key, "--non-interactive"], { cwd: project.dir, env: project.env(), stdio: ["pipe", "ignore", "pipe"] });
+export async function setSecret(project: Project, key: string, value: unknown, opts: { path?: boolean } = {}): Promise<void> {
+    const child = spawn(path.join(cliDir().dir!, "pulumi"), ["config", "set", "--secret", ...(opts.path ? ["--path"] : []), key, "--non-interactive"], { cwd: project.dir, env: project.env(), stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.stdin.end(typeof value === "string" ? value : JSON.stringify(value));
