@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { ownerToken } from "../../provider/core/owner";
@@ -234,6 +235,36 @@ describePrivileged("e2e: the provider plugin from YAML and Python", function () 
             await project.pulumi(["destroy", "--yes"]).catch(() => undefined);
             project.remove();
             await host.stop();
+        }
+    });
+
+    it("scan --format yaml of a bridge LAN made by its own commands: pulumi up adopts it (only markers written), previews clean, destroy removes it", async function () {
+        requireHost(this, "yaml");
+        const pristine = await exampleSnapshot();
+        for (const argv of BRIDGE_LAN) await sh(argv);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-netns-scan-yaml-"));
+        let project: Project | undefined;
+        try {
+            const built = await withoutMarkers(["ns1", "ns2"]);
+            const program = execFileSync(process.execPath, [path.join(REPO_ROOT, "dist/provider/bin.js"), "scan", "--format", "yaml", "--netns", "ns1,ns2"], { encoding: "utf8" });
+            const parsed = yaml.load(program) as { runtime: string; plugins: { providers: { path: string }[] }; resources: Record<string, { type: string; properties: { adopt?: boolean } }> };
+            assert.equal(parsed.runtime, "yaml");
+            assert.equal(parsed.plugins.providers[0].path, path.join(REPO_ROOT, "bin"), "the plugin of the package that scanned");
+            assert.deepEqual(Object.values(parsed.resources).map((r) => r.type).sort(), ["netns:index:Bridge", "netns:index:ForwardRule", "netns:index:MasqueradeRule", "netns:index:Netns", "netns:index:Netns", "netns:index:Route", "netns:index:Route", "netns:index:VethPair", "netns:index:VethPair"]);
+            assert.ok(Object.values(parsed.resources).every((r) => r.properties.adopt === true));
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program);
+            project = Project.create(dir);
+            await project.init("dev");
+            await project.pulumi(["up", "--yes"]);
+            assert.equal(await withoutMarkers(["ns1", "ns2"]), built, "adoption changed more than pulumi-netns' markers");
+            await project.pulumi(["preview", "--expect-no-changes"]);
+            await project.pulumi(["destroy", "--yes"]);
+            assert.equal(await exampleSnapshot(), pristine, "destroy left the host changed");
+        } finally {
+            await project?.pulumi(["destroy", "--yes"]).catch(() => undefined);
+            for (const argv of BRIDGE_LAN_DOWN) await sh(argv).catch(() => undefined);
+            project?.remove();
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });
