@@ -102,6 +102,16 @@ export abstract class NetnsResource extends pulumi.CustomResource {
             props[RESOURCE_NAME] = `${kind} "${name}"`;
             if (opts?.replaceOnChanges?.length) props[REPLACE_ON_CHANGES] = opts.replaceOnChanges;
         }
-        super(host === "dynamic" ? `pulumi-nodejs:dynamic/netns:${kind}` : pluginToken(kind), name, props, replacementOptions(kind, name, opts));
+        // The SDK records a stack trace (`new Error().stack`, mapped through source maps) for every promise it makes while
+        // registering, one or more per property, for its report of leaked promises; with a property per input of every
+        // resource, that was most of what a preview cost beyond Pulumi's own (docs/performance.md). They are not
+        // captured here; the resource's own stack trace and source position are, as ever (the SDK lifts the limit for them).
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            super(host === "dynamic" ? `pulumi-nodejs:dynamic/netns:${kind}` : pluginToken(kind), name, props, replacementOptions(kind, name, opts));
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
     }
 }

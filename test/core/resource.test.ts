@@ -88,3 +88,30 @@ describe("core/resource: unknown properties reach check (under Pulumi mocks)", (
         assert.throws(() => new netns.BridgedNetwork("lan2", nested), /nat\.outInterace: unknown property 'nat\.outInterace': did you mean 'outInterface'\?/);
     });
 });
+
+describe("core/resource: what registering a resource costs the program (under Pulumi mocks)", () => {
+    before(() => {
+        pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: () => ({}) }, "proj", "dev", false);
+    });
+
+    it("captures one stack trace, the resource's own, not one per property promise of the SDK's; and restores the limit", () => {
+        const prepare = Error.prepareStackTrace;
+        const limit = Error.stackTraceLimit;
+        let traces = 0;
+        let frames = 0;
+        Error.prepareStackTrace = (err, stack) => {
+            if (stack.length > 0) traces++; // a trace with no frame (the limit at 0) costs nothing to map
+            frames += stack.length;
+            return prepare ? prepare(err, stack) : `${err}`;
+        };
+        try {
+            new netns.VethPair("cost", { name: "v0", peerName: "v1", peerNetns: "blue", addresses: ["10.0.0.1/24"] });
+        } finally {
+            Error.prepareStackTrace = prepare;
+        }
+        assert.ok(traces >= 1, "the resource's own stack trace is captured");
+        assert.ok(frames > 0, "with its frames");
+        assert.equal(traces, 1, `${traces} stack traces with frames captured while registering one resource`);
+        assert.equal(Error.stackTraceLimit, limit, "the limit is back");
+    });
+});
