@@ -10,28 +10,18 @@ import * as pulumi from "@pulumi/pulumi";
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
- * A provider that does nothing. Its functions capture nothing (no spread, no async: no TypeScript
- * helpers), so the serialized provider is a few hundred bytes. One object per kind, as the
- * package has, so the program serializes as many providers as the real one.
+ * A provider that does nothing, as the text of a module the dynamic-provider host loads (its
+ * `__provider`), the way the package gives its own (a module text naming the handlers, not a
+ * serialized closure): check returns the inputs, diff no change, create the inputs as outputs.
  */
-function noop(): pulumi.dynamic.ResourceProvider {
-    return {
-        check: (_olds: Props, news: Props) => Promise.resolve({ inputs: news }),
-        diff: () => Promise.resolve({ changes: false }),
-        create: (inputs: Props) => Promise.resolve({ id: inputs.name, outs: inputs }),
-        read: (id: string, props: Props) => Promise.resolve({ id: id, props: props }),
-        delete: () => Promise.resolve(),
-    };
-}
-
-const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
+const NOOP = "exports.handler = () => ({ check: (o, n) => Promise.resolve({ inputs: n }), diff: () => Promise.resolve({ changes: false }), " +
+    "create: (i) => Promise.resolve({ id: i.name, outs: i }), read: (id, p) => Promise.resolve({ id, props: p }), delete: () => Promise.resolve() });";
 
 /** A dynamic resource of `kind` (type `pulumi-nodejs:dynamic/noop:<kind>`) whose provider does nothing. */
-class Noop extends pulumi.dynamic.Resource {
+class Noop extends pulumi.CustomResource {
     declare readonly name: pulumi.Output<string>;
     constructor(kind: string, name: string, props: Props, opts: pulumi.CustomResourceOptions) {
-        if (!providers.has(kind)) providers.set(kind, noop());
-        super(providers.get(kind)!, name, { name, ...props }, opts, "noop", kind);
+        super(`pulumi-nodejs:dynamic/noop:${kind}`, name, { name, ...props, __provider: NOOP }, opts);
     }
 }
 
