@@ -14,7 +14,7 @@ import type { Kind } from "../core/resource";
 import { kinds } from "../handlers";
 import { targetOf } from "../linux/target";
 import { importInputs } from "../scan";
-import { COMPONENT, PACKAGE, type PackageSchema } from "./schema";
+import { BridgedNetworkOutputFields, COMPONENT, PACKAGE, type PackageSchema } from "./schema";
 
 type Props = Record<string, unknown>;
 
@@ -152,7 +152,9 @@ export function netnsProvider(version: string, schema: PackageSchema): provider.
         async construct(name, type, inputs, options) {
             if (type !== COMPONENT) throw new Error(`pulumi-resource-netns has no component ${type} (it has ${COMPONENT})`);
             const lan = new BridgedNetwork(name, inputs as unknown as BridgedNetworkArgs, options);
-            return { urn: lan.urn, state: { bridgeName: lan.bridgeName, gateway: lan.gateway, addresses: lan.addresses, vni: lan.vni } };
+            // Its outputs, as the schema declares them (BridgedNetworkOutputFields), read off the component.
+            const state = Object.fromEntries(Object.keys(BridgedNetworkOutputFields.shape).map((k) => [k, lan[k as keyof typeof BridgedNetworkOutputFields.shape]]));
+            return { urn: lan.urn, state };
         },
     };
 
