@@ -87,25 +87,21 @@ fi
 wants_e2e=1
 for a in "$@"; do [[ "$a" == *.ts || -e "$a" ]] && wants_e2e=0; done
 for a in "$@"; do [[ "$a" == *e2e* || "$a" == *remote* || "$a" == *components* ]] && wants_e2e=1; done
-if [[ -z "${PULUMI_NETNS_CLI:-}" && "$wants_e2e" -eq 1 ]]; then
-  if PULUMI_NETNS_CLI="$(bash "$ROOT/tools/pulumi-cli/build.sh")"; then
-    export PULUMI_NETNS_CLI
+# Sets VAR to the folder SCRIPT prints (tools/pulumi-cli/…), unless VAR is set already or the run has no
+# e2e test; when SCRIPT fails, says which tests WHAT is missing for skips (under CI=true, fail).
+prepare_e2e() { # VAR SCRIPT WHAT
+  local var="$1" script="$2" what="$3" dir
+  [[ -z "${!var:-}" && "$wants_e2e" -eq 1 ]] || return 0
+  if dir="$(bash "$ROOT/tools/pulumi-cli/$script")"; then
+    export "$var=$dir"
   else
-    echo "WARNING: no Pulumi CLI (tools/pulumi-cli/build.sh failed, above): the e2e suite will be skipped (under CI=true, fail)" >&2
-    unset PULUMI_NETNS_CLI
+    echo "WARNING: no $what (tools/pulumi-cli/$script failed, above): the tests that need it will be skipped (under CI=true, fail)" >&2
   fi
-fi
-
+}
+prepare_e2e PULUMI_NETNS_CLI build.sh "Pulumi CLI"
 # The Python programs of test/e2e/ run with the pinned Pulumi Python SDK, in a virtualenv that
-# tools/pulumi-cli/python.sh makes in the cache from PyPI (so here, before the sandbox) or reuses.
-if [[ -z "${PULUMI_NETNS_PYTHON:-}" && "$wants_e2e" -eq 1 ]]; then
-  if PULUMI_NETNS_PYTHON="$(bash "$ROOT/tools/pulumi-cli/python.sh")"; then
-    export PULUMI_NETNS_PYTHON
-  else
-    echo "WARNING: no Python environment for Pulumi (tools/pulumi-cli/python.sh failed, above): the Python e2e test will be skipped (under CI=true, fail)" >&2
-    unset PULUMI_NETNS_PYTHON
-  fi
-fi
+# python.sh makes in the cache from PyPI (so here, before the sandbox) or reuses.
+prepare_e2e PULUMI_NETNS_PYTHON python.sh "Python environment for Pulumi"
 
 # test/e2e/install.test.ts installs the package offline inside the sandbox, from npm's cache. `npm ci`
 # caches the lockfile's tarballs but not the registry metadata a fresh project resolves against:
