@@ -99,6 +99,11 @@ function pluginFolder(file: string, main: string): string | undefined {
     }
 }
 
+/** Whether this program runs inline, in the process that called the Automation API (not started by `pulumi up`). */
+export function isInlineProgram(): boolean {
+    return inlineMonitorAddress() !== undefined;
+}
+
 /** Whether `node` started in `folder` with `nodePath` resolves the dynamic-provider host. */
 function resolvesDynamicProvider(folder: string, nodePath: string | undefined): boolean {
     const extra = (nodePath ?? "").split(path.delimiter).filter((p) => p !== "");

@@ -52,14 +52,19 @@ function enqueue<Op extends { lines: string[] }>(q: Queue<Op>, op: Op): void {
     });
 }
 
-/** The queues of one target (writes and reads apart: a read never waits behind a batch of writes). */
-function queuesOf(t: Target): { writes: Queue<Operation>; reads: Queue<Read> } {
+/** The queues of one target: writes, and reads by their `ip` options (a read never waits behind a batch of writes). */
+function queuesOf(t: Target): Queues {
     let q = queues.get(t);
-    if (!q) queues.set(t, (q = { writes: { waiting: [], running: 0, runBatch: (ops) => runShared(t, ops) }, reads: { waiting: [], running: 0, runBatch: (ops) => readShared(t, ops) } }));
+    if (!q) queues.set(t, (q = { writes: { waiting: [], running: 0, runBatch: (ops) => runShared(t, ops) }, reads: new Map() }));
     return q;
 }
 
-const queues = new WeakMap<Target, { writes: Queue<Operation>; reads: Queue<Read> }>();
+interface Queues {
+    writes: Queue<Operation>;
+    reads: Map<string, Queue<Read>>;
+}
+
+const queues = new WeakMap<Target, Queues>();
 
 /** One operation: its lines, for `ip [-n netns] -batch -`. */
 interface Operation {
@@ -131,9 +136,9 @@ async function runShared(t: Target, ops: Operation[]): Promise<Operation[]> {
     return [];
 }
 
-/** One read: `ip -n NETNS ARGS`, as the line `netns exec NETNS ip ARGS` of a shared batch. */
+/** One read: `ip [-n NETNS] OPTIONS ARGS`, as a line of a shared `ip OPTIONS -batch -`. */
 interface Read {
-    netns: string;
+    netns: string | undefined;
     args: string[];
     lines: [string];
     resolve: (r: RunResult) => void;
@@ -141,24 +146,34 @@ interface Read {
 }
 
 /**
- * Runs a read-only `ip` command (`-json … show`) in a named namespace and resolves its stdout, or
- * undefined when it fails with stderr matching `absent` (see `runUnlessAbsent`); in the root namespace
- * it runs alone. Reads at the same time share one `ip -batch -`, each as `netns exec NS ip ARGS`:
- * each prints exactly one line (a JSON array), so the k-th line of output is the k-th read's. A read
+ * Runs a read-only `ip` command (`-json … show`) and resolves its stdout, or undefined when it fails
+ * with stderr matching `absent` (see `runUnlessAbsent`). Reads at the same time with the same
+ * options (the leading `-x` arguments, e.g. `-json -details`) share one `ip OPTIONS -batch -`: a read
+ * in the root namespace as the line `ARGS`, one in a named namespace as `netns exec NS ip OPTIONS ARGS`.
+ * Each prints exactly one line (a JSON array), so the k-th line of output is the k-th read's. A read
  * that fails runs again alone, for its own exit code and messages; those after it, in the next batch.
- * Equivalent to: `ip [-n NS] ARGS`.
+ * Equivalent to: `ip [-n NS] OPTIONS ARGS`.
  */
 export async function ipShow(t: Target, netns: string | undefined, args: string[], absent: RegExp): Promise<string | undefined> {
-    const argv = [...ipIn(netns), ...args];
-    if (netns === undefined) return absentUnless(await t.tryRun(argv), absent);
-    const r = await new Promise<RunResult>((resolve, reject) => enqueue(queuesOf(t).reads, { netns, args, lines: [`netns exec ${netns} ip ${args.join(" ")}`], resolve, reject }));
+    const n = args.findIndex((a) => !a.startsWith("-"));
+    const options = args.slice(0, n);
+    const line = netns === undefined ? args.slice(n).join(" ") : `netns exec ${netns} ip ${args.join(" ")}`;
+    const reads = queuesOf(t).reads;
+    const key = options.join(" ");
+    let q = reads.get(key);
+    if (!q) reads.set(key, (q = { waiting: [], running: 0, runBatch: (rs) => readShared(t, options, rs) }));
+    const r = await new Promise<RunResult>((resolve, reject) => enqueue(q, { netns, args, lines: [line], resolve, reject }));
     return absentUnless(r, absent);
 }
 
-/** Runs reads in one process; settles those that ran, reruns alone the one that failed, returns those after it. */
-async function readShared(t: Target, reads: Read[]): Promise<Read[]> {
+/** Runs reads in one `ip OPTIONS -batch -`; settles those that ran, reruns alone the one that failed, returns those after it. */
+async function readShared(t: Target, options: string[], reads: Read[]): Promise<Read[]> {
     const aloneRead = (r: Read) => t.tryRun([...ipIn(r.netns), ...r.args]).then(r.resolve, r.reject);
-    const shared = reads.length === 1 ? undefined : await t.tryRun(["ip", "-batch", "-"], { input: input(reads.map((r) => r.lines[0])) }).catch(() => undefined);
+    if (reads.length === 1) {
+        await aloneRead(reads[0]);
+        return [];
+    }
+    const shared = await t.tryRun(["ip", ...options, "-batch", "-"], { input: input(reads.map((r) => r.lines[0])) }).catch(() => undefined);
     // How many reads ran (each printed one line); unknown when ip could not start or did not name the failed line.
     const ran = shared === undefined ? undefined : shared.exitCode === 0 ? reads.length : (failedLineOf(shared.stderr) ?? 0) - 1;
     const out = shared?.stdout.split("\n").filter(Boolean) ?? [];

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { IfName, inputKeys, LinkOutputFields, LinkFields, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { bridgeAddLine } from "../linux/link";
 
 /** Inputs of a {@link Bridge}, validated and with defaults filled. */
@@ -62,8 +62,13 @@ export interface Bridge extends ResourceOutputs<BridgeOutputs> {}
  * ports come and go, nor when a rename replaces the bridge (neighbours' ARP caches stay valid). Equivalent to: `ip [-n NS] link add name NAME address MAC type bridge`,
  * `ip address add CIDR dev NAME`, `ip link set dev NAME up`, all in one `ip -batch`.
  */
-export class Bridge extends NetnsResource {
+export class Bridge extends pulumi.CustomResource {
     constructor(name: string, args: BridgeArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Bridge", name, args, KEYS, inputKeys(LinkOutputFields), opts);
+        const r = registration("Bridge", name, args, KEYS, inputKeys(LinkOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { assertAdoptable, differences } from "../core/adopt";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { Family, getChainPolicy, iptablesTool, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
@@ -193,8 +193,13 @@ export interface ChainPolicy extends ResourceOutputs<ChainPolicyOutputs> {}
  * `[ip netns exec NS] iptables -w -t TABLE -P CHAIN POLICY` (`ip6tables` with family 6). Outputs
  * `previous`: the policy found at create, put back on delete (`restoreOnDelete`).
  */
-export class ChainPolicy extends NetnsResource {
+export class ChainPolicy extends pulumi.CustomResource {
     constructor(name: string, args: ChainPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        super("ChainPolicy", name, args, KEYS, inputKeys(ChainPolicyOutputFields), opts);
+        const r = registration("ChainPolicy", name, args, KEYS, inputKeys(ChainPolicyOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
 import { checkFamilies, IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { RuleOutputFields, ruleResourceProvider } from "../core/rule-provider";
 
@@ -99,8 +99,13 @@ export interface ForwardRule extends ResourceOutputs<ForwardRuleSchema & z.infer
  * (`ip netns exec NS` first when netns is given; `ip6tables` for IPv6). Outputs `family` and
  * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
  */
-export class ForwardRule extends NetnsResource {
+export class ForwardRule extends pulumi.CustomResource {
     constructor(name: string, args: ForwardRuleArgs, opts?: pulumi.CustomResourceOptions) {
-        super("ForwardRule", name, args, KEYS, inputKeys(RuleOutputFields), opts);
+        const r = registration("ForwardRule", name, args, KEYS, inputKeys(RuleOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

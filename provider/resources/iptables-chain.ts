@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { deleteChain, Family, iptablesTool, listTable, newChain, rulesUsing, Table } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
@@ -159,8 +159,13 @@ export interface IptablesChain extends ResourceOutputs<IptablesChainSchema> {}
  * rules that jump to it, are {@link IptablesRule}s that name it (`chain: c.name`, `jump: c.name`), so
  * they are made after it and deleted before it.
  */
-export class IptablesChain extends NetnsResource {
+export class IptablesChain extends pulumi.CustomResource {
     constructor(name: string, args: IptablesChainArgs, opts?: pulumi.CustomResourceOptions) {
-        super("IptablesChain", name, args, KEYS, [], opts);
+        const r = registration("IptablesChain", name, args, KEYS, [], opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressProblem, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkFamilies, IfName, inputKeys, NetnsName, networkProblem, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { RuleOutputFields, ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule, Table } from "../linux/iptables";
 import { same } from "../core/diff";
@@ -430,8 +430,13 @@ export interface IptablesRule extends ResourceOutputs<IptablesRuleSchema & z.inf
  * (`-I CHAIN 1` with `placement: "insert"`; `ip6tables` for IPv6). Outputs `family` and `rule`
  * (the rule as `iptables -S` lists it: a hand edit shows up there at refresh, and the next `up` replaces it).
  */
-export class IptablesRule extends NetnsResource {
+export class IptablesRule extends pulumi.CustomResource {
     constructor(name: string, args: IptablesRuleArgs, opts?: pulumi.CustomResourceOptions) {
-        super("IptablesRule", name, args, IPTABLES_RULE_KEYS, inputKeys(RuleOutputFields), opts);
+        const r = registration("IptablesRule", name, args, IPTABLES_RULE_KEYS, inputKeys(RuleOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { IfName, inputKeys, LinkOutputFields, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getLink, MACVLAN_MODES, macvlanAddLine } from "../linux/link";
 import { netnsExecLines } from "../linux/batch";
@@ -81,8 +81,13 @@ export interface Macvlan extends ResourceOutputs<MacvlanOutputs> {}
  * owner token). Equivalent to: `ip link add link PARENT name NAME address MAC netns NS type macvlan
  * mode MODE`, then `ip -n NS address add CIDR dev NAME` and `ip -n NS link set dev NAME alias OWNER up`, in one `ip -batch`.
  */
-export class Macvlan extends NetnsResource {
+export class Macvlan extends pulumi.CustomResource {
     constructor(name: string, args: MacvlanArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Macvlan", name, args, KEYS, inputKeys(LinkOutputFields), opts);
+        const r = registration("Macvlan", name, args, KEYS, inputKeys(LinkOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parsePrefix } from "../core/ip";
 import { checkFamilies, IfName, inputKeys, NetnsName, Network, Owner, TargetFields } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Family, networkMatch, Rule } from "../linux/iptables";
 import { RuleOutputFields, ruleResourceProvider } from "../core/rule-provider";
 
@@ -81,8 +81,13 @@ export interface MasqueradeRule extends ResourceOutputs<MasqueradeRuleSchema & z
  * (`ip netns exec NS` first when netns is given; `ip6tables` for IPv6). Outputs `family` and
  * `rule` (the rule as `iptables -S` lists it: a hand edit shows up there at refresh).
  */
-export class MasqueradeRule extends NetnsResource {
+export class MasqueradeRule extends pulumi.CustomResource {
     constructor(name: string, args: MasqueradeRuleArgs, opts?: pulumi.CustomResourceOptions) {
-        super("MasqueradeRule", name, args, KEYS, inputKeys(RuleOutputFields), opts);
+        const r = registration("MasqueradeRule", name, args, KEYS, inputKeys(RuleOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -6,7 +6,7 @@ import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
 import { assertAdoptable, Difference, differences } from "../core/adopt";
 import { checkWith, IfName, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
@@ -320,8 +320,13 @@ export interface Netns extends ResourceOutputs<NetnsOutputs> {}
  * A named network namespace. Equivalent to: `ip netns add NAME` and `ip -n NAME link set lo up`,
  * and with `dns` / `hosts` writing `/etc/netns/NAME/resolv.conf` / `hosts`.
  */
-export class Netns extends NetnsResource {
+export class Netns extends pulumi.CustomResource {
     constructor(name: string, args: NetnsArgs = {}, opts?: pulumi.CustomResourceOptions) {
-        super("Netns", name, { name, ...args }, KEYS, inputKeys(NetnsOutputFields), opts);
+        const r = registration("Netns", name, { name, ...args }, KEYS, inputKeys(NetnsOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

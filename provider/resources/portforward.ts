@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, isMulticast, networkOf, parsePrefix, prefixSize } from "../core/ip";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { checkFamilies, inputKeys, IpAddress, NetnsName, Owner, TargetFields } from "../core/schema";
 import { RulesOutputFields, ruleResourceProvider } from "../core/rule-provider";
 import { Family, Rule } from "../linux/iptables";
@@ -120,8 +120,13 @@ export interface PortForward extends ResourceOutputs<PortForwardOutputs> {}
  * `iptables -t nat -I PREROUTING 1 [-d HOST] -p tcp [-m addrtype --dst-type LOCAL] -m tcp --dport P -m comment --comment OWNER -j DNAT --to-destination TO:PORT`,
  * the same in OUTPUT, and with a LAN a hairpin MASQUERADE in POSTROUTING. Outputs `family` and `rules`.
  */
-export class PortForward extends NetnsResource {
+export class PortForward extends pulumi.CustomResource {
     constructor(name: string, args: PortForwardArgs, opts?: pulumi.CustomResourceOptions) {
-        super("PortForward", name, args, KEYS, inputKeys(RulesOutputFields), opts);
+        const r = registration("PortForward", name, args, KEYS, inputKeys(RulesOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

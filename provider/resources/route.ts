@@ -3,7 +3,7 @@ import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
 import { checkFamilies, FamilyField, checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
@@ -191,8 +191,13 @@ export interface Route extends ResourceOutputs<RouteOutputs> {}
  * A route. Equivalent to: `ip [-n NS] route add DEST [via GW] [dev DEV] [metric M] [table T] [src S] proto 250`
  * (the protocol number marks it as made by pulumi-netns).
  */
-export class Route extends NetnsResource {
+export class Route extends pulumi.CustomResource {
     constructor(name: string, args: RouteArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Route", name, args, KEYS, inputKeys(RouteOutputFields), opts);
+        const r = registration("Route", name, args, KEYS, inputKeys(RouteOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { Target, targetId, targetOf } from "../linux/target";
 import { netnsId } from "../linux/netns";
@@ -216,8 +216,13 @@ export interface SysctlForward extends ResourceOutputs<SysctlForwardOutputs> {}
  * `sysctl -w net.ipv6.conf.all.forwarding=1` (`ip netns exec NS` first when netns is given).
  * Outputs `previousIpv4`/`previousIpv6`: the values found at create, restored on delete.
  */
-export class SysctlForward extends NetnsResource {
+export class SysctlForward extends pulumi.CustomResource {
     constructor(name: string, args: SysctlForwardArgs = {}, opts?: pulumi.CustomResourceOptions) {
-        super("SysctlForward", name, args, KEYS, inputKeys(SysctlForwardOutputFields), opts);
+        const r = registration("SysctlForward", name, args, KEYS, inputKeys(SysctlForwardOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -4,7 +4,7 @@ import { claimLink, owned } from "../core/claim";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
 import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
@@ -254,8 +254,13 @@ export interface VethPair extends ResourceOutputs<VethPairOutputs> {}
  * `ip link add name NAME address MAC netns NS type veth peer name PEER address MAC netns PEERNS`, then per end
  * `ip -n NS address add CIDR dev NAME`, `ip -n NS link set dev NAME master BR up`, all in one `ip -batch`.
  */
-export class VethPair extends NetnsResource {
+export class VethPair extends pulumi.CustomResource {
     constructor(name: string, args: VethPairArgs, opts?: pulumi.CustomResourceOptions) {
-        super("VethPair", name, args, KEYS, inputKeys(VethPairOutputFields), opts);
+        const r = registration("VethPair", name, args, KEYS, inputKeys(VethPairOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { linkResourceProvider } from "../core/link-provider";
 import { linkEndLines } from "../core/linkend";
 import { addressFamily, isMulticast } from "../core/ip";
-import { NetnsResource, type ResourceOutputs, TargetArgs } from "../core/resource";
+import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { IfName, inputKeys, LinkOutputFields, IpAddress, LinkFields, Owner, TargetFields } from "../core/schema";
 import { getFloodRemotes, setFloodRemotes } from "../linux/fdb";
 import { vxlanAddLine } from "../linux/link";
@@ -139,8 +139,13 @@ export interface Vxlan extends ResourceOutputs<VxlanOutputs> {}
  * alias OWNER [master BR] up` and its addresses, in one `ip -batch`; with `remotes`, `bridge fdb
  * append 00:00:00:00:00:00 dev NAME dst R self` per peer, in one `bridge -batch`.
  */
-export class Vxlan extends NetnsResource {
+export class Vxlan extends pulumi.CustomResource {
     constructor(name: string, args: VxlanArgs, opts?: pulumi.CustomResourceOptions) {
-        super("Vxlan", name, args, KEYS, inputKeys(LinkOutputFields), opts);
+        const r = registration("Vxlan", name, args, KEYS, inputKeys(LinkOutputFields), opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }

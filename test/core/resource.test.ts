@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { pathToFileURL } from "url";
 import * as netns from "../../provider";
 import { handlers } from "../../provider/handlers";
 import { commandsDuring } from "../helpers/provider";
@@ -113,5 +114,29 @@ describe("core/resource: what registering a resource costs the program (under Pu
         assert.ok(frames > 0, "with its frames");
         assert.equal(traces, 1, `${traces} stack traces with frames captured while registering one resource`);
         assert.equal(Error.stackTraceLimit, limit, "the limit is back");
+    });
+
+    it("records, as each resource's source position, the line that declared it, not one of the package's", () => {
+        const Resource = pulumi.Resource as unknown as { stackTrace(skip: number): ({ uri: string; line: number } | undefined)[] };
+        const stackTrace = Resource.stackTrace;
+        const recorded: ({ uri: string; line: number } | undefined)[] = [];
+        // The SDK's Resource.stackTrace(skip) is what it sends the engine; called through this wrapper, one frame deeper.
+        Resource.stackTrace = (skip) => {
+            const trace = stackTrace.call(Resource, skip + 1);
+            recorded.push(trace[0]);
+            return trace;
+        };
+        /** The line of the caller, as the SDK reads a frame (mapped through source maps). */
+        const here = () => Number(/:(\d+):\d+\)?$/.exec(new Error().stack!.split("\n")[2])![1]);
+        try {
+            for (const kind of Object.keys(handlers) as (keyof typeof handlers)[]) {
+                recorded.length = 0;
+                const line = here(); new (netns[kind] as new (name: string, args: object) => pulumi.Resource)(`position-${kind}`, {}); // prettier-ignore
+                assert.equal(recorded.length, 1, kind);
+                assert.deepEqual({ uri: recorded[0]?.uri, line: recorded[0]?.line }, { uri: pathToFileURL(__filename).toString(), line }, kind);
+            }
+        } finally {
+            Resource.stackTrace = stackTrace;
+        }
     });
 });

@@ -75,4 +75,24 @@ describePrivileged("linux/batch: operations at once share one ip -batch", () => 
         }
         assert.ok(argvs.length < reads.length, `${argvs.length} processes for ${reads.length} reads`);
     });
+
+    it("shares reads in the root namespace and in named ones that have the same options, a missing device reading as absent", async () => {
+        await ipBatch(localTarget, undefined, ["link add name rr0 type veth peer name rr1", `link set dev rr1 netns ${a.name}`]);
+        try {
+            const reads: [string | undefined, string][] = [[undefined, "rr0"], [a.name, "rr1"], [undefined, "nosuchdev"], [undefined, "lo"], [a.name, "lo"]];
+            const show = ([ns, dev]: [string | undefined, string]) => ipShow(localTarget, ns, ["-json", "-details", "address", "show", "dev", dev], /does not exist/);
+            const { result, argvs } = await counted(() => Promise.all(reads.map(show)));
+            assert.equal(result[2], undefined, "the missing device is absent");
+            for (const k of [0, 1, 3, 4]) {
+                const [ns, dev] = reads[k];
+                const l = (JSON.parse(result[k]!) as { ifname: string; ifindex: number }[])[0];
+                assert.equal(l.ifname, dev);
+                assert.equal(l.ifindex, (await link(dev, ns))!.ifindex, `${dev} in ${ns ?? "the root namespace"}`);
+            }
+            assert.deepEqual(argvs[0], ["ip", "-json", "-details", "-batch", "-"], "the reads share one batch");
+            assert.ok(argvs.length <= 3, `${argvs.length} processes for ${reads.length} reads: ${JSON.stringify(argvs)}`);
+        } finally {
+            await ipBatch(localTarget, undefined, ["link delete dev rr0"]);
+        }
+    });
 });
