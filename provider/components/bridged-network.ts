@@ -356,6 +356,8 @@ export class BridgedNetwork extends pulumi.ComponentResource {
                 {
                     ...on(m.host), name: m.hostVeth, master: bridges.get(m.host)!.name, peerName: "eth0", peerNetns: ns.name,
                     peerAddresses: [`${m.address}/${plan.prefixLength}`], mtu: plan.mtu, rate: m.rate, burst: m.burst,
+                    // An IPv4 LAN's members send no IPv6 of their own: the bridge would flood each packet to every port.
+                    ipv6LinkLocal: addressFamily(plan.gateway) !== 4,
                 },
                 inNs,
             );

@@ -18,21 +18,33 @@ export interface LinkEnd {
     mac?: string;
     /** Run duplicate address detection on new IPv6 addresses (and wait for it); false adds them `nodad`. */
     dad: boolean;
+    /**
+     * false: no IPv6 link-local address (`addrgenmode none`, and the ones it has deleted), so the link
+     * sends no IPv6 on its own; true: the kernel's default back (`addrgenmode eui64`: one is made when
+     * the link next comes up); undefined: left as it is.
+     */
+    linkLocal?: boolean;
     /** Egress rate limit ("20mbit"), and its burst ("32kb"); none when undefined. */
     rate?: string;
     burst?: string;
 }
 
 /**
- * The `ip -batch` lines that make a link match its declaration: alias (the ownership marker), mtu,
- * master, up, then exactly the declared addresses. `current` is the link as read (undefined for a
- * link just created: no addresses yet). `master` undefined detaches from any bridge when `detach`;
- * `mtu` undefined leaves it; a declared `mac` the link does not have is set. That is:
- * `link set dev NAME [address MAC] alias A [mtu M] [master BR | nomaster] up|down`
- * and `address add|delete` lines.
+ * The `ip -batch` lines that make a link match its declaration: IPv6 link-local generation (before
+ * the link goes up: `addrgenmode none` keeps one from being made, and the ones it has are deleted),
+ * alias (the ownership marker), mtu, master, up, then exactly the declared addresses. `current` is
+ * the link as read (undefined for a link just created: no addresses yet). `master` undefined
+ * detaches from any bridge when `detach`; `mtu` undefined leaves it; a declared `mac` the link does
+ * not have is set. That is: `link set dev NAME addrgenmode none|eui64`, `address delete LL dev NAME`,
+ * `link set dev NAME [address MAC] alias A [mtu M] [master BR | nomaster] up|down` and `address add|delete` lines.
  */
 export function linkEndLines(end: LinkEnd, owner: string, current: Link | undefined, detach: boolean): string[] {
+    const linkLocal = end.linkLocal === undefined ? [] : [
+        linkSetLine(end.name, { addrgenmode: end.linkLocal ? "eui64" : "none" }),
+        ...(end.linkLocal ? [] : (current?.linkLocalAddresses ?? []).map((a) => `address delete ${a} dev ${end.name}`)),
+    ];
     return [
+        ...linkLocal,
         linkSetLine(end.name, { address: end.mac !== undefined && current !== undefined && current.mac !== end.mac ? end.mac : undefined, alias: owner, mtu: end.mtu, master: end.master ?? (detach && current?.master ? null : undefined), up: end.up }),
         ...addrLines(end.name, current?.addresses ?? [], end.addresses, end.dad),
     ];
@@ -137,6 +149,7 @@ export function readLinkEnd(end: LinkEnd, link: Link): LinkEnd {
         mtu: end.mtu === undefined ? undefined : link.mtu,
         up: link.up,
         dad: end.dad,
+        linkLocal: end.linkLocal === false ? link.linkLocalAddresses.length > 0 : end.linkLocal,
         rate: end.rate,
         burst: end.burst,
     };

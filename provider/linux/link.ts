@@ -22,6 +22,8 @@ export interface Link {
     dadFailed: string[];
     /** The link has carrier (`LOWER_UP`): DAD runs only then. */
     carrier: boolean;
+    /** The IPv6 link-local addresses it has (left out of {@link addresses}). */
+    linkLocalAddresses: string[];
     /** A veth's other end: its name when it is in the same namespace, else its ifindex there and the id this namespace knows that one by. */
     peer: { name?: string; ifindex?: number; netnsid?: number } | undefined;
     /** The kind's own settings (`linkinfo.info_data`: a VXLAN's id, a macvlan's mode…). */
@@ -52,7 +54,8 @@ export async function getLinks(t: Target, netns?: string): Promise<Link[]> {
 
 /** A link of `ip -json -details address show`. */
 function toLink(j: any): Link {
-    const addrs = ((j.addr_info ?? []) as any[]).filter((a) => !(a.family === "inet6" && a.scope === "link"));
+    const isLinkLocal = (a: any) => a.family === "inet6" && a.scope === "link";
+    const addrs = ((j.addr_info ?? []) as any[]).filter((a) => !isLinkLocal(a));
     const cidr = (a: any) => `${a.local}/${a.prefixlen}`;
     return {
         name: j.ifname,
@@ -67,12 +70,26 @@ function toLink(j: any): Link {
         tentative: addrs.filter((a) => a.tentative).map(cidr),
         dadFailed: addrs.filter((a) => a.dadfailed).map(cidr),
         carrier: Array.isArray(j.flags) && j.flags.includes("LOWER_UP"),
+        linkLocalAddresses: ((j.addr_info ?? []) as any[]).filter(isLinkLocal).map(cidr),
         peer:
             j.link === undefined && j.link_index === undefined
                 ? undefined
                 : { name: typeof j.link === "string" ? j.link : undefined, ifindex: j.link_index, netnsid: j.link_netnsid },
         data: j.linkinfo?.info_data,
     };
+}
+
+/** {@link kernelHasIpv6}, by target, asked once each. */
+const ipv6 = new WeakMap<Target, Promise<boolean>>();
+
+/**
+ * Whether the target's kernel has IPv6 (it was not booted with `ipv6.disable=1`): without it, a link
+ * has no IPv6 settings to change. Asked once per target. Equivalent to: `stat /proc/sys/net/ipv6`.
+ */
+export function kernelHasIpv6(t: Target): Promise<boolean> {
+    let has = ipv6.get(t);
+    if (!has) ipv6.set(t, (has = t.stat("/proc/sys/net/ipv6").then((id) => id !== undefined)));
+    return has;
 }
 
 /** A link as {@link listLinks} reports it. */
@@ -234,11 +251,13 @@ export interface LinkSettings {
     master?: string | null;
     alias?: string;
     up?: boolean;
+    /** IPv6 link-local address generation: `none`, or the kernel's default `eui64` (its own line, before the link goes up). */
+    addrgenmode?: "none" | "eui64";
 }
 
 /**
  * Changes a link's settings in one command.
- * Equivalent to: `ip [-n NS] link set dev NAME [address MAC] [mtu M] [master BR | nomaster] [alias A] [up | down]`.
+ * Equivalent to: `ip [-n NS] link set dev NAME [address MAC] [mtu M] [master BR | nomaster] [alias A] [addrgenmode M] [up | down]`.
  */
 export async function setLink(t: Target, name: string, netns: string | undefined, s: LinkSettings): Promise<void> {
     await t.run([...ipIn(netns), ...linkSetArgs(name, s)]);
@@ -255,6 +274,7 @@ function linkSetArgs(name: string, s: LinkSettings): string[] {
     if (s.mtu !== undefined) args.push("mtu", String(s.mtu));
     if (s.master !== undefined) args.push(...(s.master === null ? ["nomaster"] : ["master", s.master]));
     if (s.alias !== undefined) args.push("alias", s.alias);
+    if (s.addrgenmode !== undefined) args.push("addrgenmode", s.addrgenmode);
     if (s.up !== undefined) args.push(s.up ? "up" : "down");
     return args;
 }

@@ -6,7 +6,7 @@ import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, 
 import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
-import { deleteLink, deleteLinkWithMac, getLink, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
+import { deleteLink, deleteLinkWithMac, getLink, kernelHasIpv6, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
 import { ipBatch, netnsExecLines } from "../linux/batch";
 
@@ -24,6 +24,7 @@ export const VethPairSchema = z
         mtu: Mtu.optional(),
         up: z.boolean().default(true),
         dad: z.boolean().default(false),
+        ipv6LinkLocal: z.boolean().default(true),
         rate: Rate.optional(),
         burst: Burst.optional(),
         mac: Mac.optional(),
@@ -48,10 +49,15 @@ export type VethPairOutputs = VethPairSchema & z.infer<typeof VethPairOutputFiel
 const KEYS = inputKeys(VethPairSchema);
 const DIFF = { keys: KEYS, replace: ["name", "peerName", "netns", "peerNetns"], unmanagedWhenOmitted: ["mtu", "mac", "peerMac"], references: ["master", "peerMaster"] };
 
-function ends(a: VethPairSchema): [LinkEnd, LinkEnd] {
+/**
+ * Both ends as declared. Link-local generation is set only when `ipv6LinkLocal` is false, or becomes
+ * true again (`linkLocal`), and never on a kernel without IPv6 (`v6` false), where there is none anyway.
+ */
+function ends(a: VethPairSchema, linkLocal: boolean | undefined = a.ipv6LinkLocal === false ? false : undefined, v6 = true): [LinkEnd, LinkEnd] {
+    const ll = v6 ? linkLocal : undefined;
     return [
-        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, mac: a.mac, dad: a.dad, rate: a.rate, burst: a.burst },
-        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, mac: a.peerMac, dad: a.dad, rate: a.rate, burst: a.burst },
+        { name: a.name, netns: a.netns, addresses: a.addresses, master: a.master, mtu: a.mtu, up: a.up, mac: a.mac, dad: a.dad, linkLocal: ll, rate: a.rate, burst: a.burst },
+        { name: a.peerName, netns: a.peerNetns, addresses: a.peerAddresses, master: a.peerMaster, mtu: a.mtu, up: a.up, mac: a.peerMac, dad: a.dad, linkLocal: ll, rate: a.rate, burst: a.burst },
     ];
 }
 
@@ -95,6 +101,7 @@ async function adoptPair(t: Target, a: VethPairSchema, found: (Link | undefined)
         const shared = (p: string) => (i === 0 ? p : `${p} (of ${e.name})`);
         if (e.mtu !== undefined && e.mtu !== l.mtu) diffs.push({ property: shared("mtu"), declared: e.mtu, found: l.mtu });
         if (e.up !== l.up) diffs.push({ property: shared("up"), declared: e.up, found: l.up });
+        if (e.linkLocal === false && l.linkLocalAddresses.length > 0) diffs.push({ property: shared("ipv6LinkLocal"), declared: false, found: l.linkLocalAddresses });
         if (e.mac !== undefined && e.mac !== l.mac) diffs.push({ property: i === 0 ? "mac" : "peerMac", declared: e.mac, found: l.mac });
     });
     assertAdoptable(what, diffs);
@@ -109,8 +116,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        // State written before `dad` existed has none: it was false.
-        const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, DIFF);
+        // State written before `dad` and `ipv6LinkLocal` existed has neither: they were false and true.
+        const { changed, replaces } = diffInputs({ dad: false, ipv6LinkLocal: true, ...olds }, { dad: false, ipv6LinkLocal: true, ...news }, DIFF);
         return diffResult(changed, replaces);
     },
 
@@ -130,7 +137,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const derived = [a.mac === undefined ? stableMac(`${a.owner}/end`) : undefined, a.peerMac === undefined ? stableMac(`${a.owner}/peer`) : undefined];
         const macs = [a.mac ?? derived[0]!, a.peerMac ?? derived[1]!];
         const id = targetId(t, `${a.netns ?? ""}/${a.name}`);
-        const both = ends(a);
+        // No link-local on a kernel without IPv6 is already so: nothing to set (`addrgenmode` would fail).
+        const both = ends(a, undefined, a.ipv6LinkLocal || (await kernelHasIpv6(t)));
         // The root namespace has no name to give `peer … netns` or `netns exec`: a pair with an end there is made from there.
         const [i, j] = a.netns !== undefined && a.peerNetns === undefined ? [1, 0] : [0, 1];
         const [here, there] = [both[i], both[j]];
@@ -179,6 +187,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 peerMaster: p.master,
                 mtu: e.mtu,
                 up: e.up && p.up,
+                ipv6LinkLocal: a.ipv6LinkLocal === false ? e.linkLocal! || p.linkLocal! : a.ipv6LinkLocal,
                 rate,
                 mac: links[0].mac,
                 peerMac: links[1].mac,
@@ -191,7 +200,10 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const t = targetOf(a);
         const links = await ownedEnds(t, a);
         if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
-        await Promise.all(ends(a).map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
+        // Link-local generation given back only when it was taken away (the kernel's default otherwise left alone).
+        const back = a.ipv6LinkLocal && (olds as VethPairOutputs).ipv6LinkLocal === false ? true : undefined;
+        const both = ends(a, a.ipv6LinkLocal ? back : false, await kernelHasIpv6(t));
+        await Promise.all(both.map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
         if (a.rate !== undefined || (olds as VethPairOutputs).rate !== undefined) await Promise.all(ends(a).map((e) => applyRate(t, e, a.owner, false)));
         return { outs: outputs(a, a.mac ?? links[0].mac, a.peerMac ?? links[1].mac) };
     },
@@ -232,6 +244,13 @@ export interface VethPairArgs extends TargetArgs {
     up?: pulumi.Input<boolean | undefined>;
     /** Duplicate address detection for new IPv6 addresses: false (default) adds them `nodad`, usable at once; true waits for DAD (docs/resources.md, "IPv6 addresses are usable when create returns"). */
     dad?: pulumi.Input<boolean | undefined>;
+    /**
+     * An IPv6 link-local address on both ends, as the kernel gives every link by default. false: none
+     * (`addrgenmode none`), so neither end sends IPv6 on its own (duplicate address detection, MLD
+     * reports, router solicitations): on a bridge of many ports, each such packet is flooded to every
+     * port (docs/bridged-network.md). Declared IPv6 addresses still work. Default: true.
+     */
+    ipv6LinkLocal?: pulumi.Input<boolean | undefined>;
     /** A rate limit in both directions ("20mbit"): a tbf on each end's egress. Omitted = none. */
     rate?: pulumi.Input<string | undefined>;
     /** The rate limit's burst ("32kb"). Default: 10 ms at the rate, at least 32 kB. */

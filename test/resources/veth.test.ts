@@ -12,7 +12,7 @@ describe("resources/veth: check and diff (no commands)", () => {
     it("validates and normalises, running nothing", async () => {
         const cmds = await commandsDuring(async () => {
             const inputs = await checked(vethPairProvider, { name: "veth0", peerName: "veth1", addresses: ["FD00:0::1/64"], owner: O });
-            assert.deepEqual(inputs, { name: "veth0", peerName: "veth1", addresses: ["fd00::1/64"], peerAddresses: [], up: true, dad: false, owner: O });
+            assert.deepEqual(inputs, { name: "veth0", peerName: "veth1", addresses: ["fd00::1/64"], peerAddresses: [], up: true, dad: false, ipv6LinkLocal: true, owner: O });
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0", peerName: "veth0", owner: O }), ["peerName"]);
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0-too-long-x", peerName: "p", mtu: 10, owner: O }), ["mtu", "name"]);
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", addresses: ["10.0.0.1"], owner: O }), ["addresses.0"]);
@@ -108,6 +108,44 @@ describePrivileged("resources/veth: against the kernel", () => {
         assert.equal(await link("veth2", b).catch(() => undefined), undefined);
         await vethPairProvider.delete!(id, updated!.outs);
         assert.deepEqual(await vethPairProvider.read!(id, updated!.outs), { id: "", props: {} });
+    });
+
+    it("ipv6LinkLocal: false gives neither end an IPv6 link-local address nor any IPv6 traffic of its own; drift read back, changed in place", async () => {
+        /** Each end's addrgenmode, its link-local addresses, and the packets it sent, as the kernel reports them. */
+        const v6 = async () => Promise.all([["x1", a], ["x2", b]].map(async ([dev, ns]) => {
+            const [l] = JSON.parse(await sh(["ip", "-n", ns, "-json", "-details", "-statistics", "link", "show", "dev", dev]));
+            const [ad] = JSON.parse(await sh(["ip", "-n", ns, "-json", "address", "show", "dev", dev]));
+            const ll = (ad.addr_info as { family: string; scope: string; local: string }[]).filter((x) => x.family === "inet6" && x.scope === "link").map((x) => x.local);
+            return { mode: l.inet6_addr_gen_mode, ll, tx: l.stats64.tx.packets };
+        }));
+        const inputs = await checked(vethPairProvider, { name: "x1", netns: a, peerName: "x2", peerNetns: b, peerAddresses: ["10.9.0.2/24"], ipv6LinkLocal: false, owner: O });
+        const { id, outs } = await vethPairProvider.create(inputs);
+        await new Promise((r) => setTimeout(r, 1500)); // DAD and MLD would have sent by now
+        for (const end of await v6()) assert.deepEqual(end, { mode: "none", ll: [], tx: 0 });
+        assert.deepEqual((await vethPairProvider.read!(id, outs)).props, outs, "no drift right after create");
+
+        // By hand, one end gets link-local generation back (made when it next comes up): drift, put right in place.
+        await sh(["ip", "-n", b, "link", "set", "dev", "x2", "addrgenmode", "eui64"]);
+        await sh(["ip", "-n", b, "link", "set", "dev", "x2", "down"]);
+        await sh(["ip", "-n", b, "link", "set", "dev", "x2", "up"]);
+        assert.equal((await v6())[1].ll.length, 1);
+        const drifted = (await vethPairProvider.read!(id, outs)).props!;
+        assert.equal(drifted.ipv6LinkLocal, true);
+        assert.deepEqual((await vethPairProvider.diff!(id, drifted, inputs)).changes, true);
+        await vethPairProvider.update!(id, drifted, inputs);
+        assert.deepEqual((await v6()).map((e) => [e.mode, e.ll]), [["none", []], ["none", []]]);
+
+        // true, then false again: the kernel's default back, then the link-local addresses it made deleted.
+        const on = await vethPairProvider.update!(id, outs, { ...inputs, ipv6LinkLocal: true });
+        await sh(["ip", "-n", a, "link", "set", "dev", "x1", "down"]);
+        await sh(["ip", "-n", a, "link", "set", "dev", "x1", "up"]); // a link makes its link-local address when it comes up
+        const made = await v6();
+        assert.deepEqual(made.map((e) => e.mode), ["eui64", "eui64"]);
+        assert.equal(made[0].ll.length, 1, JSON.stringify(made));
+        await vethPairProvider.update!(id, on!.outs, inputs);
+        assert.deepEqual((await v6()).map((e) => [e.mode, e.ll]), [["none", []], ["none", []]]);
+        assert.deepEqual((await vethPairProvider.read!(id, outs)).props, outs, "as declared again");
+        await vethPairProvider.delete!(id, outs);
     });
 
     it("IPv6 answers at once after create (nodad), through a direct pair and through a bridge", async () => {
