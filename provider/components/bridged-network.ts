@@ -356,8 +356,10 @@ export class BridgedNetwork extends pulumi.ComponentResource {
                 {
                     ...on(m.host), name: m.hostVeth, master: bridges.get(m.host)!.name, peerName: "eth0", peerNetns: ns.name,
                     peerAddresses: [`${m.address}/${plan.prefixLength}`], mtu: plan.mtu, rate: m.rate, burst: m.burst,
-                    // An IPv4 LAN's members send no IPv6 of their own: the bridge would flood each packet to every port.
-                    ipv6LinkLocal: addressFamily(plan.gateway) !== 4,
+                    // An IPv4 LAN on one host: its members send no IPv6 of their own, which the bridge would flood to every
+                    // port. A LAN over VXLAN keeps it: a member moved to another host keeps its MAC, and its first packets
+                    // (DAD, MLD) are what teach the bridges where it now is.
+                    ipv6LinkLocal: addressFamily(plan.gateway) !== 4 || plan.vxlan !== undefined,
                 },
                 inNs,
             );
