@@ -54,7 +54,7 @@ const byName = new Map<string, boolean>();
  */
 export function providerSource(kind: string, inline = false): string {
     const folder = process.cwd();
-    if (!byName.has(folder)) byName.set(folder, resolvesByName(folder));
+    if (!inline && !byName.has(folder)) byName.set(folder, resolvesByName(folder));
     if (!inline && byName.get(folder)) return `exports.handler=()=>require("${BY_NAME}").handlers.${kind};`;
     return (
         `exports.handler = () => { let m; try { m = require(${JSON.stringify(ENTRY)}); } ` +

@@ -66,6 +66,15 @@ interface Queues {
 
 const queues = new WeakMap<Target, Queues>();
 
+/** The queue of a target's reads that take `options`, each batch of them one `ip OPTIONS -batch -`. */
+function readQueueOf(t: Target, options: string[]): Queue<Read> {
+    const reads = queuesOf(t).reads;
+    const key = options.join(" ");
+    let q = reads.get(key);
+    if (!q) reads.set(key, (q = { waiting: [], running: 0, runBatch: (rs) => readShared(t, options, rs) }));
+    return q;
+}
+
 /** One operation: its lines, for `ip [-n netns] -batch -`. */
 interface Operation {
     netns: string | undefined;
@@ -155,13 +164,10 @@ interface Read {
  * Equivalent to: `ip [-n NS] OPTIONS ARGS`.
  */
 export async function ipShow(t: Target, netns: string | undefined, args: string[], absent: RegExp): Promise<string | undefined> {
-    const n = args.findIndex((a) => !a.startsWith("-"));
-    const options = args.slice(0, n);
+    const first = args.findIndex((a) => !a.startsWith("-"));
+    const n = first < 0 ? args.length : first;
     const line = netns === undefined ? args.slice(n).join(" ") : `netns exec ${netns} ip ${args.join(" ")}`;
-    const reads = queuesOf(t).reads;
-    const key = options.join(" ");
-    let q = reads.get(key);
-    if (!q) reads.set(key, (q = { waiting: [], running: 0, runBatch: (rs) => readShared(t, options, rs) }));
+    const q = readQueueOf(t, args.slice(0, n));
     const r = await new Promise<RunResult>((resolve, reject) => enqueue(q, { netns, args, lines: [line], resolve, reject }));
     return absentUnless(r, absent);
 }

@@ -202,7 +202,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         if (!links) throw new Error(`veth pair "${a.name}"/"${a.peerName}" is gone or no longer carries this resource's marker: run pulumi refresh`);
         // Link-local generation given back only when it was taken away (the kernel's default otherwise left alone).
         const back = a.ipv6LinkLocal && (olds as VethPairOutputs).ipv6LinkLocal === false ? true : undefined;
-        const both = ends(a, a.ipv6LinkLocal ? back : false, await kernelHasIpv6(t));
+        const linkLocal = a.ipv6LinkLocal ? back : false;
+        const both = ends(a, linkLocal, linkLocal === undefined || (await kernelHasIpv6(t)));
         await Promise.all(both.map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
         if (a.rate !== undefined || (olds as VethPairOutputs).rate !== undefined) await Promise.all(ends(a).map((e) => applyRate(t, e, a.owner, false)));
         return { outs: outputs(a, a.mac ?? links[0].mac, a.peerMac ?? links[1].mac) };
