@@ -18,7 +18,7 @@
  * which runs in the root namespace, the lines of an operation in a named namespace become
  * `netns exec NS ip LINE`.
  */
-import { CommandError, failedBatchLine, failedLineOf, type RunResult } from "./exec";
+import { CommandError, failedBatchLine, failedLineOf, type LineCommand, type RunResult } from "./exec";
 import { absentUnless, type Target } from "./target";
 
 /** A queue of operations of one kind on one target, and how a batch of them runs (returning those that did not run). */
@@ -156,20 +156,74 @@ interface Read {
 
 /**
  * Runs a read-only `ip` command (`-json … show`) and resolves its stdout, or undefined when it fails
- * with stderr matching `absent` (see `runUnlessAbsent`). Reads at the same time with the same
- * options (the leading `-x` arguments, e.g. `-json -details`) share one `ip OPTIONS -batch -`: a read
- * in the root namespace as the line `ARGS`, one in a named namespace as `netns exec NS ip OPTIONS ARGS`.
- * Each prints exactly one line (a JSON array), so the k-th line of output is the k-th read's. A read
- * that fails runs again alone, for its own exit code and messages; those after it, in the next batch.
- * Equivalent to: `ip [-n NS] OPTIONS ARGS`.
+ * with stderr matching `absent` (see `runUnlessAbsent`). A read in a named namespace is the line
+ * `netns exec NS ip OPTIONS ARGS`, one in the root namespace the line `ARGS`; each prints exactly one
+ * line (a JSON array). On this machine, reads in named namespaces with the same options (the leading
+ * `-x` arguments, e.g. `-json -details`) are lines of an `ip OPTIONS -batch -` kept running
+ * ({@link readLive}): each line is an `ip` of its own, forked inside it. Other reads (through sudo or
+ * ssh, or in the root namespace, which a long-lived `ip` would read through its cache of names,
+ * stale once a link is made anew) share an `ip OPTIONS -batch -` with the reads at the same time
+ * ({@link readShared}). Equivalent to: `ip [-n NS] OPTIONS ARGS`.
  */
 export async function ipShow(t: Target, netns: string | undefined, args: string[], absent: RegExp): Promise<string | undefined> {
     const first = args.findIndex((a) => !a.startsWith("-"));
     const n = first < 0 ? args.length : first;
+    const options = args.slice(0, n);
     const line = netns === undefined ? args.slice(n).join(" ") : `netns exec ${netns} ip ${args.join(" ")}`;
-    const q = readQueueOf(t, args.slice(0, n));
-    const r = await new Promise<RunResult>((resolve, reject) => enqueue(q, { netns, args, lines: [line], resolve, reject }));
+    const start = netns === undefined ? undefined : t.startLines?.bind(t);
+    const r = start
+        ? await readLive(t, start, options, netns, args, line, absent)
+        : await new Promise<RunResult>((resolve, reject) => enqueue(readQueueOf(t, options), { netns, args, lines: [line], resolve, reject }));
     return absentUnless(r, absent);
+}
+
+/**
+ * Readers kept running per target and options, at most this many each: `netns exec` lines fork and
+ * run inside them one after another, so two keep both cores busy.
+ */
+const READERS = 2;
+
+const readers = new WeakMap<Target, Map<string, LineCommand[]>>();
+
+/** An idle reader of these options, else a new one while there are fewer than {@link READERS}, else the least busy. */
+function readerOf(t: Target, start: (argv: string[]) => LineCommand, options: string[]): LineCommand {
+    let byOptions = readers.get(t);
+    if (!byOptions) readers.set(t, (byOptions = new Map()));
+    const key = options.join(" ");
+    const pool = (byOptions.get(key) ?? []).filter((c) => c.alive);
+    byOptions.set(key, pool);
+    const idle = pool.find((c) => c.waiting === 0);
+    if (idle) return idle;
+    if (pool.length < READERS) {
+        pool.push(start(["ip", ...options, "-batch", "-"]));
+        return pool[pool.length - 1];
+    }
+    return pool.reduce((a, b) => (b.waiting < a.waiting ? b : a));
+}
+
+/**
+ * A read as a line of a reader kept running: its output, or its failure when that reads as absent
+ * (the reader then ends; the next read starts another). Any other failure runs again alone, for its
+ * own exit code and messages (e.g. the capability a `netns exec` lacks). A read whose reader ended
+ * before running it (another line failed) asks a new one, and after two such runs alone.
+ */
+async function readLive(
+    t: Target,
+    start: (argv: string[]) => LineCommand,
+    options: string[],
+    netns: string | undefined,
+    args: string[],
+    line: string,
+    absent: RegExp,
+): Promise<RunResult> {
+    const command = [...ipIn(netns), ...args];
+    for (let tries = 0; tries < 2; tries++) {
+        const r = await readerOf(t, start, options).ask(line);
+        if (r === undefined) continue;
+        if (r.exitCode === 0 || absent.test(r.stderr)) return { ...r, command };
+        break;
+    }
+    return t.tryRun(command);
 }
 
 /** Runs reads in one `ip OPTIONS -batch -`; settles those that ran, reruns alone the one that failed, returns those after it. */

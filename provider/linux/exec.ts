@@ -1,12 +1,13 @@
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import { appendFileSync, readFileSync } from "fs";
+import type { Socket } from "net";
 
 /**
  * The one place where pulumi-netns starts a process. Every system call of the
- * package goes through {@link run}: an argv array handed to `child_process.execFile`, never a
- * shell. (Not execa: measured here at 3.2 ms of Node CPU per command against 1.2 ms, and a provider
+ * package goes through {@link run} (an argv array handed to `child_process.execFile`), or is a line
+ * written to a command {@link startLines} keeps running; never through a shell. (Not execa: measured here at 3.2 ms of Node CPU per command against 1.2 ms, and a provider
  * host peaking at 253 MB instead of 166 MB for 200 namespaces; see docs/performance.md.)
- * With PULUMI_NETNS_TRACE=FILE set, each argv is appended to FILE as a JSON line.
+ * With PULUMI_NETNS_TRACE=FILE set, each argv started is appended to FILE as a JSON line.
  */
 
 /** Thrown when a command fails: carries the argv, exit code, stdout and stderr, and keeps the cause. */
@@ -144,6 +145,15 @@ export function observeCommands(fn?: CommandObserver): void {
 }
 
 
+/** Refuses an argv that is empty or holds a non-string or a NUL; tells the observer and the trace what will run. */
+function starting(argv: string[], input: string | undefined): void {
+    if (argv.length === 0 || argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
+        throw new Error(`refusing to run a malformed command: ${JSON.stringify(argv)}`);
+    }
+    observer?.(argv.slice(), input);
+    if (process.env.PULUMI_NETNS_TRACE) appendFileSync(process.env.PULUMI_NETNS_TRACE, JSON.stringify(argv) + "\n");
+}
+
 /**
  * Runs argv[0] with the rest as arguments, without a shell, and resolves with its output.
  * Rejects with a {@link CommandError} on a non-zero exit or when the program cannot start.
@@ -158,11 +168,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
 
 /** Like {@link run}, but a non-zero exit resolves (callers that expect one, e.g. `iptables -C`, inspect it). */
 export async function tryRun(argv: string[], options: RunOptions = {}): Promise<RunResult> {
-    if (argv.length === 0 || argv.some((a) => typeof a !== "string" || a.includes("\0"))) {
-        throw new Error(`refusing to run a malformed command: ${JSON.stringify(argv)}`);
-    }
-    observer?.(argv.slice(), options.input);
-    if (process.env.PULUMI_NETNS_TRACE) appendFileSync(process.env.PULUMI_NETNS_TRACE, JSON.stringify(argv) + "\n");
+    starting(argv, options.input);
     return new Promise((resolve, reject) => {
         const child = execFile(
             argv[0],
@@ -181,4 +187,82 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
         child.stdin?.on("error", () => undefined); // a program may exit without reading its input
         child.stdin?.end(options.input);
     });
+}
+
+/**
+ * A command kept running that answers each line written to its standard input with one line of
+ * standard output, in order, and ends at the first line that fails: `ip -json … -batch -`, whose
+ * `-json` output is flushed command by command, and which stops at a failed line and names it
+ * (`Command failed -:N`). Each line is a command the provider host does not start: that costs its
+ * only thread ~3 ms (docs/performance.md).
+ */
+export interface LineCommand {
+    /**
+     * Writes `line`; resolves with its answer: its line of stdout (exit code 0), or, when it is the
+     * line that failed, the command's exit code and stderr (without `Command failed -:N`); undefined
+     * when the command ended before running it (after another line failed, or it could not start).
+     */
+    ask(line: string): Promise<RunResult | undefined>;
+    /** Lines written and not answered yet. */
+    readonly waiting: number;
+    /** False once the command has ended: it answers nothing more. */
+    readonly alive: boolean;
+}
+
+/**
+ * Starts argv as a {@link LineCommand}. It never keeps this process alive while no line waits for an
+ * answer, and it ends when this process does (its standard input closes). The observer and the trace
+ * are told of it as it starts, not of each line (lines start no process).
+ */
+export function startLines(argv: string[]): LineCommand {
+    starting(argv, undefined);
+    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, LC_ALL: "C" }, stdio: "pipe" });
+    const handles = [child, ...([child.stdin, child.stdout, child.stderr] as unknown as Socket[])]; // its pipes are sockets
+    const hold = (on: boolean) => handles.forEach((h) => (on ? h.ref() : h.unref()));
+    hold(false);
+    const waiting: ((r: RunResult | undefined) => void)[] = [];
+    let sent = 0;
+    let out = "";
+    let err = "";
+    let alive = true;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        for (let nl = out.indexOf("\n"); nl >= 0 && waiting.length > 0; nl = out.indexOf("\n")) {
+            waiting.shift()!({ command: argv, stdout: out.slice(0, nl), stderr: "", exitCode: 0 });
+            out = out.slice(nl + 1);
+        }
+        if (waiting.length === 0) hold(false);
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.stdin.on("error", () => undefined); // it ended: `close` answers the lines waiting
+    const end = (code: number | null) => {
+        if (!alive) return;
+        alive = false;
+        const failed = code ? failedLineOf(err) : undefined;
+        // a failed `netns exec` line reports its error twice (from ip and from its fork)
+        const stderr = [...new Set(err.split("\n").filter((l) => l && !/^Command failed -:\d+$/.test(l)))].join("\n");
+        const first = sent - waiting.length + 1; // the number of the first line not answered
+        for (const [k, answer] of waiting.entries()) answer(failed === first + k ? { command: argv, stdout: "", stderr, exitCode: code! } : undefined);
+        waiting.length = 0;
+        hold(false);
+    };
+    child.on("error", () => end(null));
+    child.on("close", (code) => end(code));
+    return {
+        ask(line) {
+            if (!alive) return Promise.resolve(undefined);
+            sent++;
+            hold(true);
+            return new Promise((answer) => {
+                waiting.push(answer);
+                child.stdin.write(line + "\n");
+            });
+        },
+        get waiting() {
+            return waiting.length;
+        },
+        get alive() {
+            return alive;
+        },
+    };
 }

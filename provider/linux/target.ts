@@ -13,7 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSyn
 import * as os from "os";
 import * as path from "path";
 import type { Connection } from "../core/schema";
-import { CommandError, explainFsError, run, RunOptions, RunResult, tryRun } from "./exec";
+import { CommandError, explainFsError, run, RunOptions, RunResult, startLines, tryRun, type LineCommand } from "./exec";
 
 /** Executes commands and small file operations on one host, as one user. */
 export interface Target {
@@ -23,6 +23,11 @@ export interface Target {
     run(argv: string[], options?: RunOptions): Promise<RunResult>;
     /** Like exec's `tryRun`: a non-zero exit resolves. */
     tryRun(argv: string[], options?: RunOptions): Promise<RunResult>;
+    /**
+     * Like exec's `startLines`, on this machine only: through sudo or ssh, a command kept running
+     * would hold a sudo session or one of sshd's few multiplexed sessions (MaxSessions) for good.
+     */
+    startLines?(argv: string[]): LineCommand;
     /** A small file's text; undefined when it does not exist. `cat -- FILE` when not local. */
     readFile(file: string): Promise<string | undefined>;
     /** Writes a small file atomically, making its directory. `mkdir -p DIR`, `dd of=FILE.tmp`, `mv -f FILE.tmp FILE` when not local. */
@@ -51,6 +56,7 @@ export const localTarget: Target = {
     host: undefined,
     run,
     tryRun,
+    startLines,
     async readFile(file) {
         try {
             return await fs.readFile(file, "utf8");
