@@ -3,10 +3,11 @@ import { appendFileSync, readFileSync } from "fs";
 import type { Socket } from "net";
 
 /**
- * The one place where pulumi-netns starts a process. Every system call of the
- * package goes through {@link run} (an argv array handed to `child_process.execFile`), or is a line
- * written to a command {@link startLines} keeps running; never through a shell. (Not execa: measured here at 3.2 ms of Node CPU per command against 1.2 ms, and a provider
- * host peaking at 253 MB instead of 166 MB for 200 namespaces; see docs/performance.md.)
+ * The one place where pulumi-netns starts a process. Every system call of the package goes through
+ * {@link run} (an argv array handed to `child_process.execFile`), or is a line written to a command
+ * {@link startLines} keeps running; never through a shell. (Not execa: measured here at 3.2 ms of
+ * Node CPU per command against 1.2 ms, and a provider host peaking at 253 MB instead of 166 MB for
+ * 200 namespaces; see docs/performance.md.)
  * With PULUMI_NETNS_TRACE=FILE set, each argv started is appended to FILE as a JSON line.
  */
 
@@ -231,9 +232,10 @@ export function startLines(argv: string[]): LineCommand {
             waiting.shift()!({ command: argv, stdout: out.slice(0, nl), stderr: "", exitCode: 0 });
             out = out.slice(nl + 1);
         }
+        if (out.includes("\n")) child.kill(); // a line nobody waits for: its answers are out of step
         if (waiting.length === 0) hold(false);
     });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err = (err + d).slice(-65536)));
     child.stdin.on("error", () => undefined); // it ended: `close` answers the lines waiting
     const end = (code: number | null) => {
         if (!alive) return;
