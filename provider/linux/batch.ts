@@ -55,13 +55,15 @@ function enqueue<Op extends { lines: string[] }>(q: Queue<Op>, op: Op): void {
 /** The queues of one target: writes, and reads by their `ip` options (a read never waits behind a batch of writes). */
 function queuesOf(t: Target): Queues {
     let q = queues.get(t);
-    if (!q) queues.set(t, (q = { writes: { waiting: [], running: 0, runBatch: (ops) => runShared(t, ops) }, reads: new Map() }));
+    if (!q) queues.set(t, (q = { writes: { waiting: [], running: 0, runBatch: (ops) => runShared(t, ops) }, reads: new Map(), readers: new Map() }));
     return q;
 }
 
 interface Queues {
     writes: Queue<Operation>;
     reads: Map<string, Queue<Read>>;
+    /** The readers kept running, by their `ip` options ({@link readerOf}). */
+    readers: Map<string, LineCommand[]>;
 }
 
 const queues = new WeakMap<Target, Queues>();
@@ -183,15 +185,12 @@ export async function ipShow(t: Target, netns: string | undefined, args: string[
  */
 const READERS = 2;
 
-const readers = new WeakMap<Target, Map<string, LineCommand[]>>();
-
 /** An idle reader of these options, else a new one while there are fewer than {@link READERS}, else the least busy. */
 function readerOf(t: Target, start: (argv: string[]) => LineCommand, options: string[]): LineCommand {
-    let byOptions = readers.get(t);
-    if (!byOptions) readers.set(t, (byOptions = new Map()));
+    const readers = queuesOf(t).readers;
     const key = options.join(" ");
-    const pool = (byOptions.get(key) ?? []).filter((c) => c.alive);
-    byOptions.set(key, pool);
+    const pool = (readers.get(key) ?? []).filter((c) => c.alive);
+    readers.set(key, pool);
     const idle = pool.find((c) => c.waiting === 0);
     if (idle) return idle;
     if (pool.length < READERS) {

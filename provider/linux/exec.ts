@@ -135,8 +135,12 @@ export interface RunOptions {
     env?: Record<string, string>;
 }
 
-/** Receives every argv (and what it will read on stdin) before it runs; tests use it to prove what ran (and that nothing did). */
-export type CommandObserver = (argv: string[], input?: string) => void;
+/**
+ * Receives every argv (and what it will read on stdin) before it runs, and every line written to a
+ * command kept running ({@link startLines}) as that command reading it, with `running` true (no
+ * process starts for it); tests use it to prove what ran (and that nothing did).
+ */
+export type CommandObserver = (argv: string[], input?: string, running?: boolean) => void;
 
 let observer: CommandObserver | undefined;
 
@@ -154,6 +158,9 @@ function starting(argv: string[], input: string | undefined): void {
     observer?.(argv.slice(), input);
     if (process.env.PULUMI_NETNS_TRACE) appendFileSync(process.env.PULUMI_NETNS_TRACE, JSON.stringify(argv) + "\n");
 }
+
+/** A command's environment: this process's, messages in the C locale (stderr is matched), and `extra`. */
+const environment = (extra?: Record<string, string>) => ({ ...process.env, LC_ALL: "C", ...extra });
 
 /**
  * Runs argv[0] with the rest as arguments, without a shell, and resolves with its output.
@@ -174,7 +181,7 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
         const child = execFile(
             argv[0],
             argv.slice(1),
-            { env: { ...process.env, LC_ALL: "C", ...options.env }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
+            { env: environment(options.env), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
             (error, stdout, stderr) => {
                 const code = (error as { code?: unknown } | null)?.code;
                 if (error && typeof code !== "number") {
@@ -212,12 +219,12 @@ export interface LineCommand {
 
 /**
  * Starts argv as a {@link LineCommand}. It never keeps this process alive while no line waits for an
- * answer, and it ends when this process does (its standard input closes). The observer and the trace
- * are told of it as it starts, not of each line (lines start no process).
+ * answer, and it ends when this process does (its standard input closes). The trace is told of it as
+ * it starts (lines start no process); the observer as it starts, and of each line (see {@link CommandObserver}).
  */
 export function startLines(argv: string[]): LineCommand {
     starting(argv, undefined);
-    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, LC_ALL: "C" }, stdio: "pipe" });
+    const child = spawn(argv[0], argv.slice(1), { env: environment(), stdio: "pipe" });
     const handles = [child, ...([child.stdin, child.stdout, child.stderr] as unknown as Socket[])]; // its pipes are sockets
     const hold = (on: boolean) => handles.forEach((h) => (on ? h.ref() : h.unref()));
     hold(false);
@@ -253,6 +260,7 @@ export function startLines(argv: string[]): LineCommand {
     return {
         ask(line) {
             if (!alive) return Promise.resolve(undefined);
+            observer?.(argv.slice(), line + "\n", true);
             sent++;
             hold(true);
             return new Promise((answer) => {

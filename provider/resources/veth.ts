@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { claimLink, owned } from "../core/claim";
+import { allInOrder } from "../core/settle";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
 import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
@@ -67,7 +68,7 @@ function outputs(a: VethPairSchema, mac: string, peerMac: string): VethPairOutpu
 
 /** Both ends as the kernel has them, if both exist and carry our marker; else undefined. */
 async function ownedEnds(t: Target, a: VethPairSchema): Promise<[Link, Link] | undefined> {
-    const [end, peer] = await Promise.all([getLink(t, a.name, a.netns), getLink(t, a.peerName, a.peerNetns)]);
+    const [end, peer] = await allInOrder([getLink(t, a.name, a.netns), getLink(t, a.peerName, a.peerNetns)]);
     return owned(end, a.owner) && owned(peer, a.owner) ? [end, peer] : undefined;
 }
 
@@ -105,7 +106,7 @@ async function adoptPair(t: Target, a: VethPairSchema, found: (Link | undefined)
         if (e.mac !== undefined && e.mac !== l.mac) diffs.push({ property: i === 0 ? "mac" : "peerMac", declared: e.mac, found: l.mac });
     });
     assertAdoptable(what, diffs);
-    await Promise.all(both.map((e) => ipBatch(t, e.netns, [linkSetLine(e.name, { alias: a.owner })])));
+    await allInOrder(both.map((e) => ipBatch(t, e.netns, [linkSetLine(e.name, { alias: a.owner })])));
     return outputs(a, end!.mac, peer!.mac);
 }
 
@@ -151,17 +152,17 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
                 ...(there.netns === here.netns ? thereLines : netnsExecLines(there.netns!, thereLines)),
             ]);
             made = true;
-            await Promise.all(both.map((e) => awaitDad(t, e)));
-            await Promise.all(both.map((e) => applyRate(t, e, a.owner, true))); // both directions: each end's egress
+            await allInOrder(both.map((e) => awaitDad(t, e)));
+            await allInOrder(both.map((e) => applyRate(t, e, a.owner, true))); // both directions: each end's egress
         } catch (err) {
             if (!linkTaken(err)) {
                 if (derived[i] !== undefined || made || linkAddRan(err)) await deleteLinkWithMac(t, here.name, here.netns, macs[i]);
                 throw err;
             }
-            const claims = await Promise.all(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", derived[k], a.adopt)));
+            const claims = await allInOrder(both.map((e, k) => claimLink(t, e.name, e.netns, a.owner, "veth", derived[k], a.adopt)));
             if (claims.some((c) => c.claim === "unmarked")) return { id, outs: await adoptPair(t, a, claims.map((c) => c.link)) };
             if (claims.some((c) => c.claim !== "ours")) throw err;
-            await Promise.all(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
+            await allInOrder(both.map((e, k) => applyLinkEnd(t, e, a.owner, claims[k].link, true)));
             const [l0, l1] = claims.map((c) => c.link!);
             return { id, outs: outputs(a, a.mac ?? l0.mac, a.peerMac ?? l1.mac) };
         }
@@ -175,7 +176,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         if (!links) return { id: "", props: {} };
         const [e, p] = ends(a).map((end, i) => readLinkEnd(end, links[i]));
         // Both ends' limits: one gone shows as none, one changed as its rate (drift either way).
-        const rates = a.rate === undefined ? [] : await Promise.all(ends(a).map((end) => readRate(t, end, a.owner)));
+        const rates = a.rate === undefined ? [] : await allInOrder(ends(a).map((end) => readRate(t, end, a.owner)));
         const rate = rates.includes(undefined) ? undefined : rates.find((r) => r !== a.rate) ?? a.rate;
         return {
             id,
@@ -204,8 +205,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
         const back = a.ipv6LinkLocal && (olds as VethPairOutputs).ipv6LinkLocal === false ? true : undefined;
         const linkLocal = a.ipv6LinkLocal ? back : false;
         const both = ends(a, linkLocal, linkLocal === undefined || (await kernelHasIpv6(t)));
-        await Promise.all(both.map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
-        if (a.rate !== undefined || (olds as VethPairOutputs).rate !== undefined) await Promise.all(ends(a).map((e) => applyRate(t, e, a.owner, false)));
+        await allInOrder(both.map((e, i) => applyLinkEnd(t, e, a.owner, links[i], true)));
+        if (a.rate !== undefined || (olds as VethPairOutputs).rate !== undefined) await allInOrder(ends(a).map((e) => applyRate(t, e, a.owner, false)));
         return { outs: outputs(a, a.mac ?? links[0].mac, a.peerMac ?? links[1].mac) };
     },
 

@@ -7,12 +7,13 @@ import * as path from "path";
 import { link, links, withFreshNetns } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 
-/** Runs fn, counting the processes it starts and collecting what they read. */
-async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: string[][] }> {
+/** Runs fn, collecting the processes it starts, and the lines it writes to commands kept running. */
+async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: string[][]; lines: string[] }> {
     const argvs: string[][] = [];
-    observeCommands((argv) => argvs.push(argv));
+    const lines: string[] = [];
+    observeCommands((argv, input, running) => void (running ? lines.push(`${argv.join(" ")} < ${input!.trimEnd()}`) : argvs.push(argv)));
     try {
-        return { result: await fn(), argvs };
+        return { result: await fn(), argvs, lines };
     } finally {
         observeCommands();
     }
@@ -114,9 +115,11 @@ describePrivileged("linux/batch: operations at once share one ip -batch", () => 
             const present: [string, string][] = [[a.name, "rr1"], [a.name, "lo"], [b.name, "lo"]];
             await Promise.all(present.map(showDev(localTarget))); // readers started, or already running
             for (let round = 0; round < 3; round++) {
-                const { result, argvs } = await counted(() => Promise.all(present.map(showDev(localTarget))));
+                const { result, argvs, lines } = await counted(() => Promise.all(present.map(showDev(localTarget))));
                 await assertOwn(present, result);
                 assert.deepEqual(argvs, [], `round ${round}: no process for ${present.length} reads`);
+                assert.deepEqual(lines.sort(), present.map(([ns, dev]) => `ip -json -details -batch - < netns exec ${ns} ip -json -details address show dev ${dev}`).sort(),
+                    "the observer is told of each line");
             }
             // A missing device ends the reader that read it (ip stops at a failed line); every read still gets its own answer.
             const reads: [string, string][] = [[a.name, "rr1"], [b.name, "lo"], [a.name, "nosuchdev"], [a.name, "lo"], [b.name, "lo"]];
