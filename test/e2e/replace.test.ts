@@ -6,7 +6,7 @@
  * `preview --refresh --expect-no-changes` passes: no state claims an object the kernel lacks.
  */
 import { strict as assert } from "assert";
-import { addrs, ip6tablesSave, iptablesSave, links, routes, sh, snapshotHost, sysctl } from "../helpers/kernel";
+import { addrs, ip6tablesSave, iptablesSave, links, netnsCookie, routes, snapshotHost, sysctl } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
 import { nameOf, withProject, type PreviewJson, type Project } from "./cli";
 
@@ -28,14 +28,15 @@ async function network(): Promise<string> {
 }
 
 /**
- * What tells a re-made object from the old one: the namespace's inode, and each link's ifindex (a
- * namespace never reuses one; inside the namespace, with the namespace's inode: a new namespace counts afresh).
+ * What tells a re-made object from the old one: the namespace's cookie (never reused, unlike its
+ * inode), and each link's ifindex (a namespace does not reuse one soon; inside the namespace, with
+ * the namespace's cookie: a new namespace counts afresh).
  */
 async function identities(): Promise<Record<string, string>> {
-    const inode = (await sh(["stat", "-L", "-c", "%i", `/run/netns/${NS}`])).trim();
-    const out: Record<string, string> = { [`netns ${NS}`]: inode };
+    const cookie = await netnsCookie(NS);
+    const out: Record<string, string> = { [`netns ${NS}`]: cookie };
     for (const l of await links()) out[`/${l.ifname}`] = String(l.ifindex);
-    for (const l of await links(NS)) out[`${NS}/${l.ifname}`] = `${inode}:${l.ifindex}`;
+    for (const l of await links(NS)) out[`${NS}/${l.ifname}`] = `${cookie}:${l.ifindex}`;
     return out;
 }
 

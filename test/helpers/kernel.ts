@@ -157,6 +157,16 @@ export async function netnsList(): Promise<string[]> {
     return parseJson<{ name: string }>(await sh(["ip", "-json", "netns", "list"])).map((n) => n.name);
 }
 
+/**
+ * The kernel's cookie of namespace NS (`SO_NETNS_COOKIE` of a socket made in it): what tells a
+ * namespace made again from the old one. A namespace's inode does not: the kernel reuses it once
+ * the old namespace is freed.
+ */
+export async function netnsCookie(netns: string): Promise<string> {
+    const read = "import socket, struct; print(struct.unpack('Q', socket.socket().getsockopt(socket.SOL_SOCKET, 71, 8))[0])";
+    return (await sh(inNs(netns, ["python3", "-c", read]))).trim();
+}
+
 function stripComments(text: string): string {
     // Packet counters ([packets:bytes]) change with traffic, not with configuration.
     return text.split("\n").filter((l) => !l.startsWith("#")).join("\n").replace(/\[\d+:\d+\]/g, "[0:0]");
