@@ -8,6 +8,7 @@ import { checkWith, stripUndefined, withoutProvider, type Connection } from "./s
 import { deleteLink, deleteLinkWithMac, getLink, linkAddRan, linkSetLine, linkTaken, stableMac } from "../linux/link";
 import { ipBatch } from "../linux/batch";
 import { Target, targetId, targetOf } from "../linux/target";
+import { leanInputs } from "./defaults";
 
 /** What every single-link resource's inputs hold (Bridge, Macvlan, Vxlan). */
 type LinkArgs = LinkEnd & { owner: string; connection?: Connection; sudo?: boolean; adopt?: boolean } & Record<string, unknown>;
@@ -50,7 +51,7 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
     const outputs = (a: A, mac: string) => stripUndefined({ ...a, mac } as Record<string, unknown>);
     const where = (a: A) => (inNamespace(a.netns));
     const diffSpec = { keys: r.keys, replace: r.replace, unmanagedWhenOmitted: ["mtu", "mac"], references: r.master ? ["master"] : [] };
-    return {
+    return leanInputs(r.schema as unknown as z.ZodObject, {
         async check(_olds, news) {
             return checkWith(r.schema as unknown as z.ZodObject, news);
         },
@@ -125,5 +126,5 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
             // A bridge's ports are detached by the kernel, not deleted.
             if (owned(await getLink(t, a.name, a.netns), a.owner)) await deleteLink(t, a.name, a.netns);
         },
-    };
+    });
 }

@@ -4,6 +4,7 @@ import { diffInputs, diffResult } from "./diff";
 import { checkWith, FamilyField, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { targetId, targetOf } from "../linux/target";
 import { adoptRule, ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
+import { leanInputs } from "./defaults";
 
 /** What every rule resource's inputs hold: its owner token, and where its commands run. */
 type Owned = { owner: string; connection?: Connection; sudo?: boolean; adopt?: boolean };
@@ -50,7 +51,7 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
         const lines = listed ?? rules.map(formatRule);
         return stripUndefined({ ...a, family: rules[0].family, [r.output]: r.output === "rule" ? lines[0] : lines }) as unknown as RuleOutputs<A>;
     };
-    return {
+    return leanInputs(r.schema, {
         async check(_olds, news) {
             return checkWith(r.schema, news);
         },
@@ -115,5 +116,5 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
             const t = targetOf(a);
             for (const rule of r.toRules(a)) await removeOwnedRules(t, rule);
         },
-    };
+    });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withDefaults } from "./defaults";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, networkOf, parsePrefix } from "./ip";
 import { RESOURCE_NAME, rememberResource } from "./owner";
 
@@ -201,13 +202,7 @@ export function checkWith(
         return { inputs: rest, failures };
     }
     // Only unknown values failed: fill in the defaults of the properties that were left out.
-    const inputs: Record<string, unknown> = { ...rest, ...hidden };
-    for (const [key, field] of Object.entries(schema.shape)) {
-        if (inputs[key] !== undefined) continue;
-        const filled = (field as z.ZodType).safeParse(undefined);
-        if (filled.success && filled.data !== undefined) inputs[key] = filled.data;
-    }
-    return { inputs, failures: [] };
+    return { inputs: { ...withDefaults(schema, rest), ...hidden }, failures: [] };
 }
 
 /**

@@ -8,6 +8,7 @@ import { Family, getChainPolicy, iptablesTool, Policy, POLICY_CHAINS, PolicyTabl
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
+import { leanInputs } from "../core/defaults";
 
 const TABLES = Object.keys(POLICY_CHAINS) as PolicyTable[];
 
@@ -101,7 +102,7 @@ async function netnsGone(t: Target, netns: string | undefined): Promise<boolean>
  * resource holds is in its state (`previous`) and, written before the policy is set, in a marker
  * file under {@link POLICY_MARKER_DIR} keyed by its owner token. check and diff run nothing.
  */
-export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = {
+export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = leanInputs(ChainPolicySchema as unknown as z.ZodObject, {
     async check(_olds, news) {
         return checkWith(ChainPolicySchema as unknown as z.ZodObject, news);
     },
@@ -167,7 +168,7 @@ export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = {
         }
         if (s.owner) await removeMarker(t, POLICY_MARKER_DIR, s.owner);
     },
-};
+});
 
 /** Arguments of {@link ChainPolicy}. */
 export interface ChainPolicyArgs extends TargetArgs {

@@ -8,6 +8,7 @@ import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
 import { BUILTIN_CHAINS, ChainName, TARGETS } from "./iptables-rule";
+import { leanInputs } from "../core/defaults";
 
 const TABLES = Object.keys(BUILTIN_CHAINS) as Table[];
 
@@ -60,7 +61,7 @@ async function markedOurs(t: Target, a: IptablesChainSchema): Promise<{ ours: bo
  * made is in its state and, written before the chain is made, in a marker file under
  * {@link CHAIN_MARKER_DIR}. check and diff run nothing; any change is another chain, replaced delete-first.
  */
-export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
+export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = leanInputs(IptablesChainSchema, {
     async check(_olds, news) {
         return checkWith(IptablesChainSchema, news);
     },
@@ -136,7 +137,7 @@ export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = {
         }
         await removeMarker(t, CHAIN_MARKER_DIR, a.owner);
     },
-};
+});
 
 /** Arguments of {@link IptablesChain}. */
 export interface IptablesChainArgs extends TargetArgs {

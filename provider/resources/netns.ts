@@ -12,6 +12,7 @@ import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
 import { EtcFile, etcDir, etcDirExists, parseHosts, parseResolvConf, readEtcFile, removeEtcDirIfEmpty, removeEtcFile, renderHosts, renderResolvConf, writeEtcFile } from "../linux/etc";
 import { addNetns, deleteNetns, NETNS_DIR, NetnsMarker, PENDING_INODE, readNetnsMarker, netnsId, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
+import { leanInputs } from "../core/defaults";
 
 /**
  * Links the kernel puts in every namespace: `lo`, and the fallback devices of tunnel modules
@@ -156,7 +157,7 @@ async function removeEtcFiles(t: Target, a: NetnsSchema, marker: NetnsMarker | u
 }
 
 /** The provider behind {@link Netns}. */
-export const netnsProvider: pulumi.dynamic.ResourceProvider = {
+export const netnsProvider: pulumi.dynamic.ResourceProvider = leanInputs(NetnsSchema, {
     async check(_olds, news) {
         return checkWith(NetnsSchema, news);
     },
@@ -286,7 +287,7 @@ export const netnsProvider: pulumi.dynamic.ResourceProvider = {
         if (a.dns || a.hosts) await removeEtcFiles(t, a, await readNetnsMarker(t, a.name));
         await removeNetnsMarker(t, a.name);
     },
-};
+});
 
 /** Arguments of {@link Netns}. */
 export interface NetnsArgs extends TargetArgs {

@@ -8,6 +8,7 @@ import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
+import { leanInputs } from "../core/defaults";
 
 /** The tables iproute2 knows by name (`/etc/iproute2/rt_tables`): 254, 255 and 253. */
 const TABLE_NAMES = ["main", "local", "default"] as const;
@@ -84,7 +85,7 @@ function explainGateway(err: unknown, a: RouteSchema): unknown {
 }
 
 /** The provider behind {@link Route}. */
-export const routeProvider: pulumi.dynamic.ResourceProvider = {
+export const routeProvider: pulumi.dynamic.ResourceProvider = leanInputs(RouteSchema, {
     async check(_olds, news) {
         return checkWith(RouteSchema, news);
     },
@@ -164,7 +165,7 @@ export const routeProvider: pulumi.dynamic.ResourceProvider = {
         const t = targetOf(a);
         await deleteRoute(t, spec(a), a.netns);
     },
-};
+});
 
 /** Arguments of {@link Route}. */
 export interface RouteArgs extends TargetArgs {

@@ -7,6 +7,7 @@ import { assertAdoptable, differences } from "../core/adopt";
 import { Target, targetId, targetOf } from "../linux/target";
 import { netnsId } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
+import { leanInputs } from "../core/defaults";
 
 /** Inputs of a {@link SysctlForward}, validated and with defaults filled. */
 export const SysctlForwardSchema = z
@@ -110,7 +111,7 @@ async function netnsGone(t: Target, netns: string | undefined): Promise<boolean>
  * run again after a crash between its set and the engine saving state takes the previous values
  * from that file, not the 1 it finds, and so still restores them on delete.
  */
-export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
+export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = leanInputs(SysctlForwardSchema, {
     async check(_olds, news) {
         return checkWith(SysctlForwardSchema, news);
     },
@@ -188,7 +189,7 @@ export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = {
         }
         if (state.owner) await removeSysctlMarker(t, state.owner);
     },
-};
+});
 
 /** Arguments of {@link SysctlForward}. */
 export interface SysctlForwardArgs extends TargetArgs {

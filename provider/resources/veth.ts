@@ -10,6 +10,7 @@ import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, kernelHasIpv6, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
 import { ipBatch, netnsExecLines } from "../linux/batch";
+import { leanInputs } from "../core/defaults";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
 export const VethPairSchema = z
@@ -111,7 +112,7 @@ async function adoptPair(t: Target, a: VethPairSchema, found: (Link | undefined)
 }
 
 /** The provider behind {@link VethPair}. */
-export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
+export const vethPairProvider: pulumi.dynamic.ResourceProvider = leanInputs(VethPairSchema, {
     async check(_olds, news) {
         return checkWith(VethPairSchema, news);
     },
@@ -220,7 +221,7 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = {
             await deleteLink(t, a.peerName, a.peerNetns);
         }
     },
-};
+});
 
 /** Arguments of {@link VethPair}. */
 export interface VethPairArgs extends TargetArgs {

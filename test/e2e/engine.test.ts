@@ -9,9 +9,12 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { PARALLEL } from "../bench/engine/engine";
+import { withDefaults } from "../../provider/core/defaults";
+import type { Kind } from "../../provider/core/resource";
+import { kinds } from "../../provider/handlers";
 import { links, netnsList, sh } from "../helpers/kernel";
 import { describePrivileged } from "../helpers/sandbox";
-import { changes, nameOf, Project, withProject } from "./cli";
+import { changes, nameOf, Project, withProject, type StateResource } from "./cli";
 
 /** The argv lines the provider ran while `fn` ran (PULUMI_NETNS_TRACE, see provider/linux/exec.ts). */
 async function traced(project: Project, fn: (env: NodeJS.ProcessEnv) => Promise<unknown>): Promise<string[][]> {
@@ -36,6 +39,27 @@ describePrivileged("e2e: the engine's behaviour that docs/architecture.md and th
         assert.ok(up.length > 0);
         const noop = await traced(ctx.project, (env) => ctx.project.pulumi(["up", "--yes"], { env }));
         assert.deepEqual(noop, [], "a no-op up ran commands");
+    });
+
+    it("the state's inputs hold what the program gives, not the defaults; a state holding them too previews no change, and up leaves them out", async () => {
+        const ours = (s: { deployment: { resources?: StateResource[] } }) =>
+            (s.deployment.resources ?? []).filter((r) => r.custom && r.type.startsWith("pulumi-nodejs:dynamic/netns:"));
+        const lean = ours(await ctx.project.exportStack());
+        const alone = lean.find((r) => nameOf(r.urn) === "alone")!;
+        assert.deepEqual(Object.keys(alone.inputs!).sort(), ["__provider", "name", "owner"]);
+        assert.equal(alone.outputs!.loopbackUp, true, "the outputs hold every setting");
+        // The state as written when check still filled the defaults in.
+        const full = JSON.parse((await ctx.project.pulumi(["stack", "export"])).stdout);
+        for (const r of ours(full)) r.inputs = withDefaults(kinds[r.type.split(":").pop() as Kind].schema, r.inputs!);
+        assert.equal(ours(full).find((r) => nameOf(r.urn) === "alone")!.inputs!.loopbackUp, true);
+        const file = path.join(ctx.project.root, "full-state.json");
+        fs.writeFileSync(file, JSON.stringify(full));
+        await ctx.project.pulumi(["stack", "import", "--file", file]);
+        await ctx.project.pulumi(["preview", "--expect-no-changes"]);
+        await ctx.project.pulumi(["preview", "--refresh", "--expect-no-changes"]);
+        await ctx.project.pulumi(["up", "--yes"]);
+        const inputs = (rs: StateResource[]) => Object.fromEntries(rs.map((r) => [r.urn, r.inputs]));
+        assert.deepEqual(inputs(ours(await ctx.project.exportStack())), inputs(lean));
     });
 
     it("a rule's match change is a delete-before-replace: the old rule goes first, one rule remains", async () => {

@@ -7,9 +7,10 @@ import { describePrivileged } from "../helpers/sandbox";
 const O = owner("ChainPolicy", "fw");
 
 describe("resources/chain-policy: check and diff (no commands)", () => {
-    it("fills defaults, refuses what iptables would, naming the property, and runs nothing", async () => {
+    it("leaves defaults out of the state, refuses what iptables would, naming the property, and runs nothing", async () => {
         const cmds = await commandsDuring(async () => {
-            assert.deepEqual(await checked(p, { chain: "FORWARD", policy: "DROP", owner: O }), { chain: "FORWARD", table: "filter", policy: "DROP", family: 4, restoreOnDelete: true, owner: O });
+            assert.deepEqual(await checked(p, { chain: "FORWARD", policy: "DROP", owner: O }), { chain: "FORWARD", policy: "DROP", owner: O });
+            assert.deepEqual(await checked(p, { chain: "FORWARD", policy: "DROP", table: "filter", owner: O }), { chain: "FORWARD", policy: "DROP", table: "filter", owner: O }, "a default the program gives is kept");
             assert.equal((await checked(p, { chain: "PREROUTING", table: "raw", policy: "DROP", family: 6, owner: O })).family, 6);
             assert.deepEqual(await failedProperties(p, { chain: "FORWARD", policy: "drop", family: 5, owner: O }), ["family", "policy"]);
             assert.deepEqual(await failedProperties(p, { chain: "FORWARD", policy: "REJECT", owner: O }), ["policy"]);

@@ -8,9 +8,9 @@ import { describePrivileged } from "../helpers/sandbox";
 const O = owner("ForwardRule", "t1");
 
 describe("resources/forward: check and diff (no commands)", () => {
-    it("validates, fills defaults and runs nothing", async () => {
+    it("validates, leaves defaults out of the state and runs nothing", async () => {
         const cmds = await commandsDuring(async () => {
-            assert.deepEqual(await checked(p, { inInterface: "br0", owner: O }), { inInterface: "br0", established: false, owner: O });
+            assert.deepEqual(await checked(p, { inInterface: "br0", owner: O }), { inInterface: "br0", owner: O });
             assert.deepEqual(await failedProperties(p, { owner: O }), ["(resource)"]);
             assert.deepEqual(await failedProperties(p, { established: false, owner: O }), ["(resource)"]);
             assert.deepEqual(await failedProperties(p, { source: "10.0.0.0/8", destination: "fd00::/8", owner: O }), ["destination"]);

@@ -8,9 +8,9 @@ import { describePrivileged } from "../helpers/sandbox";
 const O = owner("IptablesChain", "c1");
 
 describe("resources/iptables-chain: check and diff (no commands)", () => {
-    it("fills defaults, refuses built-in chains' and targets' names, naming the property, and runs nothing", async () => {
+    it("leaves defaults out of the state, refuses built-in chains' and targets' names, naming the property, and runs nothing", async () => {
         const cmds = await commandsDuring(async () => {
-            assert.deepEqual(await checked(p, { name: "OTHER-TOOL", owner: O }), { name: "OTHER-TOOL", table: "filter", family: 4, owner: O });
+            assert.deepEqual(await checked(p, { name: "OTHER-TOOL", owner: O }), { name: "OTHER-TOOL", owner: O });
             for (const name of ["FORWARD", "postrouting", "ACCEPT", "-N", "a b", "x".repeat(29), ""]) assert.deepEqual([...new Set(await failedProperties(p, { name, owner: O }))], ["name"], name);
             assert.deepEqual(await failedProperties(p, { name: "C", table: "security", owner: O }), ["table"]);
             assert.deepEqual(await failedProperties(p, { name: "C", family: 5, owner: O }), ["family"]);

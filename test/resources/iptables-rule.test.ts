@@ -47,7 +47,7 @@ describe("resources/iptables-rule: check, diff, and the rule as iptables lists i
     it("validates, normalises and runs nothing; each failure names its property", async () => {
         const cmds = await commandsDuring(async () => {
             assert.deepEqual(await checked(p, { chain: "INPUT", jump: "ACCEPT", source: "192.0.2.1", protocol: "ICMPv6", owner: O }).catch(() => "x"), "x", "IPv4 source with icmpv6 is refused");
-            assert.deepEqual(await checked(p, { chain: "INPUT", jump: "ACCEPT", source: "192.0.2.1", owner: O }), { table: "filter", chain: "INPUT", placement: "append", source: "192.0.2.1/32", jump: "ACCEPT", owner: O });
+            assert.deepEqual(await checked(p, { chain: "INPUT", jump: "ACCEPT", source: "192.0.2.1", owner: O }), { chain: "INPUT", source: "192.0.2.1/32", jump: "ACCEPT", owner: O });
             assert.deepEqual((await checked(p, { table: "nat", chain: "PREROUTING", protocol: "tcp", jump: "DNAT", toDestination: "[FD00:0::1]:80", owner: O })).toDestination, "[fd00::1]:80");
             const bad: [Record<string, unknown>, string[]][] = [
                 [{ chain: "POSTROUTING", jump: "ACCEPT" }, ["chain"]], // not a filter chain

@@ -10,7 +10,7 @@ describe("resources/route: check and diff (no commands)", () => {
     it("validates gateway/device, families and networks, running nothing", async () => {
         const cmds = await commandsDuring(async () => {
             assert.deepEqual(await checked(routeProvider, { destination: "default", gateway: "10.1.1.3", owner: O }), {
-                destination: "default", gateway: "10.1.1.3", table: "main", owner: O,
+                destination: "default", gateway: "10.1.1.3", owner: O,
             });
             assert.deepEqual(await failedProperties(routeProvider, { destination: "default", owner: O }), ["gateway"]);
             assert.deepEqual(await failedProperties(routeProvider, { destination: "10.0.0.0/8", gateway: "fd00::1", owner: O }), ["gateway"]);

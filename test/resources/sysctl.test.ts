@@ -10,9 +10,10 @@ const V4 = "net.ipv4.ip_forward";
 const V6 = "net.ipv6.conf.all.forwarding";
 
 describe("resources/sysctl: check and diff (no commands)", () => {
-    it("fills defaults, validates and runs nothing", async () => {
+    it("leaves defaults out of the state, validates and runs nothing", async () => {
         const cmds = await commandsDuring(async () => {
-            assert.deepEqual(await checked(p, { owner: O }), { ipv4: true, ipv6: false, restoreOnDelete: true, owner: O });
+            assert.deepEqual(await checked(p, { owner: O }), { owner: O });
+            assert.deepEqual(await checked(p, { ipv4: true, owner: O }), { ipv4: true, owner: O }, "a default the program gives is kept");
             assert.deepEqual(await failedProperties(p, { ipv4: false, owner: O }), ["ipv4"]);
             assert.deepEqual(await failedProperties(p, { ipv4: "yes", netns: "a/b", owner: O }), ["ipv4", "netns"]);
             assert.deepEqual(await failedProperties(p, { forward: true, owner: O }), ["forward"]);
@@ -35,7 +36,7 @@ describePrivileged("resources/sysctl: against the kernel", () => {
         const { id, outs } = await p.create(inputs);
         assert.equal(await sysctl(V4, ns.name), "1");
         assert.equal(await sysctl(V6, ns.name), "0");
-        assert.deepEqual(outs, { ...inputs, previousIpv4: 0 });
+        assert.deepEqual(outs, { ...inputs, ipv4: true, ipv6: false, restoreOnDelete: true, previousIpv4: 0 }, "the outputs hold every setting, defaults too");
         assert.deepEqual(await p.read!(id, outs), { id, props: outs });
 
         await set(V4, "0");

@@ -12,7 +12,7 @@ describe("resources/veth: check and diff (no commands)", () => {
     it("validates and normalises, running nothing", async () => {
         const cmds = await commandsDuring(async () => {
             const inputs = await checked(vethPairProvider, { name: "veth0", peerName: "veth1", addresses: ["FD00:0::1/64"], owner: O });
-            assert.deepEqual(inputs, { name: "veth0", peerName: "veth1", addresses: ["fd00::1/64"], peerAddresses: [], up: true, dad: false, ipv6LinkLocal: true, owner: O });
+            assert.deepEqual(inputs, { name: "veth0", peerName: "veth1", addresses: ["fd00::1/64"], owner: O });
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0", peerName: "veth0", owner: O }), ["peerName"]);
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "veth0-too-long-x", peerName: "p", mtu: 10, owner: O }), ["mtu", "name"]);
             assert.deepEqual(await failedProperties(vethPairProvider, { name: "a", peerName: "b", addresses: ["10.0.0.1"], owner: O }), ["addresses.0"]);
