@@ -57,8 +57,8 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
         },
 
         async diff(_id, olds, news) {
-            // State written before `dad` existed has none: it was false.
-            const { changed, replaces } = diffInputs({ dad: false, ...olds }, { dad: false, ...news }, diffSpec);
+            // State written before `dad` existed has none: leanInputs fills in its default, false, as it was.
+            const { changed, replaces } = diffInputs(olds, news, diffSpec);
             return diffResult(changed, replaces);
         },
 

@@ -118,8 +118,8 @@ export const vethPairProvider: pulumi.dynamic.ResourceProvider = leanInputs(Veth
     },
 
     async diff(_id, olds, news) {
-        // State written before `dad` and `ipv6LinkLocal` existed has neither: they were false and true.
-        const { changed, replaces } = diffInputs({ dad: false, ipv6LinkLocal: true, ...olds }, { dad: false, ipv6LinkLocal: true, ...news }, DIFF);
+        // State written before `dad` and `ipv6LinkLocal` existed has neither: leanInputs fills in their defaults, false and true, as they were.
+        const { changed, replaces } = diffInputs(olds, news, DIFF);
         return diffResult(changed, replaces);
     },
 

@@ -11,6 +11,9 @@ describe("resources/bridge: diff (no commands)", () => {
         const o = { name: "br0", addresses: ["10.0.0.1/24"], up: true, owner: O, mac: "m" };
         const cmds = await commandsDuring(async () => {
             assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, name: "br1" }), { changes: true, replaces: ["name"], deleteBeforeReplace: true });
+            // A state written before `dad` existed: it was false.
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, dad: false }), { changes: false, replaces: [], deleteBeforeReplace: true });
+            assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, dad: true }), { changes: true, replaces: [], deleteBeforeReplace: true });
             assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, netns: "n" }), { changes: true, replaces: ["netns"], deleteBeforeReplace: true });
             assert.deepEqual(await bridgeProvider.diff!("x", o, { ...o, addresses: [] }), { changes: true, replaces: [], deleteBeforeReplace: true });
         });

@@ -52,6 +52,10 @@ describe("resources/veth: check and diff (no commands)", () => {
         assert.deepEqual(await diff({ mac: "0a:00:00:00:00:01" }), { changes: true, replaces: [], deleteBeforeReplace: true }, "a MAC changes in place");
         assert.deepEqual(await diff({ peerMac: "0a:00:00:00:00:02" }), { changes: true, replaces: [], deleteBeforeReplace: true });
         assert.deepEqual(await diff({ mac: undefined, peerMac: undefined }), { changes: false, replaces: [], deleteBeforeReplace: true }, "omitted MACs are left alone");
+        // A state written before `dad` and `ipv6LinkLocal` existed: they were false and true.
+        assert.deepEqual(await diff({ dad: false, ipv6LinkLocal: true }), { changes: false, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ ipv6LinkLocal: false }), { changes: true, replaces: [], deleteBeforeReplace: true });
+        assert.deepEqual(await diff({ dad: true }), { changes: true, replaces: [], deleteBeforeReplace: true });
     });
 });
 
