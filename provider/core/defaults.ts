@@ -2,11 +2,12 @@
  * Defaults kept out of the state. The engine writes the whole state at every step of a deployment
  * (twice per step with the file backend), and each property of each resource costs it every time:
  * a default the program never gave is not worth that. So a provider's `check` leaves out the
- * defaults it filled in, and its `diff`, `create` and `update` see them filled in again. What a
+ * defaults it filled in, and its other handlers see them filled in again. What a
  * program gives is kept, default or not, so a preview shows the properties the program names.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { checkWith } from "./schema";
 
 type Props = Record<string, unknown>;
 
@@ -48,25 +49,19 @@ export function withoutFilledDefaults(schema: Shaped, inputs: Props, given: Prop
 }
 
 /**
- * `provider` with a state that holds only the inputs a program gave: its `check` leaves out the
- * defaults it filled in; every other handler gets them filled in again (in the new inputs, and in
- * the outputs it is given, which hold them already unless written by hand). The outputs are the
- * provider's own.
+ * The provider of a kind whose inputs `schema` checks, from its other handlers: `check` validates
+ * with `schema` ({@link checkWith}), leaving out the defaults the program left out, and every other
+ * handler gets them filled in again (in the new inputs, and in the outputs it is given, which hold
+ * them already unless written by hand). The outputs are the handlers' own.
  */
-export function leanInputs(schema: Shaped, provider: pulumi.dynamic.ResourceProvider): pulumi.dynamic.ResourceProvider {
-    const { check, diff, read, update, delete: remove } = provider;
+export function withSchema(schema: Shaped, handlers: Omit<pulumi.dynamic.ResourceProvider, "check">): pulumi.dynamic.ResourceProvider {
+    const { diff, read, update, delete: remove } = handlers;
     const fill = (props: Props) => withDefaults(schema, props);
     return {
-        ...provider,
-        ...(check && {
-            async check(olds: Props, news: Props) {
-                const result = await check(olds, news);
-                if (result.failures?.length || result.inputs === undefined) return result;
-                return { ...result, inputs: withoutFilledDefaults(schema, result.inputs, news) };
-            },
-        }),
+        ...handlers,
+        check: async (_olds: Props, news: Props) => checkWith(schema as unknown as z.ZodObject, news),
         ...(diff && { diff: (id: string, olds: Props, news: Props) => diff(id, fill(olds), fill(news)) }),
-        create: (inputs: Props) => provider.create(fill(inputs)),
+        create: (inputs: Props) => handlers.create(fill(inputs)),
         ...(read && { read: (id: string, props?: Props) => read(id, props && fill(props)) }),
         ...(update && { update: (id: string, olds: Props, news: Props) => update(id, fill(olds), fill(news)) }),
         ...(remove && { delete: (id: string, props: Props) => remove(id, fill(props)) }),

@@ -4,11 +4,11 @@ import { assertAdoptable, differences, kindDifferences, sameSet } from "./adopt"
 import { claimLink, owned } from "./claim";
 import { diffInputs, diffResult, inNamespace } from "./diff";
 import { applyLinkEnd, awaitDad, LinkEnd, readLinkEnd } from "./linkend";
-import { checkWith, stripUndefined, withoutProvider, type Connection } from "./schema";
+import { stripUndefined, withoutProvider, type Connection } from "./schema";
 import { deleteLink, deleteLinkWithMac, getLink, linkAddRan, linkSetLine, linkTaken, stableMac } from "../linux/link";
 import { ipBatch } from "../linux/batch";
 import { Target, targetId, targetOf } from "../linux/target";
-import { leanInputs } from "./defaults";
+import { withSchema } from "./defaults";
 
 /** What every single-link resource's inputs hold (Bridge, Macvlan, Vxlan). */
 type LinkArgs = LinkEnd & { owner: string; connection?: Connection; sudo?: boolean; adopt?: boolean } & Record<string, unknown>;
@@ -51,13 +51,9 @@ export function linkResourceProvider<A extends LinkArgs>(r: LinkResourceSpec<A>)
     const outputs = (a: A, mac: string) => stripUndefined({ ...a, mac } as Record<string, unknown>);
     const where = (a: A) => (inNamespace(a.netns));
     const diffSpec = { keys: r.keys, replace: r.replace, unmanagedWhenOmitted: ["mtu", "mac"], references: r.master ? ["master"] : [] };
-    return leanInputs(r.schema as unknown as z.ZodObject, {
-        async check(_olds, news) {
-            return checkWith(r.schema as unknown as z.ZodObject, news);
-        },
-
+    return withSchema(r.schema as unknown as z.ZodObject, {
         async diff(_id, olds, news) {
-            // State written before `dad` existed has none: leanInputs fills in its default, false, as it was.
+            // State written before `dad` existed has none: withSchema fills in its default, false, as it was.
             const { changed, replaces } = diffInputs(olds, news, diffSpec);
             return diffResult(changed, replaces);
         },

@@ -1,10 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult } from "./diff";
-import { checkWith, FamilyField, stripUndefined, withoutProvider, type Connection } from "./schema";
+import { FamilyField, stripUndefined, withoutProvider, type Connection } from "./schema";
 import { targetId, targetOf } from "../linux/target";
 import { adoptRule, ensureRule, Family, formatRule, isSameRule, Placement, readOwnedRule, removeOwnedRules, Rule } from "../linux/iptables";
-import { leanInputs } from "./defaults";
+import { withSchema } from "./defaults";
 
 /** What every rule resource's inputs hold: its owner token, and where its commands run. */
 type Owned = { owner: string; connection?: Connection; sudo?: boolean; adopt?: boolean };
@@ -51,11 +51,7 @@ export function ruleResourceProvider<A extends Owned>(r: RuleResourceSpec<A>): p
         const lines = listed ?? rules.map(formatRule);
         return stripUndefined({ ...a, family: rules[0].family, [r.output]: r.output === "rule" ? lines[0] : lines }) as unknown as RuleOutputs<A>;
     };
-    return leanInputs(r.schema, {
-        async check(_olds, news) {
-            return checkWith(r.schema, news);
-        },
-
+    return withSchema(r.schema, {
         async diff(_id, olds, news) {
             const replaceKeys = r.keys.filter((k) => k !== "owner");
             const { changed, replaces } = diffInputs(olds, news, { keys: r.keys, replace: replaceKeys, unmanagedWhenOmitted: r.computedWhenOmitted });

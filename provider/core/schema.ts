@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withDefaults } from "./defaults";
+import { withoutFilledDefaults } from "./defaults";
 import { addressFamily, addressProblem, canonicalPrefix, hasHostBits, networkOf, parsePrefix } from "./ip";
 import { RESOURCE_NAME, rememberResource } from "./owner";
 
@@ -181,9 +181,9 @@ function touchesUnknown(obj: unknown, path: PropertyKey[]): boolean {
 
 /**
  * Validates `news` against `schema` without running anything, and returns the normalised
- * inputs (defaults filled in) with the failures, each naming the property and the rule it
- * broke. Values not known yet (during `pulumi preview`) pass: failures about them are
- * dropped, and the defaults of the other properties are still filled in.
+ * inputs with the failures, each naming the property and the rule it broke. The inputs leave
+ * out the defaults of properties `news` leaves out (see core/defaults.ts). Values not known yet
+ * (during `pulumi preview`) pass: failures about them are dropped.
  */
 export function checkWith(
     schema: z.ZodObject,
@@ -195,14 +195,14 @@ export function checkWith(
     const hidden = replaceOnChanges === undefined ? {} : { [REPLACE_ON_CHANGES]: replaceOnChanges };
     const result = schema.safeParse(rest);
     if (result.success) {
-        return { inputs: { ...stripUndefined(result.data as Record<string, unknown>), ...hidden }, failures: [] };
+        return { inputs: { ...withoutFilledDefaults(schema, stripUndefined(result.data as Record<string, unknown>), rest), ...hidden }, failures: [] };
     }
     const failures = checkFailures(schema, rest, result.error);
     if (failures.length > 0) {
         return { inputs: rest, failures };
     }
-    // Only unknown values failed: fill in the defaults of the properties that were left out.
-    return { inputs: { ...withDefaults(schema, rest), ...hidden }, failures: [] };
+    // Only unknown values failed: the inputs as given.
+    return { inputs: { ...rest, ...hidden }, failures: [] };
 }
 
 /**

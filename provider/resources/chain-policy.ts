@@ -3,12 +3,12 @@ import { z } from "zod";
 import { assertAdoptable, differences } from "../core/adopt";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
-import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { Family, getChainPolicy, iptablesTool, Policy, POLICY_CHAINS, PolicyTable, setChainPolicy } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
-import { leanInputs } from "../core/defaults";
+import { withSchema } from "../core/defaults";
 
 const TABLES = Object.keys(POLICY_CHAINS) as PolicyTable[];
 
@@ -102,11 +102,7 @@ async function netnsGone(t: Target, netns: string | undefined): Promise<boolean>
  * resource holds is in its state (`previous`) and, written before the policy is set, in a marker
  * file under {@link POLICY_MARKER_DIR} keyed by its owner token. check and diff run nothing.
  */
-export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = leanInputs(ChainPolicySchema as unknown as z.ZodObject, {
-    async check(_olds, news) {
-        return checkWith(ChainPolicySchema as unknown as z.ZodObject, news);
-    },
-
+export const chainPolicyProvider: pulumi.dynamic.ResourceProvider = withSchema(ChainPolicySchema, {
     /** Another chain (name, table, family, namespace) replaces, deleting first: two resources never hold one chain's policy at once. */
     async diff(_id, olds, news) {
         const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: REPLACE });

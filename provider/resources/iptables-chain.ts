@@ -2,13 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
-import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { deleteChain, Family, iptablesTool, listTable, newChain, rulesUsing, Table } from "../linux/iptables";
 import { readOwnMarker, removeMarker, writeMarker } from "../linux/marker";
 import { netnsId } from "../linux/netns";
 import { Target, targetId, targetOf } from "../linux/target";
 import { BUILTIN_CHAINS, ChainName, TARGETS } from "./iptables-rule";
-import { leanInputs } from "../core/defaults";
+import { withSchema } from "../core/defaults";
 
 const TABLES = Object.keys(BUILTIN_CHAINS) as Table[];
 
@@ -61,11 +61,7 @@ async function markedOurs(t: Target, a: IptablesChainSchema): Promise<{ ours: bo
  * made is in its state and, written before the chain is made, in a marker file under
  * {@link CHAIN_MARKER_DIR}. check and diff run nothing; any change is another chain, replaced delete-first.
  */
-export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = leanInputs(IptablesChainSchema, {
-    async check(_olds, news) {
-        return checkWith(IptablesChainSchema, news);
-    },
-
+export const iptablesChainProvider: pulumi.dynamic.ResourceProvider = withSchema(IptablesChainSchema, {
     async diff(_id, olds, news) {
         const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: REPLACE });
         return diffResult(changed, replaces);

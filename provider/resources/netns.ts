@@ -5,14 +5,14 @@ import { diffInputs, diffResult, same } from "../core/diff";
 import { addressProblem, canonicalPrefix } from "../core/ip";
 import { describeOwner, OWNER_PREFIX } from "../core/owner";
 import { assertAdoptable, Difference, differences } from "../core/adopt";
-import { checkWith, IfName, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { IfName, inputKeys, IpAddress, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { CommandError, failedBatchLine } from "../linux/exec";
 import { getLink, listLinks, setLink } from "../linux/link";
 import { EtcFile, etcDir, etcDirExists, parseHosts, parseResolvConf, readEtcFile, removeEtcDirIfEmpty, removeEtcFile, renderHosts, renderResolvConf, writeEtcFile } from "../linux/etc";
 import { addNetns, deleteNetns, NETNS_DIR, NetnsMarker, PENDING_INODE, readNetnsMarker, netnsId, netnsOwner, removeNetnsMarker, writeNetnsMarker } from "../linux/netns";
-import { leanInputs } from "../core/defaults";
+import { withSchema } from "../core/defaults";
 
 /**
  * Links the kernel puts in every namespace: `lo`, and the fallback devices of tunnel modules
@@ -157,11 +157,7 @@ async function removeEtcFiles(t: Target, a: NetnsSchema, marker: NetnsMarker | u
 }
 
 /** The provider behind {@link Netns}. */
-export const netnsProvider: pulumi.dynamic.ResourceProvider = leanInputs(NetnsSchema, {
-    async check(_olds, news) {
-        return checkWith(NetnsSchema, news);
-    },
-
+export const netnsProvider: pulumi.dynamic.ResourceProvider = withSchema(NetnsSchema, {
     async diff(_id, olds, news) {
         const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: ["name"] });
         return diffResult(changed, replaces);

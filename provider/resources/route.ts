@@ -2,13 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { addressFamily, canonicalPrefix, parsePrefix } from "../core/ip";
-import { checkFamilies, FamilyField, checkWith, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { checkFamilies, FamilyField, IfName, inputKeys, IpAddress, isUnknown, NetnsName, networkProblem, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { targetId, targetOf } from "../linux/target";
 import { CommandError } from "../linux/exec";
 import { addRoute, defaultMetric, deleteRoute, getRoute, replaceRoute, ROUTE_PROTO, RouteSpec } from "../linux/route";
-import { leanInputs } from "../core/defaults";
+import { withSchema } from "../core/defaults";
 
 /** The tables iproute2 knows by name (`/etc/iproute2/rt_tables`): 254, 255 and 253. */
 const TABLE_NAMES = ["main", "local", "default"] as const;
@@ -85,11 +85,7 @@ function explainGateway(err: unknown, a: RouteSchema): unknown {
 }
 
 /** The provider behind {@link Route}. */
-export const routeProvider: pulumi.dynamic.ResourceProvider = leanInputs(RouteSchema, {
-    async check(_olds, news) {
-        return checkWith(RouteSchema, news);
-    },
-
+export const routeProvider: pulumi.dynamic.ResourceProvider = withSchema(RouteSchema, {
     async diff(_id, olds, news) {
         const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: IDENTITY, references: ["device", "gateway", "source"] });
         // A change of family (a v4 default route becoming a v6 one) is a different route too.

@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
-import { checkWith, inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { inputKeys, NetnsName, Owner, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { assertAdoptable, differences } from "../core/adopt";
 import { Target, targetId, targetOf } from "../linux/target";
 import { netnsId } from "../linux/netns";
 import { getSysctl, readSysctlMarker, removeSysctlMarker, setSysctl, SYSCTL_MARKER_DIR, SysctlMarker, sysctlPath, writeSysctlMarker } from "../linux/sysctl";
-import { leanInputs } from "../core/defaults";
+import { withSchema } from "../core/defaults";
 
 /** Inputs of a {@link SysctlForward}, validated and with defaults filled. */
 export const SysctlForwardSchema = z
@@ -111,11 +111,7 @@ async function netnsGone(t: Target, netns: string | undefined): Promise<boolean>
  * run again after a crash between its set and the engine saving state takes the previous values
  * from that file, not the 1 it finds, and so still restores them on delete.
  */
-export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = leanInputs(SysctlForwardSchema, {
-    async check(_olds, news) {
-        return checkWith(SysctlForwardSchema, news);
-    },
-
+export const sysctlForwardProvider: pulumi.dynamic.ResourceProvider = withSchema(SysctlForwardSchema, {
     async diff(_id, olds, news) {
         const { changed, replaces } = diffInputs(olds, news, { keys: KEYS, replace: ["netns"] });
         return diffResult(changed, replaces);

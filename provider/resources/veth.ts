@@ -4,13 +4,13 @@ import { claimLink, owned } from "../core/claim";
 import { allInOrder } from "../core/settle";
 import { diffInputs, diffResult, inNamespace } from "../core/diff";
 import { applyLinkEnd, applyRate, awaitDad, LinkEnd, linkEndLines, readLinkEnd, readRate } from "../core/linkend";
-import { Burst, checkWith, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
+import { Burst, IfName, inputKeys, InterfaceAddresses, Mac, Mtu, NetnsName, Owner, Rate, stripUndefined, TargetFields, withoutProvider } from "../core/schema";
 import { registration, type ResourceOutputs, TargetArgs } from "../core/resource";
 import { Target, targetId, targetOf } from "../linux/target";
 import { deleteLink, deleteLinkWithMac, getLink, kernelHasIpv6, Link, linkAddRan, linkSetLine, linkTaken, stableMac, vethAddLine } from "../linux/link";
 import { assertAdoptable, Difference, sameSet } from "../core/adopt";
 import { ipBatch, netnsExecLines } from "../linux/batch";
-import { leanInputs } from "../core/defaults";
+import { withSchema } from "../core/defaults";
 
 /** Inputs of a {@link VethPair}, validated and with defaults filled. */
 export const VethPairSchema = z
@@ -112,13 +112,9 @@ async function adoptPair(t: Target, a: VethPairSchema, found: (Link | undefined)
 }
 
 /** The provider behind {@link VethPair}. */
-export const vethPairProvider: pulumi.dynamic.ResourceProvider = leanInputs(VethPairSchema, {
-    async check(_olds, news) {
-        return checkWith(VethPairSchema, news);
-    },
-
+export const vethPairProvider: pulumi.dynamic.ResourceProvider = withSchema(VethPairSchema, {
     async diff(_id, olds, news) {
-        // State written before `dad` and `ipv6LinkLocal` existed has neither: leanInputs fills in their defaults, false and true, as they were.
+        // State written before `dad` and `ipv6LinkLocal` existed has neither: withSchema fills in their defaults, false and true, as they were.
         const { changed, replaces } = diffInputs(olds, news, DIFF);
         return diffResult(changed, replaces);
     },

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { defaultsOf, leanInputs } from "../../provider/core/defaults";
-import { checkWith, UNKNOWN } from "../../provider/core/schema";
+import { defaultsOf, withSchema } from "../../provider/core/defaults";
+import { UNKNOWN } from "../../provider/core/schema";
 
 type Props = Record<string, unknown>;
 
@@ -13,17 +13,16 @@ const Schema = z.strictObject({
     mtu: z.number().optional(),
 });
 
-/** A provider over Schema that records what each handler is given. */
+/** The provider of Schema, from handlers that record what each is given. */
 function recording(): { provider: pulumi.dynamic.ResourceProvider; seen: [string, ...Props[]][] } {
     const seen: [string, ...Props[]][] = [];
-    const provider: pulumi.dynamic.ResourceProvider = {
-        check: async (_olds, news) => checkWith(Schema, news),
+    const provider = withSchema(Schema, {
         diff: async (_id, olds, news) => (seen.push(["diff", olds, news]), { changes: false }),
         create: async (inputs) => (seen.push(["create", inputs]), { id: "x", outs: inputs }),
         read: async (id, props) => (seen.push(["read", props!]), { id, props }),
         update: async (_id, olds, news) => (seen.push(["update", olds, news]), { outs: news }),
         delete: async (_id, props) => void seen.push(["delete", props]),
-    };
+    });
     return { provider, seen };
 }
 
@@ -33,7 +32,7 @@ describe("core/defaults", () => {
     });
 
     it("check leaves out the defaults it filled in, and keeps those the program gave", async () => {
-        const p = leanInputs(Schema, recording().provider);
+        const p = recording().provider;
         assert.deepEqual((await p.check!({}, { name: "a" })).inputs, { name: "a" });
         assert.deepEqual((await p.check!({}, { name: "a", up: true, mtu: 1400 })).inputs, { name: "a", up: true, mtu: 1400 });
         // During a preview (a value not known yet) too.
@@ -44,8 +43,7 @@ describe("core/defaults", () => {
     });
 
     it("every other handler gets the defaults filled in, without sharing them between calls", async () => {
-        const { provider, seen } = recording();
-        const p = leanInputs(Schema, provider);
+        const { provider: p, seen } = recording();
         const filled = { name: "a", up: true, addresses: [] };
         await p.diff!("x", { name: "a" }, { name: "a" });
         await p.create({ name: "a" });

@@ -41,8 +41,9 @@ describe("core/schema", () => {
 
     const Args = z.object({ name: IfName, up: z.boolean().default(true), mtu: z.number().optional() }).strict();
 
-    it("fills defaults and reports failures by property", () => {
-        assert.deepEqual(checkWith(Args, { name: "v0", __provider: "x" }), { inputs: { name: "v0", up: true }, failures: [] });
+    it("leaves out the defaults of what is left out, keeps what is given, and reports failures by property", () => {
+        assert.deepEqual(checkWith(Args, { name: "v0", __provider: "x" }), { inputs: { name: "v0" }, failures: [] });
+        assert.deepEqual(checkWith(Args, { name: "v0", up: true }), { inputs: { name: "v0", up: true }, failures: [] });
         const bad = checkWith(Args, { name: "-x", mtu: "big" });
         assert.deepEqual(bad.failures.map((f) => f.property).sort(), ["mtu", "name"]);
     });
@@ -62,8 +63,8 @@ describe("core/schema", () => {
         const r = checkWith(Args, { name: "v0", adress: "10.0.0.1/24" });
         assert.deepEqual(r.failures, [{ property: "adress", reason: "unknown property 'adress' (known: name, up, mtu)" }]);
     });
-    it("lets values unknown during preview pass and still fills the other defaults", () => {
+    it("lets values unknown during preview pass, and leaves the defaults out", () => {
         const r = checkWith(Args, { name: UNKNOWN });
-        assert.deepEqual(r, { inputs: { name: UNKNOWN, up: true }, failures: [] });
+        assert.deepEqual(r, { inputs: { name: UNKNOWN }, failures: [] });
     });
 });

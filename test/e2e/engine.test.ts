@@ -49,7 +49,7 @@ describePrivileged("e2e: the engine's behaviour that docs/architecture.md and th
         assert.deepEqual(Object.keys(alone.inputs!).sort(), ["__provider", "name", "owner"]);
         assert.equal(alone.outputs!.loopbackUp, true, "the outputs hold every setting");
         // The state as written when check still filled the defaults in.
-        const full = JSON.parse((await ctx.project.pulumi(["stack", "export"])).stdout);
+        const full = await ctx.project.exportStack();
         for (const r of ours(full)) r.inputs = withDefaults(kinds[r.type.split(":").pop() as Kind].schema, r.inputs!);
         assert.equal(ours(full).find((r) => nameOf(r.urn) === "alone")!.inputs!.loopbackUp, true);
         const file = path.join(ctx.project.root, "full-state.json");
